@@ -1,0 +1,30 @@
+/**
+ * Checkers are pure functions of a history: `check(history) → { valid, ... }`.
+ *
+ * `valid` is three-valued: `true`, `false` (an anomaly was found), or
+ * `"unknown"` (the checker could not decide, e.g. its time budget ran out).
+ * Every result that is not `true` carries `explanation`, plain words a person
+ * can act on; checkers may add structured detail (anomalies, counterexample).
+ */
+import type { Op } from "../history/op.js";
+
+export type Validity = true | false | "unknown";
+
+export interface CheckResult {
+  valid: Validity;
+  /** Plain-words summary of what was found (required when valid is not true). */
+  explanation?: string;
+  [detail: string]: unknown;
+}
+
+export interface CheckContext {
+  /** Stop early (result `unknown`) when this fires. */
+  readonly signal?: AbortSignal;
+  /** A time budget for the checker; exceeded → `unknown`. */
+  readonly timeLimitMs?: number;
+}
+
+export interface Checker {
+  readonly name: string;
+  check(history: readonly Op[], ctx: CheckContext): CheckResult | Promise<CheckResult>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The shape of `results.json` and `test.json` in a run's store folder: the
+ * machine-readable source every report (console, HTML, JUnit) renders from.
+ */
+import type { CheckResult, Validity } from "../checker/types.js";
+
+export interface TestInfo {
+  name: string;
+  seed: number;
+  /** ISO time the run started. */
+  startedAt: string;
+  /** The command line that reproduces the run (`crucible run ... --seed N`). */
+  reproduce: string;
+  argv: readonly string[];
+  timeLimitMs: number;
+  concurrency: number;
+  nodes: number;
+  /** Cluster recipe and the seeded configuration variant, if any. */
+  cluster: { name: string; variant?: string | undefined } | undefined;
+  nemesis: readonly string[];
+  versions: { crucible: string; node: string; [component: string]: string };
+  /** Free-form spec fields the test declared. */
+  spec?: Record<string, unknown>;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface RunStats {
+  ops: number;
+  byType: Record<"ok" | "fail" | "info", number>;
+  byF: Record<string, { ok: number; fail: number; info: number }>;
+  durationMs: number;
+  throughputOpsPerSec: number;
+  latency: LatencySummary;
+}
+
+export interface Results {
+  valid: Validity;
+  /** One entry per checker, by name. */
+  checkers: Record<string, CheckResult>;
+  /** False when the run was interrupted (Ctrl-C, crash): the verdict covers the history recorded so far. */
+  complete: boolean;
+  /** Why the run failed or stopped early, when it did. */
+  error?: string;
+  stats: RunStats;
+  /** Notes for a reader: fallbacks taken, faults that could not be applied, ... */
+  notes: string[];
+}
