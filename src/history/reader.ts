@@ -1,0 +1,83 @@
+/**
+ * Reading `history.jsonl` back, streaming.
+ *
+ * A runner killed mid-write leaves a torn last line; that is expected and is
+ * reported as a warning, not an error. A malformed line anywhere else is bad
+ * input: a `UsageError` naming file:line and what was expected.
+ */
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { UsageError } from "../cli/exit-codes.js";
+import type { Op } from "./op.js";
+
+const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
+
+/** Check one parsed line is an op; returns what is wrong, or undefined. */
+export function validateOp(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return "expected a JSON object (an op)";
+  const op = value as Record<string, unknown>;
+  if (!Number.isInteger(op.index) || (op.index as number) < 0)
+    return "expected `index`, a non-negative integer";
+  if (typeof op.time !== "number" || !Number.isFinite(op.time)) return "expected `time`, a number (ns)";
+  if (typeof op.type !== "string" || !OP_TYPES.has(op.type))
+    return "expected `type`, one of invoke|ok|fail|info";
+  if (!(Number.isInteger(op.process) || op.process === "nemesis"))
+    return 'expected `process`, an integer or "nemesis"';
+  if (typeof op.f !== "string") return "expected `f`, a string";
+  return undefined;
+}
+
+export interface ReadHistoryResult {
+  ops: Op[];
+  /** Things a person should know: a torn last line, ... */
+  warnings: string[];
+}
+
+export interface StreamHistoryOptions {
+  /** Called once per warning as it is found. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Stream ops from a history file. Throws `UsageError` (file:line) on a
+ * malformed line that is not the last one; a malformed last line that lacks
+ * its newline is a torn write and only warns.
+ */
+export async function* streamHistory(path: string, options: StreamHistoryOptions = {}): AsyncGenerator<Op> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
+  let pendingBad: { lineNumber: number; message: string } | undefined;
+  for await (const line of lines) {
+    lineNumber++;
+    if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
+    if (line.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      pendingBad = {
+        lineNumber,
+        message: `not valid JSON (${(error as Error).message}); expected one op per line`,
+      };
+      continue;
+    }
+    const problem = validateOp(parsed);
+    if (problem) throw new UsageError(problem, `${path}:${lineNumber}`);
+    yield parsed as Op;
+  }
+  if (pendingBad) {
+    const message = `${path}:${pendingBad.lineNumber}: torn last line ignored (a runner killed while writing leaves one)`;
+    options.onWarning?.(message);
+  }
+}
+
+/** Read a whole history file into memory. */
+export async function readHistoryFile(path: string): Promise<ReadHistoryResult> {
+  const ops: Op[] = [];
+  const warnings: string[] = [];
+  for await (const op of streamHistory(path, { onWarning: (message) => warnings.push(message) }))
+    ops.push(op);
+  return { ops, warnings };
+}
