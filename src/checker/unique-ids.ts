@@ -1,0 +1,41 @@
+/**
+ * Unique ids: every `generate` that completed ok must have returned a value
+ * no other `generate` returned. Duplicates are anomalies.
+ */
+import type { Checker, CheckResult } from "./types.js";
+
+export function uniqueIds(): Checker {
+  return {
+    name: "unique-ids",
+    check(history): CheckResult {
+      const seen = new Map<string, number[]>();
+      let attempted = 0;
+      let acknowledged = 0;
+      for (const op of history) {
+        if (op.process === "nemesis" || op.f !== "generate") continue;
+        if (op.type === "invoke") attempted++;
+        if (op.type !== "ok") continue;
+        acknowledged++;
+        const id = JSON.stringify(op.value);
+        const indices = seen.get(id);
+        if (indices) indices.push(op.index);
+        else seen.set(id, [op.index]);
+      }
+      const duplicates = [...seen.entries()]
+        .filter(([, indices]) => indices.length > 1)
+        .map(([id, opIndices]) => ({ id: JSON.parse(id) as unknown, opIndices }));
+      const first = duplicates[0];
+      return {
+        valid: acknowledged === 0 ? "unknown" : duplicates.length === 0,
+        attempted,
+        acknowledged,
+        duplicated: duplicates.slice(0, 100),
+        duplicatedCount: duplicates.length,
+        ...(acknowledged === 0 && { explanation: "no generate op succeeded" }),
+        ...(first && {
+          explanation: `${duplicates.length} ids were handed out more than once; e.g. ${JSON.stringify(first.id)} by ops ${first.opIndices.join(", ")}`,
+        }),
+      };
+    },
+  };
+}
