@@ -1,0 +1,301 @@
+/**
+ * A mesh of fault proxies in front of a cluster: one proxy per client link
+ * (client → node) and proxies on node-to-node links, so a partition grudge
+ * (see `../partition.ts`) can be applied without root.
+ *
+ * How much of a grudge a proxy mesh can really cut depends on how the system
+ * lets its nodes address each other (`peerAddressing`):
+ *
+ * - `"per-peer"`: each node can be given its own address for each peer (the
+ *   demo server's peer list, Redis `replicaof`). The mesh starts one proxy per
+ *   directed dial (i dials j), and node i must be configured with
+ *   `peerAddress({ from: i, to: j })` for j. Every grudge is cut exactly,
+ *   one-way links included.
+ * - `"per-node"`: every node reaches node j at the one address j advertises
+ *   (etcd's peer URL: one for all peers, and on loopback every source address
+ *   looks alike, so the proxy cannot tell who dials). The mesh starts one
+ *   inbound proxy per node, shared by all its dialers, and can only drop what
+ *   is shared: all traffic into j on connections dialed to j (when j drops
+ *   everyone), or all of j's replies on them (when everyone drops j). Traffic
+ *   on connections j dials itself goes through the other nodes' proxies. So a
+ *   proxy can only cut a node off as a whole, in one direction, on one kind of
+ *   connection: most grudges come out `partial` or `uncut`. Use network
+ *   namespaces for real per-link partitions of such systems.
+ * - `"none"`: node-to-node traffic is not proxied; no grudge can be applied.
+ *
+ * `applyGrudge` never over-cuts (it drops a proxy direction only when every
+ * link it carries is in the grudge) and never claims a partition that did not
+ * happen: it reports each link of the grudge as `cut` (dropped on every
+ * connection that carries it), `partial` (on some) or `uncut`.
+ */
+import type { Random } from "../../random/random.js";
+import { type DirectedLink, type Grudge, grudgeToJson, linksToCut } from "../partition.js";
+import { type FaultProxy, startProxy } from "./proxy.js";
+import type { ProxyEvent, ProxyTarget } from "./types.js";
+
+export interface MeshNode {
+  readonly name: string;
+  /** The node's client port (what clients dial). */
+  readonly client: ProxyTarget;
+  /** The node's peer port (what other nodes dial); needed unless `peerAddressing` is `"none"`. */
+  readonly peer?: ProxyTarget;
+}
+
+/** See the module doc. */
+export type PeerAddressing = "per-peer" | "per-node" | "none";
+
+export interface StartProxyMeshOptions {
+  readonly nodes: readonly MeshNode[];
+  readonly peerAddressing: PeerAddressing;
+  /**
+   * Which nodes open connections to which (`from` dials `to`). Default: every
+   * ordered pair, as in a Raft cluster. Declare it when the system dials one
+   * way only (a Redis replica dials its primary, never the reverse), so that
+   * links carried by no connection do not count as `partial`.
+   */
+  readonly dials?: readonly DirectedLink[];
+  /** Seeded stream; each proxy gets its own fork (`client/n1`, `peer/n1->n2`). */
+  readonly random: Random;
+  /** Default 127.0.0.1. */
+  readonly listenHost?: string;
+  readonly onEvent?: (event: ProxyEvent) => void;
+}
+
+/** What `applyGrudge` really did. */
+export interface GrudgeReport {
+  /** The grudge asked for, as a sorted plain object. */
+  readonly grudge: Record<string, string[]>;
+  /** Links of the grudge whose traffic is dropped on every connection that carries it. */
+  readonly cut: DirectedLink[];
+  /** Links dropped on some of the connections that carry them, not all: the partition did not fully happen. */
+  readonly partial: DirectedLink[];
+  /** Links the mesh could not drop at all. */
+  readonly uncut: DirectedLink[];
+  /** True when every link of the grudge is cut. */
+  readonly complete: boolean;
+  /** The proxy directions dropped, e.g. `peer n1->n2 up`. */
+  readonly dropped: string[];
+}
+
+export interface ProxyMesh extends AsyncDisposable {
+  readonly peerAddressing: PeerAddressing;
+  readonly nodeNames: readonly string[];
+  /** The proxy in front of a node's client port. */
+  clientProxy(node: string): FaultProxy;
+  /** What clients should dial to reach a node. */
+  clientAddress(node: string): ProxyTarget;
+  /**
+   * What node `from` should dial to reach node `to`'s peer port: a proxy of its
+   * own for that pair (`per-peer`), `to`'s shared inbound proxy (`per-node`),
+   * or `to`'s real peer port (`none`).
+   */
+  peerAddress(link: DirectedLink): ProxyTarget;
+  /** Every proxy of the mesh, with a label (`client n1`, `peer n1->n2`, `peer *->n2`). */
+  proxies(): { label: string; proxy: FaultProxy }[];
+  /** Replace the current partition with this grudge (other faults stay); report what was really cut. */
+  applyGrudge(grudge: Grudge): GrudgeReport;
+  /** Lift the partition on every peer proxy (other faults stay). */
+  healPartition(): void;
+  /** Clear every fault on every proxy. */
+  heal(): void;
+  close(): Promise<void>;
+}
+
+interface PeerProxy {
+  readonly label: string;
+  readonly proxy: FaultProxy;
+  /** The (dialer, receiver) pairs whose connections go through this proxy. */
+  readonly dials: DirectedLink[];
+}
+
+const key = (link: DirectedLink): string => `${link.from}->${link.to}`;
+
+class Mesh implements ProxyMesh {
+  readonly nodeNames: readonly string[];
+  private readonly nodes: Map<string, MeshNode>;
+
+  constructor(
+    readonly peerAddressing: PeerAddressing,
+    nodes: readonly MeshNode[],
+    private readonly dials: readonly DirectedLink[],
+    private readonly clients: Map<string, FaultProxy>,
+    /** per-peer: keyed `a->b`; per-node: keyed by receiver. */
+    private readonly peers: Map<string, PeerProxy>,
+  ) {
+    this.nodeNames = nodes.map((node) => node.name);
+    this.nodes = new Map(nodes.map((node) => [node.name, node]));
+  }
+
+  private node(name: string): MeshNode {
+    const node = this.nodes.get(name);
+    if (!node) throw new Error(`proxy mesh: unknown node ${name}`);
+    return node;
+  }
+
+  clientProxy(node: string): FaultProxy {
+    this.node(node);
+    return this.clients.get(node)!;
+  }
+
+  clientAddress(node: string): ProxyTarget {
+    const proxy = this.clientProxy(node);
+    return { host: proxy.host, port: proxy.port };
+  }
+
+  private peerProxyFor(link: DirectedLink): PeerProxy | undefined {
+    if (this.peerAddressing === "per-peer") return this.peers.get(key(link));
+    if (this.peerAddressing === "per-node") return this.peers.get(link.to);
+    return undefined;
+  }
+
+  peerAddress(link: DirectedLink): ProxyTarget {
+    this.node(link.from);
+    const to = this.node(link.to);
+    if (link.from === link.to) throw new Error(`proxy mesh: ${link.from} does not dial itself`);
+    const peer = this.peerProxyFor(link);
+    if (peer) return { host: peer.proxy.host, port: peer.proxy.port };
+    if (this.peerAddressing === "none" && to.peer) return to.peer;
+    throw new Error(
+      `proxy mesh: no peer address for ${key(link)} (is it in dials? does ${link.to} have a peer port?)`,
+    );
+  }
+
+  proxies(): { label: string; proxy: FaultProxy }[] {
+    return [
+      ...[...this.clients].map(([name, proxy]) => ({ label: `client ${name}`, proxy })),
+      ...[...this.peers.values()].map(({ label, proxy }) => ({ label, proxy })),
+    ];
+  }
+
+  applyGrudge(grudge: Grudge): GrudgeReport {
+    for (const [to, froms] of grudge) {
+      this.node(to);
+      for (const from of froms) this.node(from);
+    }
+    const wanted = linksToCut(grudge);
+    const wantedKeys = new Set(wanted.map(key));
+    const dropped: string[] = [];
+    const droppedKeys = new Set<string>();
+    for (const peer of this.peers.values()) {
+      peer.proxy.undrop();
+      // `up` carries dialer → receiver traffic, `down` the replies; drop a direction only if
+      // every link it carries is in the grudge, so no traffic the grudge spares is ever cut.
+      const upLinks = peer.dials;
+      const downLinks = peer.dials.map((dial) => ({ from: dial.to, to: dial.from }));
+      for (const [direction, links] of [
+        ["up", upLinks],
+        ["down", downLinks],
+      ] as const) {
+        if (links.length === 0 || !links.every((link) => wantedKeys.has(key(link)))) continue;
+        peer.proxy.dropOneWay(direction);
+        dropped.push(`${peer.label} ${direction}`);
+        droppedKeys.add(`${peer.label} ${direction}`);
+      }
+    }
+    const cut: DirectedLink[] = [];
+    const partial: DirectedLink[] = [];
+    const uncut: DirectedLink[] = [];
+    for (const link of wanted) {
+      if (this.peerAddressing === "none") {
+        uncut.push(link);
+        continue;
+      }
+      // Traffic from → to flows up the connections `from` dials to `to`, and down the ones `to` dials to `from`.
+      const paths: string[] = [];
+      if (this.dialsHas(link)) paths.push(`${this.peerProxyFor(link)!.label} up`);
+      const reverse = { from: link.to, to: link.from };
+      if (this.dialsHas(reverse)) paths.push(`${this.peerProxyFor(reverse)!.label} down`);
+      const droppedPaths = paths.filter((path) => droppedKeys.has(path)).length;
+      if (droppedPaths === paths.length) cut.push(link);
+      else if (droppedPaths > 0) partial.push(link);
+      else uncut.push(link);
+    }
+    return {
+      grudge: grudgeToJson(grudge),
+      cut,
+      partial,
+      uncut,
+      complete: partial.length === 0 && uncut.length === 0,
+      dropped,
+    };
+  }
+
+  private dialsHas(link: DirectedLink): boolean {
+    return this.dials.some((dial) => dial.from === link.from && dial.to === link.to);
+  }
+
+  healPartition(): void {
+    for (const peer of this.peers.values()) peer.proxy.undrop();
+  }
+
+  heal(): void {
+    for (const { proxy } of this.proxies()) proxy.heal();
+  }
+
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(this.proxies().map(({ proxy }) => proxy.close()));
+    const failed = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed.length > 0) {
+      throw new AggregateError(
+        failed.map((result) => result.reason),
+        "proxy mesh: some proxies did not close",
+      );
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Start every proxy of the mesh; on failure, the ones already started are closed. */
+export async function startProxyMesh(options: StartProxyMeshOptions): Promise<ProxyMesh> {
+  const names = options.nodes.map((node) => node.name);
+  if (new Set(names).size !== names.length) throw new Error("proxy mesh: node names must be distinct");
+  const dials =
+    options.dials ?? names.flatMap((from) => names.filter((to) => to !== from).map((to) => ({ from, to })));
+  for (const dial of dials) {
+    if (!names.includes(dial.from) || !names.includes(dial.to) || dial.from === dial.to) {
+      throw new Error(`proxy mesh: bad dial ${key(dial)}`);
+    }
+  }
+  const started: FaultProxy[] = [];
+  const start = async (target: ProxyTarget, label: string): Promise<FaultProxy> => {
+    const proxy = await startProxy({
+      target,
+      name: label,
+      random: options.random.fork(label.replace(" ", "/")),
+      ...(options.listenHost !== undefined ? { listenHost: options.listenHost } : {}),
+      ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
+    });
+    started.push(proxy);
+    return proxy;
+  };
+  try {
+    const clients = new Map<string, FaultProxy>();
+    for (const node of options.nodes) clients.set(node.name, await start(node.client, `client ${node.name}`));
+    const peers = new Map<string, PeerProxy>();
+    const peerOf = (name: string): ProxyTarget => {
+      const peer = options.nodes.find((node) => node.name === name)?.peer;
+      if (!peer) throw new Error(`proxy mesh: node ${name} has no peer port`);
+      return peer;
+    };
+    if (options.peerAddressing === "per-peer") {
+      for (const dial of dials) {
+        const label = `peer ${key(dial)}`;
+        peers.set(key(dial), { label, proxy: await start(peerOf(dial.to), label), dials: [dial] });
+      }
+    } else if (options.peerAddressing === "per-node") {
+      for (const name of names) {
+        const inbound = dials.filter((dial) => dial.to === name);
+        if (inbound.length === 0) continue;
+        const label = `peer *->${name}`;
+        peers.set(name, { label, proxy: await start(peerOf(name), label), dials: inbound });
+      }
+    }
+    return new Mesh(options.peerAddressing, options.nodes, dials, clients, peers);
+  } catch (error) {
+    await Promise.allSettled(started.map((proxy) => proxy.close()));
+    throw error;
+  }
+}
