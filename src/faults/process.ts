@@ -1,0 +1,121 @@
+/**
+ * Process faults: kill -9 then restart, SIGSTOP then SIGCONT, one node at a
+ * time, on a seeded schedule that always heals.
+ *
+ * The schedule is computed up front from its own seeded stream, as a plain
+ * list of ops: `sleep, fault, sleep, heal, sleep, fault, ...`. It does not
+ * draw randomness while the run is going, so it cannot drift with the timing
+ * of client ops: the same seed gives the same fault sequence, always.
+ */
+import type { Cluster, Node } from "../cluster/types.js";
+import { sleep } from "../generator/index.js";
+import type { GeneratorLike } from "../generator/types.js";
+import type { Completion, Invocation, Op } from "../history/op.js";
+import type { Random } from "../random/random.js";
+import type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
+
+export type ProcessFaultKind = "kill" | "pause";
+
+export interface ProcessNemesisOptions {
+  kinds: readonly ProcessFaultKind[];
+  /** Node names the schedule chooses among ("n1", "n2", ...). */
+  nodeNames: readonly string[];
+  /** Time between a fault and its heal, and between a heal and the next fault. */
+  intervalMs: number;
+  /** The main phase's length: the schedule is made long enough to cover it. */
+  timeLimitMs: number;
+  /** The schedule's own stream (e.g. `runRandom.fork("nemesis-schedule")`). */
+  random: Random;
+}
+
+const HEAL_OF: Record<ProcessFaultKind, string> = { kill: "start", pause: "resume" };
+
+/** The fault schedule as plain ops (exported for tests: same seed, same list). */
+export function processFaultSchedule(options: ProcessNemesisOptions): Invocation[] {
+  if (options.kinds.length === 0 || options.nodeNames.length === 0) return [];
+  const rounds = Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1;
+  const ops: Invocation[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const kind = options.random.pick(options.kinds);
+    const node = options.random.pick(options.nodeNames);
+    ops.push({ f: kind, value: [node] }, { f: HEAL_OF[kind], value: "all" });
+  }
+  return ops;
+}
+
+function nodeByName(cluster: Cluster | undefined, name: string): Node {
+  const node = cluster?.nodes.find((candidate) => candidate.name === name);
+  if (!node) throw new Error(`no node named ${name} in the cluster`);
+  return node;
+}
+
+/** The nemesis that carries out kill/start/pause/resume ops on cluster nodes. */
+export function processNemesis(): Nemesis {
+  const killed = new Set<string>();
+  const paused = new Set<string>();
+  const startAll = async (ctx: NemesisContext): Promise<string[]> => {
+    const names = [...killed];
+    for (const name of names) {
+      await nodeByName(ctx.cluster, name).start();
+      killed.delete(name);
+    }
+    return names;
+  };
+  const resumeAll = async (ctx: NemesisContext): Promise<string[]> => {
+    const names = [...paused];
+    for (const name of names) {
+      await nodeByName(ctx.cluster, name).resume();
+      paused.delete(name);
+    }
+    return names;
+  };
+  return {
+    name: "process",
+    fs: ["kill", "start", "pause", "resume"],
+    async invoke(op: Op, ctx: NemesisContext): Promise<Completion> {
+      const names = Array.isArray(op.value) ? (op.value as string[]) : [];
+      switch (op.f) {
+        case "kill":
+          for (const name of names) {
+            // A paused node must be resumed by its heal; killing it is still a kill.
+            await nodeByName(ctx.cluster, name).kill("SIGKILL");
+            killed.add(name);
+            paused.delete(name);
+          }
+          return { type: "ok", value: names };
+        case "pause":
+          for (const name of names) {
+            if (killed.has(name)) continue;
+            await nodeByName(ctx.cluster, name).pause();
+            paused.add(name);
+          }
+          return { type: "ok", value: names };
+        case "start":
+          return { type: "ok", value: await startAll(ctx) };
+        case "resume":
+          return { type: "ok", value: await resumeAll(ctx) };
+        default:
+          return { type: "fail", error: `process nemesis does not know f=${op.f}` };
+      }
+    },
+    async teardown(ctx: NemesisContext): Promise<void> {
+      await resumeAll(ctx);
+      await startAll(ctx);
+    },
+  };
+}
+
+/** kill/pause faults, one node at a time, healed after `intervalMs`, healed again at the end. */
+export function processFaults(options: ProcessNemesisOptions): NemesisPackage {
+  const schedule = processFaultSchedule(options);
+  const generator: GeneratorLike = schedule.flatMap((op) => [sleep(options.intervalMs), op]);
+  return {
+    nemesis: processNemesis(),
+    generator,
+    finalGenerator: [
+      { f: "resume", value: "all" },
+      { f: "start", value: "all" },
+    ],
+    kinds: options.kinds,
+  };
+}

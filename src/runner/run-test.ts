@@ -1,0 +1,117 @@
+/**
+ * `runTest`: one test run end to end, with its store folder. The library
+ * entry point behind `crucible run` (which adds flag parsing, test-file
+ * loading and the console display).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { crucibleVersion } from "../cli/version.js";
+import type { Results, TestInfo } from "../history/results.js";
+import { createRunDir, updateLatestLink, writeJsonFile } from "../store/store.js";
+import { type Progress, Runner } from "./runner.js";
+import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from "./spec.js";
+
+export interface RunTestConfig {
+  definition: TestDefinition;
+  options: RunOptions;
+  /** The command line that reproduces this run (stored in test.json, printed on failure). */
+  reproduce?: string;
+  argv?: readonly string[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Called with the runner once it exists (for progress displays and external control). */
+  onRunner?: (runner: Runner) => void;
+  /** Write report.html and junit.xml (default true). */
+  writeReports?: boolean;
+  /**
+   * How the main phase is driven: by default `runner.runMainPhase()` (until
+   * the time limit). External control (the FIFO protocol) passes its own
+   * loop of `runner.stepOne()` calls, ending when told to check.
+   */
+  driveMainPhase?: (runner: Runner) => Promise<void>;
+}
+
+export interface RunTestOutcome {
+  results: Results;
+  test: TestInfo;
+  runDir: string;
+  spec: TestSpec;
+  /** Problems writing reports (never lose the results over a report). */
+  reportErrors: string[];
+}
+
+export function makeTestInfo(
+  spec: TestSpec,
+  options: RunOptions,
+  config: RunTestConfig,
+  startedAt: Date,
+): TestInfo {
+  return {
+    name: spec.name,
+    seed: options.seed,
+    startedAt: startedAt.toISOString(),
+    reproduce: config.reproduce ?? `crucible run --seed ${options.seed}`,
+    argv: config.argv ?? [],
+    timeLimitMs: spec.timeLimitMs ?? options.timeLimitMs,
+    concurrency: spec.concurrency ?? options.concurrency,
+    nodes: options.nodes,
+    cluster: undefined,
+    nemesis: spec.nemesis?.kinds ?? [],
+    versions: { crucible: crucibleVersion(), node: process.version },
+    ...(spec.describe && { spec: spec.describe }),
+  };
+}
+
+/** Write report.html and junit.xml with the report module; returns problems instead of throwing. */
+export async function writeReports(runDir: string): Promise<string[]> {
+  try {
+    const report = (await import("../report/index.js")) as {
+      writeRunReport?: (dir: string) => Promise<unknown>;
+    };
+    if (typeof report.writeRunReport === "function") await report.writeRunReport(runDir);
+    return [];
+  } catch (error) {
+    return [`could not write the report: ${(error as Error).message}`];
+  }
+}
+
+export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
+  const { options } = config;
+  const log = config.log ?? (() => {});
+  const spec = await resolveTest(config.definition, options);
+  const startedAt = new Date();
+  const runDir = createRunDir(options.storeDir, spec.name, startedAt);
+  const test = makeTestInfo(spec, options, config, startedAt);
+  writeJsonFile(join(runDir, "test.json"), test);
+  updateLatestLink(runDir);
+  log(`run folder: ${runDir}`);
+
+  const runner = new Runner({ spec, options, runDir, ...(config.signal && { signal: config.signal }), log });
+  config.onRunner?.(runner);
+  let results: Results;
+  let failure: Error | undefined;
+  try {
+    await runner.start();
+    if (runner.cluster) {
+      test.cluster = { name: runner.cluster.name, variant: runner.cluster.variant };
+      writeJsonFile(join(runDir, "test.json"), test);
+    }
+    await (config.driveMainPhase ? config.driveMainPhase(runner) : runner.runMainPhase());
+    await runner.runFinalPhase();
+  } catch (error) {
+    failure = error as Error;
+    log(`run failed: ${failure.stack ?? failure.message}`);
+  } finally {
+    await runner.teardown();
+  }
+  results = await runner.check();
+  if (failure) {
+    results = { ...results, complete: false, error: `the run failed: ${failure.message}` };
+  }
+  writeJsonFile(join(runDir, "results.json"), results);
+  const reportErrors = config.writeReports === false ? [] : await writeReports(runDir);
+  if (reportErrors.length) writeFileSync(join(runDir, "report-errors.txt"), `${reportErrors.join("\n")}\n`);
+  return { results, test, runDir, spec, reportErrors };
+}
+
+export type { Progress };

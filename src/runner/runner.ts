@@ -1,0 +1,572 @@
+/**
+ * The runner: Jepsen's interpreter for Crucible.
+ *
+ * Order of a run, always the same: cluster start → client setup → nemesis
+ * setup → main phase → final phase (heal, then quiescent client ops) →
+ * nemesis teardown → connections closed → cluster stop → checkers →
+ * results. Teardown steps run whatever happened before them.
+ *
+ * Workers pull ops from the generator; each op is journaled (invoke), sent to
+ * its worker's client connection (or to the nemesis) with a per-op timeout,
+ * and journaled again when it completes. A client that throws or hangs
+ * yields an `info` op, never a crashed run: the worker then continues as a
+ * fresh process with a fresh connection (Jepsen's rule).
+ *
+ * The loop is not buried in one closed function: `start`, `runMainPhase`,
+ * `stepOne` (one op on external command, for the FIFO control protocol),
+ * `runFinalPhase`, `teardown` and `check` can be called separately; `run`
+ * calls them in order.
+ */
+import { performance } from "node:perf_hooks";
+import { mergeValidity, runChecker } from "../checker/compose.js";
+import type { Checker, CheckResult } from "../checker/types.js";
+import type { ClientConnection } from "../client/types.js";
+import type { Cluster } from "../cluster/types.js";
+import type { NemesisContext } from "../faults/types.js";
+import { GeneratorDriver } from "../generator/driver.js";
+import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
+import type { GenOp, WorkerId } from "../generator/types.js";
+import { summarize } from "../history/analysis.js";
+import { Journal } from "../history/journal.js";
+import type { Completion, Op } from "../history/op.js";
+import type { Results } from "../history/results.js";
+import { Random } from "../random/random.js";
+import type { RunOptions, TestSpec } from "./spec.js";
+
+export interface RunnerConfig {
+  spec: TestSpec;
+  options: RunOptions;
+  /** Where history.jsonl goes; node logs go to `<runDir>/nodes`. */
+  runDir: string;
+  /** Fires to stop the run early (Ctrl-C): in-flight ops are aborted and the run is marked incomplete. */
+  signal?: AbortSignal;
+  /** Human-readable lines (start of phases, faults, warnings). */
+  log?: (line: string) => void;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  timeLimitMs: number;
+  phase: "setup" | "main" | "final" | "teardown" | "check" | "done";
+  ops: number;
+  ok: number;
+  fail: number;
+  info: number;
+  /** The nemesis ops in effect, in words (e.g. "kill n2"). */
+  faults: string[];
+}
+
+/**
+ * One op in flight. Its abort signal is made only when the client asks for
+ * it: most calls never look, and an AbortController per op was a tenth of
+ * the runner's time.
+ */
+class InFlight {
+  readonly invoke: Op;
+  readonly deadlineNs: number;
+  /** Set when the op has been completed (by its client or by the timeout sweep). */
+  settled = false;
+  private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+
+  constructor(invoke: Op, deadlineNs: number) {
+    this.invoke = invoke;
+    this.deadlineNs = deadlineNs;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+interface PendingCompletion {
+  worker: WorkerId;
+  flight: InFlight;
+  completion: Completion;
+}
+
+const NEMESIS: WorkerId = "nemesis";
+/** How long the loop waits for a completion when the generator is pending with nothing in flight. */
+const PENDING_POLL_MS = 5;
+/** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
+const NEMESIS_TIMEOUT_MS = 120_000;
+/** Fault ops that end a fault period; anything else a nemesis completes starts one. */
+const HEAL_FS = new Set([
+  "start",
+  "resume",
+  "heal",
+  "stop-partition",
+  "stop-latency",
+  "reset-clock",
+  "release",
+]);
+
+const errorMessage = (error: unknown): string =>
+  error instanceof Error
+    ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
+    : String(error);
+
+export class Runner {
+  readonly spec: TestSpec;
+  readonly options: RunOptions;
+  readonly runDir: string;
+  readonly random: Random;
+  /** Every op journaled so far, in order. */
+  readonly history: Op[] = [];
+  readonly notes: string[] = [];
+  cluster: Cluster | undefined;
+
+  private readonly log: (line: string) => void;
+  private readonly stopSignal: AbortSignal;
+  private readonly journal: Journal;
+  private readonly concurrency: number;
+  private readonly opTimeoutMs: number;
+  private readonly timeLimitMs: number;
+  /** Who is free, which process each worker is, what to ask the generator: shared with `simulate`. */
+  private readonly driver: GeneratorDriver;
+  private readonly connections = new Map<number, Promise<ClientConnection>>();
+  private readonly inFlight = new Map<WorkerId, InFlight>();
+  private readonly completions: PendingCompletion[] = [];
+  private readonly nemesisRandom: Random;
+  private readonly runAbort = new AbortController();
+  private wake: (() => void) | undefined;
+  private startNs = 0;
+  private startMs = 0;
+  private phase: Progress["phase"] = "setup";
+  private counts = { ok: 0, fail: 0, info: 0 };
+  private activeFaults = new Map<string, string>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private interrupted = false;
+
+  constructor(config: RunnerConfig) {
+    this.spec = config.spec;
+    this.options = config.options;
+    this.runDir = config.runDir;
+    this.log = config.log ?? (() => {});
+    this.stopSignal = config.signal ?? new AbortController().signal;
+    this.random = new Random(config.options.seed);
+    this.concurrency = config.spec.concurrency ?? config.options.concurrency;
+    this.opTimeoutMs = config.spec.opTimeoutMs ?? config.options.opTimeoutMs;
+    this.timeLimitMs = config.spec.timeLimitMs ?? config.options.timeLimitMs;
+    if (!(Number.isInteger(this.concurrency) && this.concurrency >= 1)) {
+      throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
+    }
+    this.journal = new Journal(`${config.runDir}/history.jsonl`);
+    const clientGenerator = clients(this.spec.generator);
+    const main = this.spec.nemesis
+      ? any(clientGenerator, toNemesis(this.spec.nemesis.generator))
+      : clientGenerator;
+    this.driver = new GeneratorDriver({
+      generator: timeLimit(this.timeLimitMs, main),
+      concurrency: this.concurrency,
+      nemesis: Boolean(this.spec.nemesis),
+      random: this.random.fork("generator"),
+    });
+    this.nemesisRandom = this.random.fork("nemesis-exec");
+    this.stopSignal.addEventListener("abort", () => this.interrupt(), { once: true });
+  }
+
+  /** Nanoseconds since the run started (monotonic). */
+  nowNs(): number {
+    return Math.round((performance.now() - this.startMs) * 1e6) + this.startNs;
+  }
+
+  progress(): Progress {
+    return {
+      elapsedMs: this.phase === "setup" ? 0 : performance.now() - this.startMs,
+      timeLimitMs: this.timeLimitMs,
+      phase: this.phase,
+      ops: this.counts.ok + this.counts.fail + this.counts.info,
+      ...this.counts,
+      faults: [...this.activeFaults.values()],
+    };
+  }
+
+  /** Start the cluster, set up the client and the nemesis. */
+  async start(): Promise<void> {
+    this.startMs = performance.now();
+    if (this.spec.cluster) {
+      this.log(`starting cluster`);
+      this.cluster = await this.spec.cluster({
+        random: this.random.fork("cluster"),
+        logDir: `${this.runDir}/nodes`,
+        options: this.options,
+        signal: this.runAbort.signal,
+      });
+      if (this.cluster.variant) this.log(`cluster variant: ${this.cluster.variant}`);
+    }
+    const firstNode = this.cluster?.nodes[0];
+    await this.spec.client.setup?.({
+      cluster: this.cluster,
+      node: firstNode,
+      worker: 0,
+      signal: this.runAbort.signal,
+    });
+    await this.spec.nemesis?.nemesis.setup?.(this.nemesisContext());
+    // Time zero is when the workload may begin: setup time is not part of the history.
+    this.startMs = performance.now();
+    this.startNs = 0;
+    const sweepEveryMs = Math.max(5, Math.min(100, Math.floor(this.opTimeoutMs / 4)));
+    this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEveryMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Run the main phase until its generator is exhausted (time limit) or the run is stopped. */
+  async runMainPhase(): Promise<void> {
+    this.phase = "main";
+    await this.drive(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Run exactly one client op of the main phase to completion and return its
+   * completion; undefined when the main phase has no more ops. Used by
+   * external control (one op per call), so it must not start the nemesis'
+   * schedule on its own: nemesis ops it meets are run too, but only client
+   * completions are returned.
+   */
+  async stepOne(): Promise<Op | undefined> {
+    this.phase = "main";
+    const before = this.history.length;
+    await this.drive(1);
+    for (let i = this.history.length - 1; i >= before; i--) {
+      const op = this.history[i]!;
+      if (op.type !== "invoke" && op.process !== "nemesis") return op;
+    }
+    return undefined;
+  }
+
+  /** Heal every fault (the nemesis' final generator), then run the test's final client ops. */
+  async runFinalPhase(): Promise<void> {
+    if (this.interrupted) return;
+    this.phase = "final";
+    this.log("final phase: healing faults, then final ops");
+    const heal = this.spec.nemesis?.finalGenerator;
+    this.driver.replace(
+      phases(
+        heal ? toNemesis(heal) : null,
+        this.spec.finalGenerator ? clients(this.spec.finalGenerator) : null,
+      ),
+    );
+    await this.drive(Number.POSITIVE_INFINITY);
+  }
+
+  /** Heal (nemesis teardown), close connections, stop the cluster. Never throws; problems become notes. */
+  async teardown(): Promise<void> {
+    this.phase = "teardown";
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.runAbort.abort(new Error("run is ending"));
+    await this.attempt("nemesis teardown", async () =>
+      this.spec.nemesis?.nemesis.teardown?.(this.nemesisContext(new AbortController().signal)),
+    );
+    const closing = [...this.connections.values()].map((connection) =>
+      connection.then((open) => open.close()).catch(() => {}),
+    );
+    this.connections.clear();
+    await this.attempt("closing client connections", async () => {
+      await Promise.race([
+        Promise.all(closing),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
+    });
+    await this.attempt("stopping the cluster", async () => this.cluster?.stop());
+    this.journal.close();
+  }
+
+  /** Run the test's checkers over the history. */
+  async check(): Promise<Results> {
+    this.phase = "check";
+    const checkers: readonly Checker[] = Array.isArray(this.spec.checker)
+      ? (this.spec.checker as readonly Checker[])
+      : [this.spec.checker as Checker];
+    const results: Record<string, CheckResult> = {};
+    for (const checker of checkers) {
+      results[checker.name] = await runChecker(checker, this.history, {});
+    }
+    this.phase = "done";
+    return {
+      valid: mergeValidity(Object.values(results).map((result) => result.valid)),
+      checkers: results,
+      complete: !this.interrupted,
+      ...(this.interrupted && {
+        error: "the run was interrupted; the verdict covers the history recorded so far",
+      }),
+      stats: summarize(this.history),
+      notes: this.notes,
+    };
+  }
+
+  /** The whole run, in order; teardown always runs. */
+  async run(): Promise<Results> {
+    try {
+      await this.start();
+      await this.runMainPhase();
+      await this.runFinalPhase();
+    } finally {
+      await this.teardown();
+    }
+    return this.check();
+  }
+
+  /** Stop dispatching and abort every op in flight (Ctrl-C). */
+  interrupt(): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    this.log("interrupted: aborting ops in flight");
+    for (const flight of this.inFlight.values()) flight.abort(new Error("run interrupted"));
+    this.wake?.();
+  }
+
+  get wasInterrupted(): boolean {
+    return this.interrupted;
+  }
+
+  private nemesisContext(signal: AbortSignal = this.runAbort.signal): NemesisContext {
+    return {
+      cluster: this.cluster,
+      random: this.nemesisRandom,
+      signal,
+      log: (message) => this.log(`nemesis: ${message}`),
+    };
+  }
+
+  private async attempt(what: string, action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const note = `${what} failed: ${errorMessage(error)}`;
+      this.notes.push(note);
+      this.log(note);
+    }
+  }
+
+  // --- the loop -----------------------------------------------------------
+
+  /**
+   * Drive the current generator until it is exhausted (and every op it
+   * started has completed), until `maxClientInvokes` client ops were started
+   * and completed, or until the run is interrupted.
+   */
+  private async drive(maxClientInvokes: number): Promise<void> {
+    const driver = this.driver;
+    let clientInvokes = 0;
+    for (;;) {
+      this.drainCompletions();
+      if (this.interrupted || clientInvokes >= maxClientInvokes) {
+        if (driver.busy === 0) {
+          this.journal.flush();
+          return;
+        }
+        await this.waitForCompletion(PENDING_POLL_MS * 20);
+        continue;
+      }
+      const now = this.nowNs();
+      const poll = driver.poll(now);
+      if (poll.kind === "done") {
+        if (driver.busy === 0) {
+          this.journal.flush();
+          return;
+        }
+        await this.waitForCompletion(Number.POSITIVE_INFINITY);
+        continue;
+      }
+      if (poll.kind === "pending") {
+        await this.waitForCompletion(driver.busy === 0 ? PENDING_POLL_MS : 100);
+        continue;
+      }
+      const waitNs = poll.op.time - now;
+      // Something may complete before the op is due; then the generator is asked again.
+      if (waitNs > 0 && ((await this.waitForCompletion(waitNs / 1e6)) || this.interrupted)) continue;
+      const { op, worker } = driver.take();
+      if (this.dispatch(op, worker) && op.process !== "nemesis") clientInvokes++;
+    }
+  }
+
+  /** Wait until a completion arrives or `timeoutMs` passes; true when one arrived. */
+  private waitForCompletion(timeoutMs: number): Promise<boolean> {
+    // Nothing acts on a journaled op before this: client calls start in the microtasks that run once we yield.
+    this.journal.flush();
+    if (this.completions.length > 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      this.wake = () => {
+        this.wake = undefined;
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      };
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(
+          () => {
+            this.wake = undefined;
+            resolve(false);
+          },
+          Math.max(0, timeoutMs),
+        );
+      }
+    });
+  }
+
+  /** Start an op on its worker; returns the journaled invocation (undefined for sleep/log ops). */
+  private dispatch(genOp: GenOp, worker: WorkerId): Op | undefined {
+    const { type, time: _time, process, f, value, ...extra } = genOp;
+    if (type === "log") {
+      this.log(String(value));
+      return undefined;
+    }
+    if (type === "sleep") {
+      const flight = new InFlight(
+        { index: -1, time: 0, type: "invoke", process, f: "sleep", value },
+        Number.POSITIVE_INFINITY,
+      );
+      this.setInFlight(worker, flight);
+      setTimeout(() => this.settle(worker, flight, { type: "ok" }), Number(value) / 1e6);
+      return undefined;
+    }
+    const invoke: Op = {
+      index: this.history.length,
+      time: this.nowNs(),
+      type: "invoke",
+      process,
+      f,
+      value,
+      ...extra,
+    };
+    this.record(invoke);
+    this.driver.invoked(invoke);
+    const timeoutMs = worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
+    const flight = new InFlight(invoke, invoke.time + timeoutMs * 1e6);
+    this.setInFlight(worker, flight);
+    if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
+    const call =
+      worker === NEMESIS || typeof worker !== "number"
+        ? this.spec.nemesis!.nemesis.invoke(invoke, this.nemesisContext(flight.signal))
+        : this.connection(worker).then(
+            (connection) => connection.invoke(invoke, flight),
+            // The op was never sent, so it certainly did not happen.
+            (error: unknown): Completion => ({
+              type: "fail",
+              error: `could not open a connection: ${errorMessage(error)}`,
+            }),
+          );
+    call.then(
+      (completion) => this.settle(worker, flight, completion),
+      (error: unknown) => this.settle(worker, flight, { type: "info", error: errorMessage(error) }),
+    );
+    return invoke;
+  }
+
+  private setInFlight(worker: WorkerId, flight: InFlight): void {
+    this.inFlight.set(worker, flight);
+  }
+
+  /** A client call finished (or timed out): queue its completion for the loop. */
+  private settle(worker: WorkerId, flight: InFlight, completion: Completion): void {
+    if (flight.settled) return; // the timeout sweep got there first; a late answer is ignored
+    flight.settled = true;
+    this.completions.push({ worker, flight, completion });
+    this.wake?.();
+  }
+
+  private sweepTimeouts(): void {
+    const now = this.nowNs();
+    for (const [worker, flight] of this.inFlight) {
+      if (flight.settled || flight.deadlineNs > now) continue;
+      const timeoutMs = worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
+      flight.abort(new Error(`timed out after ${timeoutMs} ms`));
+      this.settle(worker, flight, { type: "info", error: `timed out after ${timeoutMs} ms` });
+    }
+  }
+
+  private drainCompletions(): void {
+    while (this.completions.length > 0) {
+      const { worker, flight, completion } = this.completions.shift()!;
+      this.inFlight.delete(worker);
+      if (flight.invoke.index < 0) {
+        this.driver.woke(worker); // a sleep ended
+        continue;
+      }
+      const op = this.completionOp(flight.invoke, completion);
+      this.record(op);
+      if (op.process === "nemesis") this.trackFaults(op);
+      else this.counts[op.type as "ok" | "fail" | "info"]++;
+      // After info the driver moves the worker to a new process (Jepsen's rule); it gets a fresh connection too.
+      this.driver.completed(op);
+      if (op.type === "info" && typeof worker === "number") this.dropConnection(worker);
+    }
+  }
+
+  private completionOp(invoke: Op, completion: Completion): Op {
+    const valid =
+      completion && (completion.type === "ok" || completion.type === "fail" || completion.type === "info");
+    if (!valid) {
+      return {
+        ...invoke,
+        index: this.history.length,
+        time: this.nowNs(),
+        type: "info",
+        error: `client returned an invalid completion: ${JSON.stringify(completion)}`,
+      };
+    }
+    const { type, value, error, node, ...extra } = completion;
+    const op: Op = {
+      index: this.history.length,
+      time: this.nowNs(),
+      type,
+      process: invoke.process,
+      f: invoke.f,
+      value: value === undefined ? invoke.value : value,
+      ...extra,
+    };
+    if (invoke.key !== undefined) op.key = invoke.key;
+    if (node !== undefined) op.node = node;
+    if (error !== undefined) op.error = error;
+    return op;
+  }
+
+  private record(op: Op): void {
+    this.journal.append(op);
+    this.history.push(op);
+  }
+
+  private trackFaults(op: Op): void {
+    if (op.type === "fail") return;
+    const what = `${op.f}${op.value === undefined || op.value === null ? "" : ` ${JSON.stringify(op.value)}`}`;
+    this.log(`fault: ${what}${op.type === "info" ? ` (outcome unknown: ${op.error ?? ""})` : ""}`);
+    if (HEAL_FS.has(op.f)) this.activeFaults.clear();
+    else this.activeFaults.set(op.f, what);
+  }
+
+  private connection(worker: number): Promise<ClientConnection> {
+    let connection = this.connections.get(worker);
+    if (!connection) {
+      const nodes = this.cluster?.nodes ?? [];
+      const node = nodes.length ? nodes[worker % nodes.length] : undefined;
+      connection = this.spec.client.open({
+        cluster: this.cluster,
+        node,
+        worker,
+        signal: this.runAbort.signal,
+      });
+      // A failed open is not cached: the next op tries again.
+      connection.catch(() => this.connections.delete(worker));
+      this.connections.set(worker, connection);
+    }
+    return connection;
+  }
+
+  private dropConnection(worker: number): void {
+    const connection = this.connections.get(worker);
+    if (!connection) return;
+    this.connections.delete(worker);
+    connection.then((open) => open.close()).catch(() => {});
+  }
+}

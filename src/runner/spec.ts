@@ -1,0 +1,74 @@
+/**
+ * A test: what to start, how to talk to it, what to do, what faults to
+ * cause, and what must hold. Users write one with `defineTest` in a file that
+ * `crucible run path/to/test.ts` loads; the built-in demo test is such a file.
+ */
+import type { Checker } from "../checker/types.js";
+import type { Client } from "../client/types.js";
+import type { Cluster } from "../cluster/types.js";
+import type { NemesisPackage } from "../faults/types.js";
+import type { GeneratorLike } from "../generator/types.js";
+import type { Random } from "../random/random.js";
+
+/** Options of a run, from the CLI or the caller; a test function may read them to build its spec. */
+export interface RunOptions {
+  seed: number;
+  timeLimitMs: number;
+  concurrency: number;
+  nodes: number;
+  /** Fault kinds asked for with --nemesis (e.g. ["kill", "pause"]); empty for none. */
+  nemesis: readonly string[];
+  nemesisIntervalMs: number;
+  /** Per-op timeout: a client call still running after it is abandoned and recorded as `info`. */
+  opTimeoutMs: number;
+  /** Where runs are stored (`store/` by default). */
+  storeDir: string;
+  /** Keep cluster temp dirs after the run. */
+  keep: boolean;
+  /** Named options the built-in tests understand (`target`, `demoMode`, `readFrom`, ...). */
+  extra: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ClusterContext {
+  readonly random: Random;
+  /** Where node logs go: `<run dir>/nodes`. */
+  readonly logDir: string;
+  readonly options: RunOptions;
+  readonly signal: AbortSignal;
+}
+
+export interface TestSpec {
+  name: string;
+  /** Start the system under test; the runner stops it at the end, always. */
+  cluster?: (ctx: ClusterContext) => Promise<Cluster>;
+  client: Client;
+  /** The client workload of the main phase; the runner cuts it at the time limit. */
+  generator: GeneratorLike;
+  /** Faults and their schedule. */
+  nemesis?: NemesisPackage;
+  /** Client ops of the final phase (after faults are healed), e.g. one read per key. */
+  finalGenerator?: GeneratorLike;
+  checker: Checker | readonly Checker[];
+  /** Overrides of the run options this test insists on. */
+  concurrency?: number;
+  timeLimitMs?: number;
+  opTimeoutMs?: number;
+  /** Free-form facts stored in test.json (workload parameters, ...). */
+  describe?: Record<string, unknown>;
+}
+
+export type TestDefinition = TestSpec | ((options: RunOptions) => TestSpec | Promise<TestSpec>);
+
+/** Declare a test (typed identity): `export default defineTest((options) => ({ ... }))`. */
+export function defineTest<T extends TestDefinition>(definition: T): T {
+  return definition;
+}
+
+/** Resolve a definition to a spec for these options. */
+export async function resolveTest(definition: TestDefinition, options: RunOptions): Promise<TestSpec> {
+  const spec = typeof definition === "function" ? await definition(options) : definition;
+  if (!spec || typeof spec !== "object" || typeof spec.name !== "string" || !spec.client || !spec.checker) {
+    throw new TypeError("a test must have at least name, client, generator and checker");
+  }
+  return spec;
+}

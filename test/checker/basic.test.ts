@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import { compose, mergeValidity } from "../../src/checker/compose.js";
+import { counterChecker } from "../../src/checker/counter.js";
+import { unhandledExceptions } from "../../src/checker/exceptions.js";
+import { setChecker } from "../../src/checker/set.js";
+import { stats } from "../../src/checker/stats.js";
+import type { Checker } from "../../src/checker/types.js";
+import { uniqueIds } from "../../src/checker/unique-ids.js";
+import type { Op, OpType } from "../../src/history/op.js";
+
+/** Build a history from [process, type, f, value] rows; index and time follow row order. */
+function history(rows: [number, OpType, string, unknown, string?][]): Op[] {
+  return rows.map(([process, type, f, value, error], index) => ({
+    index,
+    time: index * 1000,
+    type,
+    process,
+    f,
+    value,
+    ...(error && { error }),
+  }));
+}
+
+describe("compose", () => {
+  it("false beats unknown beats true", () => {
+    expect(mergeValidity([true, "unknown", true])).toBe("unknown");
+    expect(mergeValidity([true, "unknown", false])).toBe(false);
+    expect(mergeValidity([])).toBe(true);
+  });
+
+  it("runs every checker and a crashing checker becomes unknown with the reason", async () => {
+    const crashing: Checker = {
+      name: "crashing",
+      check() {
+        throw new Error("bug in checker");
+      },
+    };
+    const result = await compose([stats(), crashing]).check(
+      history([
+        [0, "invoke", "read", null],
+        [0, "ok", "read", 1],
+      ]),
+      {},
+    );
+    expect(result.valid).toBe("unknown");
+    expect(result.explanation).toContain("bug in checker");
+  });
+});
+
+describe("stats", () => {
+  it("is invalid when some f never succeeded", async () => {
+    const h = history([
+      [0, "invoke", "read", null],
+      [0, "ok", "read", 1],
+      [1, "invoke", "write", 2],
+      [1, "fail", "write", 2],
+    ]);
+    const result = await stats().check(h, {});
+    expect(result.valid).toBe(false);
+    expect(result.explanation).toContain("`write`");
+  });
+});
+
+describe("set", () => {
+  it("finds lost and unexpected elements against the final read", async () => {
+    const h = history([
+      [0, "invoke", "add", 1],
+      [0, "ok", "add", 1],
+      [1, "invoke", "add", 2],
+      [1, "ok", "add", 2],
+      [2, "invoke", "add", 3],
+      [2, "info", "add", 3],
+      [0, "invoke", "read", null],
+      [0, "ok", "read", [1, 3, 9]],
+    ]);
+    const result = await setChecker().check(h, {});
+    expect(result.valid).toBe(false);
+    expect(result.lost).toEqual([2]);
+    expect(result.unexpected).toEqual([9]);
+    expect(result.recoveredCount).toBe(1);
+  });
+
+  it("is valid when every acknowledged add is read", async () => {
+    const h = history([
+      [0, "invoke", "add", 1],
+      [0, "ok", "add", 1],
+      [0, "invoke", "read", null],
+      [0, "ok", "read", [1]],
+    ]);
+    expect((await setChecker().check(h, {})).valid).toBe(true);
+  });
+});
+
+describe("counter", () => {
+  it("accepts reads within bounds, including concurrent adds", async () => {
+    const h = history([
+      [0, "invoke", "add", 1],
+      [0, "ok", "add", 1],
+      [1, "invoke", "add", 5],
+      [2, "invoke", "read", null],
+      [2, "ok", "read", 6],
+      [1, "ok", "add", 5],
+    ]);
+    expect((await counterChecker().check(h, {})).valid).toBe(true);
+  });
+
+  it("rejects a read below the acknowledged sum", async () => {
+    const h = history([
+      [0, "invoke", "add", 3],
+      [0, "ok", "add", 3],
+      [2, "invoke", "read", null],
+      [2, "ok", "read", 2],
+    ]);
+    const result = await counterChecker().check(h, {});
+    expect(result.valid).toBe(false);
+    expect(result.explanation).toContain("read 2, expected between 3 and 3");
+  });
+});
+
+describe("unique ids", () => {
+  it("finds duplicates", async () => {
+    const h = history([
+      [0, "invoke", "generate", null],
+      [0, "ok", "generate", 7],
+      [1, "invoke", "generate", null],
+      [1, "ok", "generate", 7],
+    ]);
+    const result = await uniqueIds().check(h, {});
+    expect(result.valid).toBe(false);
+    expect(result.duplicated).toEqual([{ id: 7, opIndices: [1, 3] }]);
+  });
+});
+
+describe("unhandled exceptions", () => {
+  it("groups info errors and judges only with a limit", async () => {
+    const h = history([
+      [0, "invoke", "read", null],
+      [0, "info", "read", null, "timed out after 5 ms"],
+      [5, "invoke", "read", null],
+      [5, "info", "read", null, "timed out after 5 ms"],
+      [1, "invoke", "read", null],
+      [1, "ok", "read", 1],
+    ]);
+    const report = await unhandledExceptions().check(h, {});
+    expect(report.valid).toBe(true);
+    expect(report.exceptions).toEqual([
+      { message: "timed out after 5 ms", count: 2, firstOpIndex: 1, f: "read" },
+    ]);
+    expect((await unhandledExceptions({ maxInfoFraction: 0.5 }).check(h, {})).valid).toBe(false);
+  });
+});

@@ -1,0 +1,61 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+
+let stderr: string;
+
+beforeEach(() => {
+  stderr = "";
+  process.exitCode = undefined;
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+describe("crucible run: bad input exits 64 with a message naming the problem", () => {
+  it("an unknown flag", async () => {
+    expect(await main(["run", "--no-such-flag"])).toBe(64);
+    expect(stderr).toContain("unknown option '--no-such-flag'");
+  });
+
+  it("a bad --time-limit", async () => {
+    expect(await main(["run", "--time-limit", "soon"])).toBe(64);
+    expect(stderr).toContain('expected a duration like 20, 2.5s, 500ms or 1m; got "soon"');
+  });
+
+  it("a bad --nemesis kind", async () => {
+    expect(await main(["run", "--nemesis", "kill,meteor"])).toBe(64);
+    expect(stderr).toContain('got "meteor"');
+  });
+
+  it("a test file that does not export a test", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "crucible-cli-")), "not-a-test.ts");
+    writeFileSync(file, "export const answer: number = 42;\n");
+    expect(await main(["run", file])).toBe(64);
+    expect(stderr).toContain(`${file}: the file does not export a test`);
+  });
+
+  it("a test file that does not exist", async () => {
+    expect(await main(["run", "/nonexistent/test.ts"])).toBe(64);
+    expect(stderr).toContain("/nonexistent/test.ts: no such test file");
+  });
+
+  it("a test file that does not compile", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "crucible-cli-")), "broken.ts");
+    writeFileSync(file, "export default {{{\n");
+    expect(await main(["run", file])).toBe(64);
+    expect(stderr).toContain(`${file}: could not load the test file`);
+  });
+
+  it("an unknown command", async () => {
+    expect(await main(["frobnicate"])).toBe(64);
+  });
+});
