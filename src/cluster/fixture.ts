@@ -1,0 +1,517 @@
+/**
+ * TestServer / TestCluster: start real server processes from a recipe and get
+ * back a handle that stops them, whatever happens.
+ *
+ * ```ts
+ * await using cluster = await startCluster(etcd(), 3, { seed });
+ * await cluster.node(0).kill();          // SIGKILL n1's process group
+ * await cluster.node(0).start();         // same data dir, same ports
+ * ```
+ *
+ * Each start gets a temp dir (0700; on tmpfs `/dev/shm` by default), one
+ * subdir per node holding its data dir, free loopback ports (retried on
+ * "address already in use"), and a log file per node. A node that exits
+ * during startup, or is not ready by the deadline, fails the start with the
+ * last 50 lines of its log. `stop()` (and disposal) SIGKILLs every node and
+ * removes the temp dir unless `keep` is set or the cluster was marked failed.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { freshSeed, Random } from "../random/random.js";
+import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
+import { waitUntilReady } from "./probes.js";
+import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
+import type { ClusterSpec, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
+import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
+import type { Cluster, Node } from "./types.js";
+import { unwatchDir, watchDir } from "./watchdog.js";
+
+export interface ClusterOptions {
+  /** Environment overrides: one object for every node, or a function of the node. */
+  env?: Readonly<Record<string, string>> | ((node: NodeSpec) => Readonly<Record<string, string>>);
+  /** Extra server arguments, appended after the recipe's: for every node, or per node. */
+  args?: readonly string[] | ((node: NodeSpec) => readonly string[]);
+  /** Where data dirs go: "tmpfs" (`/dev/shm`, the default, falls back to disk) or "disk" (OS temp dir). */
+  storage?: "tmpfs" | "disk";
+  /** Explicit parent dir for the run's temp dir (overrides `storage`). */
+  baseDir?: string;
+  /** Per-node readiness deadline; default the recipe's, else 30 s. */
+  readyTimeoutMs?: number;
+  /** Keep the temp dir (data and logs) after stop. Default false. */
+  keep?: boolean;
+  /** Seed for the variant choice; ignored when `random` is given; fresh when neither. */
+  seed?: number;
+  /** Stream for the variant choice (the runner passes `random.fork("cluster")`). */
+  random?: Random;
+  /** Force a variant by name (replay). */
+  variant?: string;
+  /** Put node logs here (`<logDir>/<node>.log`), e.g. the run's `store/.../nodes`; default inside the temp dir. */
+  logDir?: string;
+  /** Where to say which variant was chosen and where kept dirs are; default stderr. Pass `() => {}` to silence. */
+  log?: (line: string) => void;
+  /** Attempts when a port was taken between choosing and binding it. Default 3. */
+  portAttempts?: number;
+}
+
+/** A start failed: the node's log tail is in the message. */
+export class ClusterStartError extends Error {
+  readonly node: string;
+  readonly logPath: string;
+  readonly addressInUse: boolean;
+  constructor(options: { node: string; logPath: string; reason: string }) {
+    const tail = logTail(options.logPath, 50);
+    super(`${options.node}: ${options.reason}\n--- last 50 lines of ${options.logPath}:\n${tail}`);
+    this.name = "ClusterStartError";
+    this.node = options.node;
+    this.logPath = options.logPath;
+    this.addressInUse = /address already in use|EADDRINUSE/i.test(tail);
+  }
+}
+
+const defaultLog = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Signals that end a process unless it handles them; `kill()` waits for exit after these. */
+const TERMINATING = new Set<NodeJS.Signals>(["SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGABRT", "SIGHUP"]);
+
+/** How long `kill(signal)` waits for exit after a catchable terminating signal. */
+export const TERMINATE_WAIT_MS = 15_000;
+
+/** A node: one server process of a cluster, restartable on the same dir and ports. */
+export class LocalNode implements Node {
+  readonly name: string;
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly logPath: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** What the recipe saw; exposed for recipes' `leader()` and for fault injectors. */
+  readonly spec: NodeSpec;
+  private process: ManagedProcess | undefined;
+  private paused = false;
+  private setupDone = false;
+
+  constructor(
+    spec: NodeSpec,
+    private readonly recipe: Recipe,
+    private readonly options: ClusterOptions,
+  ) {
+    this.spec = spec;
+    this.name = spec.name;
+    this.index = spec.index;
+    this.host = spec.host;
+    this.port = spec.port;
+    this.address = `${spec.host}:${spec.port}`;
+    this.url = recipe.url(spec);
+    this.dataDir = spec.dataDir;
+    this.logPath = spec.logPath;
+    this.meta = Object.freeze({ ...recipe.meta?.(spec), ports: spec.ports, dir: spec.dir });
+  }
+
+  get pid(): number | undefined {
+    return this.process?.isRunning() ? this.process.pid : undefined;
+  }
+
+  isRunning(): boolean {
+    return this.process?.isRunning() ?? false;
+  }
+
+  isPaused(): boolean {
+    return this.paused && this.isRunning();
+  }
+
+  async logs(): Promise<string> {
+    return readLog(this.logPath);
+  }
+
+  /** Spawn the process without waiting for readiness (the cluster starts several, then waits). */
+  async spawn(): Promise<void> {
+    if (this.isRunning()) return;
+    if (!this.setupDone) {
+      await this.recipe.setup?.(this.spec);
+      this.setupDone = true;
+    }
+    const launch = this.recipe.launch(this.spec);
+    const userEnv = typeof this.options.env === "function" ? this.options.env(this.spec) : this.options.env;
+    const userArgs =
+      typeof this.options.args === "function" ? this.options.args(this.spec) : this.options.args;
+    const variant = this.spec.cluster.variant;
+    this.paused = false;
+    this.process = await ManagedProcess.spawn({
+      command: launch.command,
+      args: [...launch.args, ...(variant?.args ?? []), ...(userArgs ?? [])],
+      env: { ...process.env, ...launch.env, ...variant?.env, ...userEnv },
+      cwd: launch.cwd ?? this.spec.dir,
+      logPath: this.logPath,
+    });
+    // A server left running must not keep the runner alive; the exit handler kills it.
+    this.process.unref();
+  }
+
+  /** Wait until the readiness probe passes; throws {@link ClusterStartError} (and kills the node) otherwise. */
+  async waitReady(): Promise<void> {
+    const proc = this.process;
+    if (!proc) throw new Error(`${this.name}: not spawned`);
+    const timeoutMs = this.options.readyTimeoutMs ?? this.recipe.readyTimeoutMs ?? 30_000;
+    const outcome = await waitUntilReady({
+      probe: this.recipe.ready(this.spec),
+      timeoutMs,
+      exited: proc.exited,
+    });
+    if (outcome.ready) return;
+    if (outcome.reason === "exited" || !proc.isRunning()) {
+      const status = proc.exitStatus;
+      throw new ClusterStartError({
+        node: `${this.name} (${this.recipe.name}, pid ${proc.pid})`,
+        logPath: this.logPath,
+        reason: `exited during startup (${status?.signal ? `signal ${status.signal}` : `exit code ${status?.code}`})`,
+      });
+    }
+    await proc.kill().catch(() => {});
+    throw new ClusterStartError({
+      node: `${this.name} (${this.recipe.name}, pid ${proc.pid})`,
+      logPath: this.logPath,
+      reason: `not ready after ${timeoutMs} ms (${outcome.attempts} probes; last: ${outcome.lastError ?? "none"})`,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.isRunning()) return;
+    await this.spawn();
+    await this.waitReady();
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.process;
+    if (!proc?.isRunning()) return;
+    await proc.stop(this.recipe.stopGraceMs ?? 10_000);
+    this.paused = false;
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const proc = this.process;
+    if (!proc?.isRunning()) return;
+    if (signal === "SIGKILL") {
+      await proc.kill(KILL_WAIT_MS);
+      this.paused = false;
+      return;
+    }
+    proc.signal(signal);
+    if (!TERMINATING.has(signal)) return;
+    // A stopped process only acts on a catchable signal once continued.
+    if (this.paused) {
+      proc.signal("SIGCONT");
+      this.paused = false;
+    }
+    await proc.waitForExit(TERMINATE_WAIT_MS);
+  }
+
+  /** End the node for good: the recipe's teardown signal (then SIGKILL after its grace), or SIGKILL. */
+  async teardown(): Promise<void> {
+    const proc = this.process;
+    const teardown = this.recipe.teardown;
+    if (proc?.isRunning() && teardown) {
+      proc.signal("SIGCONT");
+      proc.signal(teardown.signal);
+      await proc.waitForExit(teardown.graceMs);
+    }
+    await this.kill("SIGKILL");
+  }
+
+  async pause(): Promise<void> {
+    if (this.process?.signal("SIGSTOP")) this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    this.process?.signal("SIGCONT");
+    this.paused = false;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+/** A started cluster: every node ready. Dispose it (or call `stop()`) to tear it down. */
+export class LocalCluster implements Cluster {
+  readonly name: string;
+  readonly nodes: readonly LocalNode[];
+  readonly clientUrls: readonly string[];
+  readonly variant: string | undefined;
+  /** The seed the variant was chosen with. */
+  readonly seed: number;
+  /** The cluster's temp dir. */
+  readonly runDir: string;
+  readonly leader?: () => Promise<Node | undefined>;
+  private keep: boolean;
+  private stopping: Promise<void> | undefined;
+  private readonly unregister: () => void;
+  private readonly log: (line: string) => void;
+
+  constructor(options: {
+    recipe: Recipe;
+    nodes: LocalNode[];
+    variant: RecipeVariant | undefined;
+    seed: number;
+    runDir: string;
+    keep: boolean;
+    log: (line: string) => void;
+  }) {
+    this.name = options.recipe.name;
+    this.nodes = options.nodes;
+    this.clientUrls = options.nodes.map((node) => node.url);
+    this.variant = options.variant?.name;
+    this.seed = options.seed;
+    this.runDir = options.runDir;
+    this.keep = options.keep;
+    this.log = options.log;
+    const recipe = options.recipe;
+    if (recipe.leader) this.leader = () => recipe.leader!(this);
+    this.unregister = registerStopper(() => this.stop());
+  }
+
+  node(index: number): LocalNode {
+    const node = this.nodes[index];
+    if (!node) throw new RangeError(`${this.name} cluster has ${this.nodes.length} nodes; no node(${index})`);
+    return node;
+  }
+
+  /**
+   * Keep the temp dir (data and logs) when this cluster stops, because the
+   * test failed: call it from the test's failure hook so the logs can be read.
+   */
+  markFailed(reason?: string): void {
+    if (!this.keep && reason) this.log(`crucible: ${this.name} cluster kept because ${reason}`);
+    this.keep = true;
+    unregisterDir(this.runDir);
+    unwatchDir(this.runDir);
+  }
+
+  /**
+   * The last `lines` lines of every node's log, headed by node name and path:
+   * what a failing test prints (CockroachDB's log scope). Pair it with
+   * {@link markFailed} in vitest's `onTestFailed` or node:test's `afterEach`.
+   */
+  logTails(lines = 50): string {
+    return this.nodes
+      .map((node) => `--- ${node.name} (${this.name}) ${node.logPath}:\n${logTail(node.logPath, lines)}`)
+      .join("\n");
+  }
+
+  /** Whether stop() will keep the temp dir. */
+  get kept(): boolean {
+    return this.keep;
+  }
+
+  /** End every node (SIGKILL, or the recipe's teardown signal), then remove the temp dir unless kept. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.unregister();
+    const results = await Promise.allSettled(this.nodes.map((node) => node.teardown()));
+    if (this.keep) {
+      this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
+    } else {
+      rmSync(this.runDir, { recursive: true, force: true, maxRetries: 3 });
+      unregisterDir(this.runDir);
+      unwatchDir(this.runDir);
+    }
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+function chooseVariant(
+  recipe: Recipe,
+  options: ClusterOptions,
+): { variant: RecipeVariant | undefined; seed: number } {
+  const random = options.random ?? new Random(options.seed ?? freshSeed());
+  const variants = recipe.variants ?? [];
+  if (options.variant !== undefined) {
+    const forced = variants.find((variant) => variant.name === options.variant);
+    if (!forced) {
+      const names = variants.map((variant) => variant.name).join(", ") || "none";
+      throw new Error(
+        `${recipe.name}: unknown variant ${JSON.stringify(options.variant)} (variants: ${names})`,
+      );
+    }
+    return { variant: forced, seed: random.seed };
+  }
+  if (variants.length === 0) return { variant: undefined, seed: random.seed };
+  return { variant: random.fork(`cluster/${recipe.name}/variant`).pick(variants), seed: random.seed };
+}
+
+function clusterToken(recipe: Recipe, seed: number, attempt: number): string {
+  const random = new Random(seed, `cluster/${recipe.name}/token/${attempt}`);
+  return `crucible-${recipe.name}-${random.int(0, 2 ** 31).toString(36)}${random.int(0, 2 ** 31).toString(36)}`;
+}
+
+async function planNodes(options: {
+  recipe: Recipe;
+  size: number;
+  runDir: string;
+  logDir: string;
+  variant: RecipeVariant | undefined;
+  token: string;
+}): Promise<NodeSpec[]> {
+  const portNames = options.recipe.portNames ?? ["client"];
+  const ports = await freePorts(options.size * portNames.length);
+  const nodes: NodeSpec[] = [];
+  const cluster: ClusterSpec = {
+    recipe: options.recipe.name,
+    size: options.size,
+    nodes,
+    runDir: options.runDir,
+    variant: options.variant,
+    token: options.token,
+  };
+  for (let index = 0; index < options.size; index++) {
+    const name = `n${index + 1}`;
+    const nodePorts: Record<string, number> = {};
+    portNames.forEach((portName, k) => {
+      nodePorts[portName] = ports[index * portNames.length + k]!;
+    });
+    const dir = join(options.runDir, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    const dataDir = join(dir, "data");
+    mkdirSync(dataDir, { mode: 0o700 });
+    nodes.push({
+      name,
+      index,
+      host: LOOPBACK,
+      ports: nodePorts,
+      port: nodePorts[portNames[0]!]!,
+      dir,
+      dataDir,
+      logPath: join(options.logDir, `${name}.log`),
+      cluster,
+    });
+  }
+  return nodes;
+}
+
+async function startNodes(recipe: Recipe, nodes: LocalNode[]): Promise<void> {
+  if (recipe.startOrder === "sequential") {
+    for (const node of nodes) await node.start();
+    return;
+  }
+  for (const node of nodes) await node.spawn();
+  const results = await Promise.allSettled(nodes.map((node) => node.waitReady()));
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/**
+ * Start `size` nodes of `recipe` and wait until every one is ready.
+ * Throws {@link ClusterStartError} (with the failing node's log tail) when a
+ * node exits during startup or misses the readiness deadline; nothing is
+ * left running then.
+ */
+export async function startCluster(
+  recipe: Recipe,
+  size: number,
+  options: ClusterOptions = {},
+): Promise<LocalCluster> {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`startCluster: size must be >= 1, got ${size}`);
+  recipe.checkSize?.(size);
+  const log = options.log ?? defaultLog;
+  const { variant, seed } = chooseVariant(recipe, options);
+  if (variant) {
+    log(
+      `crucible: ${recipe.name} variant ${JSON.stringify(variant.name)} (seed ${seed}; replay with variant "${variant.name}")`,
+    );
+  }
+  const keep = options.keep ?? false;
+  const baseDir = options.baseDir ?? defaultBaseDir(options.storage ?? "tmpfs");
+  mkdirSync(baseDir, { recursive: true });
+  const runDir = mkdtempSync(join(baseDir, `crucible-${recipe.name}-`));
+  chmodSync(runDir, 0o700);
+  if (!keep) {
+    registerDir(runDir);
+    watchDir(runDir);
+  }
+  const logDir = options.logDir ?? join(runDir, "logs");
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+
+  const attempts = Math.max(1, options.portAttempts ?? 3);
+  for (let attempt = 1; ; attempt++) {
+    const specs = await planNodes({
+      recipe,
+      size,
+      runDir,
+      logDir,
+      variant,
+      token: clusterToken(recipe, seed, attempt),
+    });
+    const nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
+    try {
+      await startNodes(recipe, nodes);
+      return new LocalCluster({ recipe, nodes, variant, seed, runDir, keep, log });
+    } catch (error) {
+      await Promise.allSettled(nodes.map((node) => node.teardown()));
+      const retry = error instanceof ClusterStartError && error.addressInUse && attempt < attempts;
+      // Ports were taken between choosing and binding them: re-plan and go again.
+      if (retry) continue;
+      if (!keep) {
+        rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
+        unregisterDir(runDir);
+        unwatchDir(runDir);
+      }
+      throw error;
+    }
+  }
+}
+
+/** A single server: a {@link Node} plus `close()` / `await using`, which stop it and remove its temp dir. */
+export interface ServerHandle extends Node, AsyncDisposable {
+  /** The one-node cluster behind it. */
+  readonly cluster: LocalCluster;
+  readonly variant: string | undefined;
+  /** Stop the server and remove its temp dir (unless kept). `stop()` only stops the process (restartable). */
+  close(): Promise<void>;
+}
+
+/** Start one server of `recipe`; see {@link startCluster}. */
+export async function startServer(recipe: Recipe, options: ClusterOptions = {}): Promise<ServerHandle> {
+  const cluster = await startCluster(recipe, 1, options);
+  const node = cluster.node(0);
+  const handle: ServerHandle = {
+    cluster,
+    variant: cluster.variant,
+    name: node.name,
+    index: node.index,
+    host: node.host,
+    port: node.port,
+    address: node.address,
+    url: node.url,
+    get pid() {
+      return node.pid;
+    },
+    dataDir: node.dataDir,
+    logPath: node.logPath,
+    meta: node.meta,
+    logs: () => node.logs(),
+    isRunning: () => node.isRunning(),
+    kill: (signal) => node.kill(signal),
+    pause: () => node.pause(),
+    resume: () => node.resume(),
+    start: () => node.start(),
+    restart: () => node.restart(),
+    stop: () => node.stop(),
+    close: () => cluster.stop(),
+    [Symbol.asyncDispose]: () => cluster.stop(),
+  };
+  return handle;
+}

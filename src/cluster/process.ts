@@ -1,0 +1,177 @@
+/**
+ * Process supervision: one server process, spawned as a direct child of the
+ * runner in its own process group, its output appended to a log file.
+ *
+ * Why each choice:
+ * - Direct child: the runner reaps it. A killed server left as a zombie keeps
+ *   its pid (and PostgreSQL's `postmaster.pid`), and a quick restart fails.
+ * - Own process group (`detached: true`): signals go to `-pgid`, so helpers
+ *   and grandchildren the server started are killed, paused and resumed with
+ *   it; and a Ctrl-C aimed at the runner's terminal group does not race our
+ *   orderly stop.
+ * - Output to a file (not a pipe): a paused or slow runner never blocks a
+ *   server on a full pipe, and the log survives the runner for post-mortems.
+ * - Every group is registered with the exit handler and the watchdog, so it
+ *   dies with the runner however the runner ends.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { registerGroup, unregisterGroup } from "./cleanup.js";
+import { unwatchGroup, watchGroup } from "./watchdog.js";
+
+export interface SpawnOptions {
+  command: string;
+  args: readonly string[];
+  /** Full environment of the child (not merged here). */
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  /** Output (stdout and stderr interleaved) is appended here. */
+  logPath: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Default wait for a process to exit after SIGKILL; the kernel needs milliseconds, a loaded box more. */
+export const KILL_WAIT_MS = 5_000;
+
+/** A running (or ended) server process and its process group. */
+export class ManagedProcess {
+  readonly pid: number;
+  readonly command: string;
+  readonly logPath: string;
+  private readonly child: ChildProcess;
+  private status: ExitStatus | undefined;
+  readonly exited: Promise<ExitStatus>;
+
+  private constructor(child: ChildProcess, options: SpawnOptions) {
+    if (child.pid === undefined) throw new Error(`spawn ${options.command}: no pid`);
+    this.child = child;
+    this.pid = child.pid;
+    this.command = options.command;
+    this.logPath = options.logPath;
+    registerGroup(this.pid);
+    watchGroup(this.pid);
+    this.exited = new Promise<ExitStatus>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.status = { code, signal };
+        // The leader is gone; make sure nothing else of its group lingers.
+        signalGroup(this.pid, "SIGKILL");
+        unregisterGroup(this.pid);
+        unwatchGroup(this.pid);
+        resolve(this.status);
+      });
+    });
+  }
+
+  /** Spawn `command` in its own group; rejects when it cannot be executed at all (ENOENT, EACCES). */
+  static async spawn(options: SpawnOptions): Promise<ManagedProcess> {
+    const fd = openSync(options.logPath, "a", 0o600);
+    let child: ChildProcess;
+    try {
+      writeSync(
+        fd,
+        `--- crucible: ${new Date().toISOString()} exec ${options.command} ${options.args.join(" ")}\n`,
+      );
+      child = spawn(options.command, options.args, {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ["ignore", fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", reject);
+    });
+    return new ManagedProcess(child, options);
+  }
+
+  /** Undefined while running. */
+  get exitStatus(): ExitStatus | undefined {
+    return this.status;
+  }
+
+  isRunning(): boolean {
+    return this.status === undefined;
+  }
+
+  /** Signal the whole process group. False when the group is already gone. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (!this.isRunning()) return false;
+    return signalGroup(this.pid, signal);
+  }
+
+  /** Wait for the process to exit; undefined if it did not within `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<ExitStatus | undefined> {
+    if (this.status) return this.status;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** SIGKILL the group and wait until the leader is reaped. */
+  async kill(timeoutMs = KILL_WAIT_MS): Promise<void> {
+    this.signal("SIGKILL");
+    const status = await this.waitForExit(timeoutMs);
+    if (!status)
+      throw new Error(`pid ${this.pid} (${this.command}) did not exit within ${timeoutMs} ms of SIGKILL`);
+  }
+
+  /**
+   * Graceful stop: SIGCONT (a paused process cannot handle SIGTERM), SIGTERM,
+   * then SIGKILL if it has not exited after `graceMs`.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.isRunning()) return;
+    this.signal("SIGCONT");
+    this.signal("SIGTERM");
+    if (await this.waitForExit(graceMs)) return;
+    await this.kill();
+  }
+
+  /** Keep the child from holding the event loop open (it is still killed at exit). */
+  unref(): void {
+    this.child.unref();
+  }
+}
+
+/** `process.kill(-pgid, signal)`, ignoring "no such process". */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+/** Maximum bytes of a log read back for an error message or `logs()`. */
+export const LOG_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The whole log (bounded to its last {@link LOG_READ_MAX_BYTES}); "" when it does not exist. */
+export function readLog(logPath: string): string {
+  try {
+    const text = readFileSync(logPath, "utf8");
+    return text.length > LOG_READ_MAX_BYTES ? text.slice(-LOG_READ_MAX_BYTES) : text;
+  } catch {
+    return "";
+  }
+}
+
+/** The last `lines` lines of a log, for error messages. */
+export function logTail(logPath: string, lines = 50): string {
+  const all = readLog(logPath).trimEnd().split("\n");
+  return all.slice(-lines).join("\n");
+}

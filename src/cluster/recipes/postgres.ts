@@ -1,0 +1,155 @@
+/**
+ * PostgreSQL (Debian `postgresql`): a throwaway cluster made by `initdb` in
+ * the node's temp dir, served on a random loopback port, its Unix socket in
+ * the node dir (never `/var/run/postgresql`). One node (no replication).
+ *
+ * `initdb` and `postgres` refuse to run as root. As root, both run as the
+ * `postgres` system user through `setpriv --reuid=postgres --regid=postgres
+ * --init-groups --`, which execs: the server stays a direct child of the
+ * runner, so `node.pid` is the real postmaster and it is reaped on kill (a
+ * zombie keeps `postmaster.pid` and a restart fails).
+ *
+ * Connect with `psql -h 127.0.0.1 -p <port> -U postgres postgres` (trust auth).
+ */
+import { execFile } from "node:child_process";
+import { chownSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { functionProbe } from "../probes.js";
+import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import { isRoot, requireExecutable } from "../system.js";
+
+const execFileAsync = promisify(execFile);
+
+export interface PostgresOptions {
+  /** Dir holding `initdb`, `postgres`, `pg_isready`; default the newest `/usr/lib/postgresql/<v>/bin`, else PATH. */
+  binDir?: string;
+  /** System user to run as when the runner is root; default "postgres". */
+  user?: string;
+  variants?: readonly RecipeVariant[];
+}
+
+export const POSTGRES_VARIANTS: readonly RecipeVariant[] = [
+  {
+    name: "no-fsync",
+    description: "fsync, synchronous_commit and full_page_writes off: fast, loses data on an OS crash only",
+    args: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+  },
+  { name: "durable", description: "PostgreSQL defaults: fsync and synchronous commit on" },
+];
+
+function newestPostgresBinDir(): string[] {
+  try {
+    const versions = readdirSync("/usr/lib/postgresql")
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
+    return versions.map((version) => join("/usr/lib/postgresql", version, "bin"));
+  } catch {
+    return [];
+  }
+}
+
+function userIds(user: string): { uid: number; gid: number } {
+  for (const line of readFileText("/etc/passwd").split("\n")) {
+    const fields = line.split(":");
+    if (fields[0] === user) return { uid: Number(fields[2]), gid: Number(fields[3]) };
+  }
+  throw new Error(
+    `postgres recipe: system user ${JSON.stringify(user)} not found (install the Debian package postgresql)`,
+  );
+}
+
+function readFileText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export function postgres(options: PostgresOptions = {}): Recipe {
+  const binDirs = options.binDir ? [options.binDir] : newestPostgresBinDir();
+  const initdb = requireExecutable("initdb", "postgresql", binDirs);
+  const server = requireExecutable("postgres", "postgresql", binDirs);
+  const pgIsReady = requireExecutable("pg_isready", "postgresql-client", binDirs);
+  const asRoot = isRoot();
+  const user = options.user ?? "postgres";
+  const ids = asRoot ? userIds(user) : undefined;
+  const setpriv = asRoot ? requireExecutable("setpriv", "util-linux") : undefined;
+  /** Prefix a command so it runs as the postgres user when we are root. */
+  const asUser = (command: string, args: readonly string[]): { command: string; args: string[] } =>
+    setpriv
+      ? {
+          command: setpriv,
+          args: [`--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", command, ...args],
+        }
+      : { command, args: [...args] };
+
+  return {
+    name: "postgres",
+    variants: options.variants ?? POSTGRES_VARIANTS,
+    readyTimeoutMs: 30_000,
+    stopGraceMs: 10_000,
+    teardown: { signal: "SIGQUIT", graceMs: 5_000 },
+    checkSize(size) {
+      if (size !== 1) throw new RangeError(`postgres recipe runs 1 node (no replication yet), not ${size}`);
+    },
+    async setup(node: NodeSpec) {
+      if (ids) {
+        // The server's user must own (and traverse) its dirs; they stay 0700.
+        for (const dir of [node.cluster.runDir, node.dir, node.dataDir]) chownSync(dir, ids.uid, ids.gid);
+      }
+      const run = asUser(initdb, [
+        "-D",
+        node.dataDir,
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C",
+        "--no-sync",
+      ]);
+      try {
+        await execFileAsync(run.command, run.args, { timeout: 120_000, cwd: node.dir });
+      } catch (error) {
+        const failure = error as { stderr?: string; stdout?: string; message: string };
+        throw new Error(`initdb failed: ${failure.message}\n${failure.stdout ?? ""}${failure.stderr ?? ""}`);
+      }
+    },
+    launch(node) {
+      const run = asUser(server, [
+        "-D",
+        node.dataDir,
+        "-p",
+        String(node.port),
+        "-h",
+        node.host,
+        "-k",
+        node.dir,
+        "-c",
+        "max_connections=100",
+        // Dynamic shared memory as files in the data dir, not /dev/shm: removed with the temp dir.
+        "-c",
+        "dynamic_shared_memory_type=mmap",
+      ]);
+      return { command: run.command, args: run.args, cwd: node.dir };
+    },
+    ready: (node) =>
+      functionProbe(async (signal) => {
+        await execFileAsync(
+          pgIsReady,
+          ["-h", node.host, "-p", String(node.port), "-U", "postgres", "-t", "1"],
+          {
+            signal,
+            timeout: 3_000,
+          },
+        );
+        return true;
+      }),
+    url: (node) => `postgres://postgres@${node.host}:${node.port}/postgres`,
+    meta: (node) => ({ socketDir: node.dir, user: "postgres", database: "postgres" }),
+    async leader(cluster) {
+      return cluster.nodes[0];
+    },
+  };
+}

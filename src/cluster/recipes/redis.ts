@@ -1,0 +1,101 @@
+/**
+ * Redis (Debian `redis-server`): node 0 is the primary, the others replicate
+ * it. No disk outside the temp dir: `--dir` is the node's data dir, RDB
+ * snapshots off (`--save ''`) and AOF off unless a variant turns it on.
+ *
+ * `--repl-diskless-sync-delay 0`: without it a replica's first sync waits
+ * 5 s for more replicas to join. A replica is ready when `INFO replication`
+ * says `master_link_status:up`; even then, a test that needs a write on the
+ * replica should `SET` then `WAIT 1 <ms>` on the writing connection.
+ */
+import { functionProbe } from "../probes.js";
+import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import { parseInfo, RespError, respCommand } from "../resp.js";
+import { requireExecutable } from "../system.js";
+
+export interface RedisOptions {
+  /** Path of redis-server; default on PATH. */
+  command?: string;
+  /** Variants to choose from; default {@link REDIS_VARIANTS}. Pass `[]` for none. */
+  variants?: readonly RecipeVariant[];
+}
+
+export const REDIS_VARIANTS: readonly RecipeVariant[] = [
+  { name: "in-memory", description: "no RDB, no AOF: a restart loses everything not replicated" },
+  {
+    name: "aof-everysec",
+    description: "AOF on, fsync every second: a kill may lose the last second of writes",
+    args: ["--appendonly", "yes", "--appendfsync", "everysec"],
+  },
+  {
+    name: "disk-sync",
+    description: "replicas sync through an RDB file instead of the socket",
+    args: ["--repl-diskless-sync", "no"],
+  },
+];
+
+async function ping(node: NodeSpec): Promise<boolean> {
+  const reply = await respCommand({ host: node.host, port: node.port, args: ["PING"], timeoutMs: 1_000 });
+  if (reply instanceof RespError) throw new Error(`PING: ${reply.message}`);
+  return reply === "PONG";
+}
+
+async function replicaLinkUp(node: NodeSpec): Promise<boolean> {
+  const reply = await respCommand({
+    host: node.host,
+    port: node.port,
+    args: ["INFO", "replication"],
+    timeoutMs: 1_000,
+  });
+  if (typeof reply !== "string") throw new Error(`INFO replication: unexpected ${JSON.stringify(reply)}`);
+  const status = parseInfo(reply).get("master_link_status");
+  if (status !== "up") throw new Error(`master_link_status:${status ?? "absent"}`);
+  return true;
+}
+
+export function redis(options: RedisOptions = {}): Recipe {
+  const command = options.command ?? requireExecutable("redis-server", "redis-server");
+  return {
+    name: "redis",
+    variants: options.variants ?? REDIS_VARIANTS,
+    startOrder: "sequential",
+    readyTimeoutMs: 20_000,
+    launch(node) {
+      const primary = node.cluster.nodes[0]!;
+      const args = [
+        "--port",
+        String(node.port),
+        "--bind",
+        node.host,
+        "--dir",
+        node.dataDir,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "no",
+        "--logfile",
+        "",
+      ];
+      if (node.index > 0) args.push("--replicaof", primary.host, String(primary.port));
+      return { command, args };
+    },
+    ready: (node) =>
+      functionProbe(async () => (await ping(node)) && (node.index === 0 || (await replicaLinkUp(node)))),
+    url: (node) => `redis://${node.host}:${node.port}`,
+    meta: (node) => {
+      const primary = node.cluster.nodes[0]!;
+      return node.index === 0
+        ? { role: "primary" }
+        : { role: "replica", replicaOf: `${primary.host}:${primary.port}` };
+    },
+    async leader(cluster) {
+      return cluster.nodes[0];
+    },
+  };
+}
