@@ -1,0 +1,142 @@
+/**
+ * The core of Jepsen's interpreter without the I/O: who is free, which
+ * process each worker is, when to ask the generator, what to tell it. The
+ * real runner adds clocks, clients and the journal around it; `simulate`
+ * adds a fake clock and made-up completions. Both follow the same rules:
+ *
+ * 1. `poll(now)` asks the generator for the next op. Asking is speculative:
+ *    nothing changes until you `take()` the op. If the answer is an op due
+ *    later than `now`, wait until it is due *or* until a completion arrives;
+ *    after a completion, poll again (the generator may decide differently
+ *    now). On `pending`, wait for a completion (or a short poll interval)
+ *    and poll again. `done` with nothing in flight means the phase is over.
+ * 2. `take()` commits the polled op: the generator moves on and the worker
+ *    becomes busy (`sleep` ops too; `log` ops do not occupy a worker).
+ * 3. Journal the invocation, then `invoked(op)` (with its index and time).
+ * 4. When it completes, journal the completion, then `completed(op)`: the
+ *    worker is free, the generator hears about it, and after `info` the
+ *    worker continues as a new process (updated first, renumbered second,
+ *    as in Jepsen, so the generator can still map the old process to its
+ *    worker). A finished sleep is `woke(worker)`; generators hear nothing.
+ */
+import type { Op } from "../history/op.js";
+import type { Random } from "../random/random.js";
+import { makeContext, WorkerTable } from "./context.js";
+import { lift } from "./lift.js";
+import { synchronize } from "./phases.js";
+import type { GenContext, Generator, GeneratorLike, GenOp, WorkerId } from "./types.js";
+
+export interface GeneratorDriverOptions {
+  generator: GeneratorLike;
+  /** Number of client workers, >= 1. */
+  concurrency: number;
+  /** Whether there is a nemesis worker. */
+  nemesis: boolean;
+  /** The generator's stream; the runner and `simulate` use `new Random(seed).fork("generator")`. */
+  random: Random;
+}
+
+export type Poll =
+  | { readonly kind: "op"; readonly op: GenOp; readonly worker: WorkerId }
+  | { readonly kind: "pending" }
+  | { readonly kind: "done" };
+
+const PENDING: Poll = Object.freeze({ kind: "pending" });
+const DONE: Poll = Object.freeze({ kind: "done" });
+
+function describe(op: GenOp): string {
+  return JSON.stringify(op);
+}
+
+export class GeneratorDriver {
+  readonly table: WorkerTable;
+  readonly random: Random;
+  private gen: Generator | null;
+  private candidate: { op: GenOp; worker: WorkerId; next: Generator | null } | null = null;
+
+  constructor(options: GeneratorDriverOptions) {
+    this.table = new WorkerTable({ concurrency: options.concurrency, nemesis: options.nemesis });
+    this.random = options.random;
+    this.gen = lift(options.generator);
+  }
+
+  /** The context the generator sees at `timeNs`. */
+  context(timeNs: number): GenContext {
+    return makeContext(this.table, { time: timeNs, random: this.random });
+  }
+
+  /** The generator as it stands (null when exhausted). */
+  get generator(): Generator | null {
+    return this.gen;
+  }
+
+  /** Workers with an op or a sleep in flight. */
+  get busy(): number {
+    return this.table.busy;
+  }
+
+  /** Ask what comes next at `timeNs`. Speculative: see the module comment. */
+  poll(timeNs: number): Poll {
+    this.candidate = null;
+    if (this.gen === null) return DONE;
+    const step = this.gen.op(this.context(timeNs));
+    if (step === null) return DONE;
+    if (step.op === "pending") return PENDING;
+    const op = step.op;
+    const worker = this.table.workerOf(op.process);
+    if (worker === undefined || this.table.processOf(worker) !== op.process || !this.table.isFree(worker)) {
+      throw new Error(
+        `the generator emitted an op for a process that is not a free worker's current process: ${describe(op)}`,
+      );
+    }
+    this.candidate = { op, worker, next: step.next };
+    return { kind: "op", op, worker };
+  }
+
+  /** Commit the op the last `poll` returned. Throws if something happened in between (poll again). */
+  take(): { op: GenOp; worker: WorkerId } {
+    const candidate = this.candidate;
+    if (candidate === null)
+      throw new Error("take() without a fresh poll(): poll again after every completion");
+    this.candidate = null;
+    this.gen = candidate.next;
+    if (candidate.op.type !== "log") this.table.markBusy(candidate.worker);
+    return { op: candidate.op, worker: candidate.worker };
+  }
+
+  /** The invocation of a taken op was journaled (with its index and time): the generator hears about it. */
+  invoked(op: Op): void {
+    this.candidate = null;
+    if (this.gen !== null) this.gen = this.gen.update(this.context(op.time), op);
+  }
+
+  /**
+   * A completion was journaled: free the worker, tell the generator, and
+   * after `info` move a client worker to its next process. Returns the worker.
+   */
+  completed(op: Op): WorkerId {
+    this.candidate = null;
+    const worker = this.table.workerOf(op.process);
+    if (worker === undefined) throw new Error(`a completion for an unknown process: ${JSON.stringify(op)}`);
+    this.table.markFree(worker);
+    if (this.gen !== null) this.gen = this.gen.update(this.context(op.time), op);
+    if (op.type === "info" && worker !== "nemesis") this.table.renumber(worker);
+    return worker;
+  }
+
+  /** A `sleep` op ended: the worker is free again. Generators are not told. */
+  woke(worker: WorkerId): void {
+    this.candidate = null;
+    this.table.markFree(worker);
+  }
+
+  /**
+   * Switch to another generator, e.g. the final phase after the main one is
+   * exhausted or stopped on command. With `synchronize` (the default) it
+   * starts only once every op in flight has completed.
+   */
+  replace(generator: GeneratorLike, options: { synchronize?: boolean } = {}): void {
+    this.candidate = null;
+    this.gen = options.synchronize === false ? lift(generator) : lift(synchronize(generator));
+  }
+}
