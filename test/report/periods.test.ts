@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import type { Op } from "../../src/history/op.js";
+import { faultPeriods } from "../../src/report/periods.js";
+
+/** A history from compact rows: [timeMs, type, process, f, value?]. */
+function history(rows: [number, Op["type"], number | "nemesis", string, unknown?][]): Op[] {
+  return rows.map(([timeMs, type, process, f, value], index) => ({
+    index,
+    time: timeMs * 1e6,
+    type,
+    process,
+    f,
+    value: value ?? null,
+  }));
+}
+
+describe("faultPeriods", () => {
+  it("pairs kill…start, pause…resume and partition…heal from invoke to the healing completion", () => {
+    const ops = history([
+      [0, "invoke", 0, "read"],
+      [10, "invoke", "nemesis", "kill", ["n1"]],
+      [12, "info", "nemesis", "kill", ["n1"]],
+      [15, "ok", 0, "read"],
+      [20, "invoke", "nemesis", "start"],
+      [25, "info", "nemesis", "start"],
+      [30, "invoke", "nemesis", "pause", ["n2"]],
+      [31, "info", "nemesis", "pause", ["n2"]],
+      [40, "invoke", "nemesis", "resume"],
+      [41, "info", "nemesis", "resume"],
+      [50, "invoke", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
+      [52, "info", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
+      [60, "invoke", "nemesis", "heal"],
+      [61, "info", "nemesis", "heal"],
+    ]);
+    const periods = faultPeriods(ops);
+    expect(
+      periods.map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6, p.healedBy, p.startIndex, p.endIndex]),
+    ).toEqual([
+      ["kill", 10, 25, "start", 1, 5],
+      ["pause", 30, 41, "resume", 6, 9],
+      ["partition", 50, 61, "heal", 10, 13],
+    ]);
+    expect(periods.every((p) => p.healed && !p.instant)).toBe(true);
+    expect(periods[0]!.value).toEqual(["n1"]);
+  });
+
+  it("keeps overlapping faults of different kinds apart and ignores a repeated start of an open fault", () => {
+    const ops = history([
+      [0, "invoke", "nemesis", "kill"],
+      [1, "info", "nemesis", "kill"],
+      [2, "invoke", "nemesis", "partition"],
+      [3, "info", "nemesis", "partition"],
+      [4, "invoke", "nemesis", "kill"],
+      [5, "info", "nemesis", "kill"],
+      [6, "invoke", "nemesis", "heal"],
+      [7, "info", "nemesis", "heal"],
+      [8, "invoke", "nemesis", "start"],
+      [9, "info", "nemesis", "start"],
+    ]);
+    expect(faultPeriods(ops).map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6])).toEqual([
+      ["kill", 0, 9],
+      ["partition", 2, 7],
+    ]);
+  });
+
+  it("runs an unhealed fault to the end of the history, and an interrupted fault op counts", () => {
+    const ops = history([
+      [0, "invoke", "nemesis", "pause"],
+      [1, "info", "nemesis", "pause"],
+      [5, "invoke", 0, "write", 1],
+      [9, "ok", 0, "write", 1],
+      [10, "invoke", "nemesis", "kill"],
+      [12, "invoke", 0, "read"],
+    ]);
+    const periods = faultPeriods(ops);
+    expect(periods.map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6, p.healed, p.endIndex])).toEqual([
+      ["pause", 0, 12, false, undefined],
+      ["kill", 10, 12, false, undefined],
+    ]);
+  });
+
+  it("pairs generic start-X/stop-X, makes one-shot ops instant periods, and ignores heals with nothing open", () => {
+    const ops = history([
+      [0, "invoke", "nemesis", "heal"],
+      [1, "info", "nemesis", "heal"],
+      [2, "invoke", "nemesis", "start-loss"],
+      [3, "info", "nemesis", "start-loss"],
+      [4, "invoke", "nemesis", "stop-loss"],
+      [5, "info", "nemesis", "stop-loss"],
+      [6, "invoke", "nemesis", "revoke-leases"],
+      [7, "info", "nemesis", "revoke-leases"],
+    ]);
+    expect(faultPeriods(ops).map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6, p.instant])).toEqual([
+      ["start-loss", 2, 5, false],
+      ["revoke-leases", 6, 7, true],
+    ]);
+  });
+});
