@@ -8,8 +8,8 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
-import type { Results, TestInfo } from "../history/results.js";
 import { freshSeed } from "../random/random.js";
+import { formatProgressLine, formatSummary } from "../report/index.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
@@ -150,12 +150,10 @@ interface Display {
   stop(): void;
 }
 
-function formatProgress(progress: Progress): string {
-  const elapsed = (progress.elapsedMs / 1000).toFixed(1);
-  const limit = (progress.timeLimitMs / 1000).toFixed(0);
-  const rate = progress.elapsedMs > 0 ? Math.round((progress.ops * 1000) / progress.elapsedMs) : 0;
-  const faults = progress.faults.length ? progress.faults.join(", ") : "none";
-  return `[${progress.phase}] ${elapsed}s/${limit}s  ops ${progress.ops} (ok ${progress.ok} fail ${progress.fail} info ${progress.info})  ${rate} ops/s  faults: ${faults}`;
+function formatProgress(progress: Progress, color: boolean): string {
+  const opsPerSec = progress.elapsedMs > 0 ? (progress.ops * 1000) / progress.elapsedMs : 0;
+  const phase = progress.phase === "main" ? "" : `[${progress.phase}] `;
+  return `${phase}${formatProgressLine({ ...progress, opsPerSec, color })}`;
 }
 
 /** Live status line on a TTY (log-update); plain periodic lines otherwise (CI logs). */
@@ -175,10 +173,10 @@ function makeDisplay(toStderr: boolean): Display {
         () => {
           const progress = runner.progress();
           if (progress.phase === "setup") return;
-          if (update) update(formatProgress(progress));
+          if (update) update(formatProgress(progress, true));
           else if (progress.elapsedMs - lastPlainMs >= 5_000) {
             lastPlainMs = progress.elapsedMs;
-            stream.write(`${formatProgress(progress)}\n`);
+            stream.write(`${formatProgress(progress, false)}\n`);
           }
         },
         tty ? 250 : 1_000,
@@ -191,26 +189,6 @@ function makeDisplay(toStderr: boolean): Display {
       update?.done();
     },
   };
-}
-
-async function formatSummaryText(test: TestInfo, results: Results, reportPath: string): Promise<string> {
-  try {
-    const report = (await import("../report/index.js")) as {
-      formatSummary?: (t: TestInfo, r: Results, o: { reportPath: string; color: boolean }) => string;
-    };
-    if (typeof report.formatSummary === "function") {
-      return report.formatSummary(test, results, { reportPath, color: Boolean(process.stdout.isTTY) });
-    }
-  } catch {}
-  const lines = [`verdict: ${results.valid}`];
-  for (const [name, result] of Object.entries(results.checkers)) {
-    lines.push(`  ${name}: ${result.valid}${result.explanation ? ` — ${result.explanation}` : ""}`);
-  }
-  const { stats } = results;
-  lines.push(
-    `ops: ${stats.ops} (ok ${stats.byType.ok}, fail ${stats.byType.fail}, info ${stats.byType.info}), ${stats.throughputOpsPerSec.toFixed(0)} ops/s, latency p50 ${stats.latency.p50Ms.toFixed(2)} ms p95 ${stats.latency.p95Ms.toFixed(2)} ms p99 ${stats.latency.p99Ms.toFixed(2)} ms`,
-  );
-  return lines.join("\n");
 }
 
 export function exitCodeForOutcome(outcome: RunTestOutcome): number {
@@ -271,7 +249,13 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(outcome.results, null, 2)}\n`);
     } else {
-      process.stdout.write(`${await formatSummaryText(outcome.test, outcome.results, reportPath)}\n`);
+      const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+      const summary = formatSummary(outcome.test, outcome.results, {
+        ...(existsSync(reportPath) && { reportPath }),
+        color,
+        history: outcome.history,
+      });
+      process.stdout.write(`${summary}\n`);
     }
     const code = exitCodeForOutcome(outcome);
     if (code !== ExitCode.valid) {

@@ -25,17 +25,23 @@ function isInvocation(x: unknown): x is Invocation {
 /**
  * Fill in what an invocation leaves out (Jepsen's `fill-in-op`):
  * - `time` = max(ctx.time, op.time ?? ctx.time): an op never starts in the past;
- * - `process` = the process of the first free worker, unless the op names one;
+ * - `process` = the process of a free worker chosen at random (from
+ *   `ctx.random`), unless the op names one — Jepsen's `some-free-process`:
+ *   always taking the first free worker would, at low rates, send nearly
+ *   every op through worker 0 and leave few ops overlapping;
  * - `type` = `invoke`, unless it is a `sleep` or `log` pseudo-op.
  * Returns `"pending"` when no worker is free: the op has to wait.
  */
 export function fillIn(invocation: Invocation, ctx: GenContext): GenOp | "pending" {
-  const first = ctx.freeWorkers[0];
-  if (first === undefined) return "pending";
+  const free = ctx.freeWorkers;
+  if (free.length === 0) return "pending";
   const wanted = invocation.time;
   const time = typeof wanted === "number" && wanted > ctx.time ? wanted : ctx.time;
   const named = invocation.process;
-  const process = typeof named === "number" || named === "nemesis" ? named : ctx.processOf(first);
+  const process =
+    typeof named === "number" || named === "nemesis"
+      ? named
+      : ctx.processOf(free.length === 1 ? free[0]! : free[ctx.random.int(0, free.length - 1)]!);
   const type = invocation.type === "sleep" || invocation.type === "log" ? invocation.type : "invoke";
   // Built by hand: `{ ...invocation, type, time, process }` costs microseconds on Node 20 (V8 leaves
   // the fast clone path when a spread adds properties), and this runs once per op.

@@ -6,7 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crucibleVersion } from "../cli/version.js";
+import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
+import { writeRunReport } from "../report/index.js";
 import { createRunDir, updateLatestLink, writeJsonFile } from "../store/store.js";
 import { type Progress, Runner } from "./runner.js";
 import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from "./spec.js";
@@ -38,6 +40,8 @@ export interface RunTestOutcome {
   spec: TestSpec;
   /** Problems writing reports (never lose the results over a report). */
   reportErrors: string[];
+  /** The history, in memory (also in `<runDir>/history.jsonl`). */
+  history: readonly Op[];
 }
 
 export function makeTestInfo(
@@ -111,7 +115,7 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   writeJsonFile(join(runDir, "results.json"), results);
   const reportErrors = config.writeReports === false ? [] : await writeReports(runDir);
   if (reportErrors.length) writeFileSync(join(runDir, "report-errors.txt"), `${reportErrors.join("\n")}\n`);
-  return { results, test, runDir, spec, reportErrors };
+  return { results, test, runDir, spec, reportErrors, history: runner.history };
 }
 
 export type { Progress };

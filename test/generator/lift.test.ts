@@ -18,13 +18,22 @@ describe("lift", () => {
     expect(empty.op(context().ctx)).toBeNull();
   });
 
-  it("emits an invocation once, to the first free worker, at the context's time", () => {
+  it("emits an invocation once, to a free worker, at the context's time", () => {
     const { ctx } = context(500);
     const step = lift(read)!.op(ctx);
-    expect(step).toEqual({
-      op: { type: "invoke", f: "read", value: null, time: 500, process: 0 },
-      next: null,
-    });
+    expect(step).toMatchObject({ op: { type: "invoke", f: "read", value: null, time: 500 }, next: null });
+    const op = (step as { op: { process: number } }).op;
+    expect(ctx.freeWorkers.map((worker) => ctx.processOf(worker))).toContain(op.process);
+  });
+
+  it("spreads ops over the free workers at random (Jepsen's some-free-process), reproducibly", () => {
+    const pick = (seed: number) => {
+      const { table } = context();
+      const ctx = makeContext(table, { time: 0, random: new Random(seed) });
+      return Array.from({ length: 50 }, () => (fillIn(read, ctx) as { process: number }).process);
+    };
+    expect(new Set(pick(1)).size).toBeGreaterThan(1);
+    expect(pick(1)).toEqual(pick(1));
   });
 
   it("is pending when no worker is free", () => {
@@ -40,7 +49,7 @@ describe("lift", () => {
       time: 300,
       process: "nemesis",
     });
-    expect(fillIn({ f: "x", value: 1, time: 50 }, ctx)).toMatchObject({ time: 100, process: 0 });
+    expect(fillIn({ f: "x", value: 1, time: 50 }, ctx)).toMatchObject({ time: 100 });
     expect(fillIn({ type: "sleep", f: "sleep", value: 5 }, ctx)).toMatchObject({ type: "sleep" });
   });
 
