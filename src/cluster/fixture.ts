@@ -21,7 +21,7 @@ import { freshSeed, Random } from "../random/random.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
-import type { ClusterSpec, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
+import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import type { Cluster, Node } from "./types.js";
 import { unwatchDir, watchDir } from "./watchdog.js";
@@ -51,6 +51,17 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Attempts when a port was taken between choosing and binding it. Default 3. */
   portAttempts?: number;
+  /**
+   * Wrap a node's command line after the recipe built it, at every (re)start:
+   * run it under `ip netns exec <ns>`, add `LD_PRELOAD` for libfaketime, ...
+   * (the fault injectors use it). Default: the recipe's launch as is.
+   */
+  wrapLaunch?: (node: NodeSpec, launch: Launch) => Launch;
+  /**
+   * The address node `index` binds and is reached at. Default 127.0.0.1. A
+   * node in its own network namespace has its own address (10.99.x.y).
+   */
+  hostOf?: (index: number) => string;
 }
 
 /** A start failed: the node's log tail is in the message. */
@@ -133,7 +144,8 @@ export class LocalNode implements Node {
       await this.recipe.setup?.(this.spec);
       this.setupDone = true;
     }
-    const launch = this.recipe.launch(this.spec);
+    const recipeLaunch = this.recipe.launch(this.spec);
+    const launch = this.options.wrapLaunch ? this.options.wrapLaunch(this.spec, recipeLaunch) : recipeLaunch;
     const userEnv = typeof this.options.env === "function" ? this.options.env(this.spec) : this.options.env;
     const userArgs =
       typeof this.options.args === "function" ? this.options.args(this.spec) : this.options.args;
@@ -363,6 +375,7 @@ async function planNodes(options: {
   logDir: string;
   variant: RecipeVariant | undefined;
   token: string;
+  hostOf: ((index: number) => string) | undefined;
 }): Promise<NodeSpec[]> {
   const portNames = options.recipe.portNames ?? ["client"];
   const ports = await freePorts(options.size * portNames.length);
@@ -389,7 +402,7 @@ async function planNodes(options: {
     nodes.push({
       name,
       index,
-      host: LOOPBACK,
+      host: options.hostOf?.(index) ?? LOOPBACK,
       ports: nodePorts,
       port: nodePorts[portNames[0]!]!,
       dir,
@@ -454,6 +467,7 @@ export async function startCluster(
       logDir,
       variant,
       token: clusterToken(recipe, seed, attempt),
+      hostOf: options.hostOf,
     });
     const nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
     try {

@@ -12,6 +12,7 @@ import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Invocation, Op } from "../history/op.js";
 import type { Random } from "../random/random.js";
+import { targetNodeNames } from "./targets.js";
 import type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
 
 export type ProcessFaultKind = "kill" | "pause";
@@ -49,7 +50,14 @@ function nodeByName(cluster: Cluster | undefined, name: string): Node {
   return node;
 }
 
-/** The nemesis that carries out kill/start/pause/resume ops on cluster nodes. */
+/**
+ * The nemesis that carries out kill/stop/start/pause/resume ops on cluster
+ * nodes. A fault op's value names the nodes (`["n2"]`), or is `"primary"`
+ * (resolved now through `cluster.leader()`; the completion's value then names
+ * the node hit) or `"all"`. `stop` is a graceful stop (SIGTERM, then SIGKILL
+ * after the recipe's grace); `start` and `resume` heal every node this
+ * nemesis killed, stopped or paused, whatever their value.
+ */
 export function processNemesis(): Nemesis {
   const killed = new Set<string>();
   const paused = new Set<string>();
@@ -71,14 +79,24 @@ export function processNemesis(): Nemesis {
   };
   return {
     name: "process",
-    fs: ["kill", "start", "pause", "resume"],
+    fs: ["kill", "stop", "start", "pause", "resume"],
     async invoke(op: Op, ctx: NemesisContext): Promise<Completion> {
-      const names = Array.isArray(op.value) ? (op.value as string[]) : [];
+      const isFault = op.f === "kill" || op.f === "stop" || op.f === "pause";
+      const names = isFault ? await targetNodeNames(op.value, ctx.cluster) : [];
+      if (isFault && names.length === 0) {
+        return {
+          type: "fail",
+          error: `no node to ${op.f}: target ${JSON.stringify(op.value)} resolved to none`,
+        };
+      }
       switch (op.f) {
         case "kill":
+        case "stop":
           for (const name of names) {
             // A paused node must be resumed by its heal; killing it is still a kill.
-            await nodeByName(ctx.cluster, name).kill("SIGKILL");
+            const node = nodeByName(ctx.cluster, name);
+            if (op.f === "kill") await node.kill("SIGKILL");
+            else await node.stop();
             killed.add(name);
             paused.delete(name);
           }

@@ -22,6 +22,12 @@ export interface EtcdOptions {
   command?: string;
   /** Variants to choose from; default {@link ETCD_VARIANTS}. Pass `[]` for none. */
   variants?: readonly RecipeVariant[];
+  /**
+   * The peer URL a member advertises (and the others dial), default the one
+   * it listens on. The proxy mesh points it at the member's inbound proxy; the
+   * member still listens on its own peer port.
+   */
+  advertisePeerUrl?: (node: NodeSpec) => string;
 }
 
 /** Seeded configuration variants: each widens what a run covers. */
@@ -92,8 +98,9 @@ export function etcd(options: EtcdOptions = {}): Recipe {
     readyTimeoutMs: 30_000,
     launch(node) {
       const clientUrl = `http://${node.host}:${node.port}`;
+      const advertised = (member: NodeSpec) => options.advertisePeerUrl?.(member) ?? peerUrl(member);
       const initialCluster = node.cluster.nodes
-        .map((member) => `${member.name}=${peerUrl(member)}`)
+        .map((member) => `${member.name}=${advertised(member)}`)
         .join(",");
       return {
         command,
@@ -109,7 +116,7 @@ export function etcd(options: EtcdOptions = {}): Recipe {
           "--listen-peer-urls",
           peerUrl(node),
           "--initial-advertise-peer-urls",
-          peerUrl(node),
+          advertised(node),
           "--initial-cluster",
           initialCluster,
           "--initial-cluster-state",

@@ -18,6 +18,12 @@ export interface RedisOptions {
   command?: string;
   /** Variants to choose from; default {@link REDIS_VARIANTS}. Pass `[]` for none. */
   variants?: readonly RecipeVariant[];
+  /**
+   * The address a replica dials to reach its primary (`--replicaof`); default
+   * the primary's own. The proxy mesh routes it through a proxy of its own per
+   * replica, so a partition can cut one replica's link.
+   */
+  replicaOfAddress?: (replica: NodeSpec, primary: NodeSpec) => { host: string; port: number };
 }
 
 export const REDIS_VARIANTS: readonly RecipeVariant[] = [
@@ -82,7 +88,13 @@ export function redis(options: RedisOptions = {}): Recipe {
         "--logfile",
         "",
       ];
-      if (node.index > 0) args.push("--replicaof", primary.host, String(primary.port));
+      if (node.index > 0) {
+        const target = options.replicaOfAddress?.(node, primary) ?? {
+          host: primary.host,
+          port: primary.port,
+        };
+        args.push("--replicaof", target.host, String(target.port));
+      }
       return { command, args };
     },
     ready: (node) =>

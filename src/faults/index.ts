@@ -1,0 +1,82 @@
+/**
+ * Faults: process (kill, stop, pause), network (proxies without root,
+ * namespaces + iptables/tc as root), clock (libfaketime), custom, and the
+ * seeded schedules that mix them and always heal. See docs/faults.md.
+ */
+export {
+  type ClockFaults,
+  type ClockFaultsOptions,
+  type ClockProbe,
+  type ClockReach,
+  type ClockReport,
+  clockFaults,
+  faketimeOffset,
+  findLibfaketime,
+  isGoBinary,
+  LIBFAKETIME_PATHS,
+  type StrobeOptions,
+} from "./clock.js";
+export { CLOCK_FS, clockNemesis } from "./clock-nemesis.js";
+export { composeNemeses } from "./compose.js";
+export { type CustomFaultResult, type CustomNemesisOptions, customFaults, customNemesis } from "./custom.js";
+export {
+  type FaultCluster,
+  type FaultTools,
+  faultToolsOf,
+  type NetworkMode,
+  type RecipeHooks,
+  type StartFaultClusterOptions,
+  startFaultCluster,
+} from "./fault-cluster.js";
+export {
+  type CreateNetnsOptions,
+  createNetnsNetwork,
+  type NetnsAvailability,
+  type NetnsNetwork,
+  namespacesWithPrefix,
+  netnsAvailability,
+  sweepLeftovers,
+} from "./netns.js";
+export {
+  type LatencyFault,
+  type LinkFaultReport,
+  type NetworkFaults,
+  type PartitionReport,
+  proxiesTouching,
+  proxyNetwork,
+} from "./network.js";
+export { NETWORK_FS, networkNemesis } from "./network-nemesis.js";
+export * from "./partition.js";
+export {
+  type ProcessFaultKind,
+  type ProcessNemesisOptions,
+  processFaultSchedule,
+  processFaults,
+  processNemesis,
+} from "./process.js";
+export * from "./proxy/index.js";
+export {
+  directHooks,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultPlan,
+  type FaultScheduleOptions,
+  faultSchedule,
+  faultScheduleOps,
+  healOps,
+  nemesisForKinds,
+  nemesisForRun,
+  type PartitionShape,
+  parseFaultKinds,
+  recoveryNemesis,
+} from "./schedule.js";
+export {
+  majoritySize,
+  minoritySize,
+  type ResolvedTarget,
+  resolveTarget,
+  type TargetSpec,
+  targetNodeNames,
+  targetOf,
+} from "./targets.js";
+export type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";

@@ -1,0 +1,469 @@
+/**
+ * Network faults as root, as Jepsen causes them on real machines: each node
+ * runs in its own Linux network namespace with its own address on a
+ * host-only bridge, and faults are kernel rules inside those namespaces.
+ *
+ * - Addresses: a free `10.99.x.0/24` (the bridge is `.1`, node i is `.i+2`);
+ *   nothing outside the machine is routed to it, and every rule lives inside
+ *   a namespace the run created, so traffic never leaves the namespaces and
+ *   the host's own rules are never touched.
+ * - Partition: `iptables -A CRUCIBLE-PART -s <peer> -j DROP` in the
+ *   receiver's namespace (Jepsen's grudge, link by link: every grudge is cut
+ *   exactly, one-way links included).
+ * - Loss: `iptables ... -m statistic --mode random --probability p -j DROP`
+ *   (the kernel's randomness, not the seed's: which packets are lost does not
+ *   replay).
+ * - Bandwidth: `tc qdisc replace ... root tbf` on the node's interface (its
+ *   outgoing traffic).
+ * - Latency: `tc netem` where the kernel has it. These machines' kernels do
+ *   not ("Specified qdisc kind is unknown"): then latency falls back to the
+ *   client proxies, and the report's note says node-to-node links were not
+ *   delayed.
+ *
+ * Names carry a run-unique prefix `cr<pid>x<k>` (namespaces
+ * `cr<pid>x<k>-n1`, bridge `cr<pid>x<k>b`, veth `cr<pid>x<k>h<i>`), so a run
+ * only ever touches what it created. Everything is removed by `close()`; on
+ * process exit by a synchronous handler; after a SIGKILL of the runner by a
+ * tiny watchdog shell that waits for the runner's pipe to close; and the next
+ * run sweeps whatever is left of runs whose pid is dead ({@link sweepLeftovers}).
+ */
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { accessSync, constants, readdirSync } from "node:fs";
+import type { Socket } from "node:net";
+import type { Launch } from "../cluster/recipe.js";
+import { whichExecutable } from "../cluster/system.js";
+import type { LatencyFault, LinkFaultReport, NetworkFaults, PartitionReport } from "./network.js";
+import { type Grudge, grudgeToJson, linksToCut } from "./partition.js";
+
+/** Bound on every `ip` / `iptables` / `tc` call. */
+const COMMAND_TIMEOUT_MS = 10_000;
+const NAME_PATTERN = /^cr(\d+)x\d+/;
+const PART_CHAIN = "CRUCIBLE-PART";
+const LOSS_CHAIN = "CRUCIBLE-LOSS";
+
+export interface NetnsAvailability {
+  readonly available: boolean;
+  /** Why not, in words (for the results' notes). */
+  readonly reason?: string;
+  readonly ip?: string;
+  readonly iptables?: string;
+  readonly tc?: string;
+}
+
+/** Root, `ip`, `iptables` and `tc` present, and `/var/run/netns` usable: what the netns network needs. */
+export function netnsAvailability(): NetnsAvailability {
+  if (process.getuid?.() !== 0)
+    return { available: false, reason: "not root (network namespaces need root)" };
+  const extra = ["/usr/sbin", "/sbin"];
+  const ip = whichExecutable("ip", extra);
+  const iptables = whichExecutable("iptables", extra);
+  const tc = whichExecutable("tc", extra);
+  if (!ip) return { available: false, reason: "no `ip` (Debian iproute2)" };
+  if (!iptables) return { available: false, reason: "no `iptables` (Debian iptables)" };
+  if (!tc) return { available: false, reason: "no `tc` (Debian iproute2)" };
+  return { available: true, ip, iptables, tc };
+}
+
+function run(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: COMMAND_TIMEOUT_MS, encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(" ")}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove namespaces and links left by runs that died (their pid is gone):
+ * names matching `cr<pid>x<k>...` only. Returns what was removed, for the
+ * run to say so. A leftover whose pid was reused by a live process is left
+ * alone (it cannot be told apart from a live run's).
+ */
+export async function sweepLeftovers(options: { ip?: string } = {}): Promise<string[]> {
+  const ip = options.ip ?? whichExecutable("ip", ["/usr/sbin", "/sbin"]) ?? "ip";
+  const removed: string[] = [];
+  const dead = (name: string): boolean => {
+    const match = NAME_PATTERN.exec(name);
+    return match !== null && Number(match[1]) !== process.pid && !pidAlive(Number(match[1]));
+  };
+  let namespaces: string[] = [];
+  try {
+    namespaces = readdirSync("/var/run/netns");
+  } catch {
+    // No namespace was ever created on this machine.
+  }
+  for (const name of namespaces.filter(dead)) {
+    await run(ip, ["netns", "del", name]).then(
+      () => removed.push(`netns ${name}`),
+      () => {},
+    );
+  }
+  const links = await run(ip, ["-o", "link", "show"]).catch(() => "");
+  for (const line of links.split("\n")) {
+    const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
+    if (!name || !dead(name)) continue;
+    await run(ip, ["link", "del", name]).then(
+      () => removed.push(`link ${name}`),
+      () => {},
+    );
+  }
+  return removed;
+}
+
+let clusterCounter = 0;
+
+/** A cluster's namespaces, bridge and rules. */
+export interface NetnsNetwork extends NetworkFaults {
+  readonly prefix: string;
+  /** The /24 in use, e.g. `10.99.37.0/24`. */
+  readonly subnet: string;
+  /** Node i's address. */
+  host(index: number): string;
+  /** Node i's namespace name. */
+  namespace(index: number): string;
+  /** Run a launch inside node i's namespace (`ip netns exec <ns> ...`). */
+  wrap(index: number, launch: Launch): Launch;
+  /** What the sweep found before creating this network, in words (empty when nothing). */
+  readonly sweptLeftovers: readonly string[];
+  /** The client proxies: latency when the kernel has no netem, and connection resets. */
+  setProxyFallback(fallback: NetworkFaults | undefined): void;
+  /** Remove everything this network created. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CreateNetnsOptions {
+  /** Node names, in order ("n1", ...). */
+  readonly nodeNames: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+function usedSubnets(ip: string): Set<number> {
+  const used = new Set<number>();
+  let text = "";
+  try {
+    text = execFileSync(ip, ["-o", "-4", "addr", "show"], { encoding: "utf8", timeout: COMMAND_TIMEOUT_MS });
+  } catch {
+    return used;
+  }
+  for (const match of text.matchAll(/inet 10\.99\.(\d+)\./g)) used.add(Number(match[1]));
+  return used;
+}
+
+/** Create one namespace per node on a fresh bridge. Sweeps dead runs' leftovers first. */
+export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<NetnsNetwork> {
+  const availability = netnsAvailability();
+  if (!availability.available) throw new Error(`network namespaces unavailable: ${availability.reason}`);
+  const ip = availability.ip!;
+  const iptables = availability.iptables!;
+  const tc = availability.tc!;
+  const log = options.log ?? (() => {});
+  const swept = await sweepLeftovers({ ip });
+  if (swept.length > 0) log(`crucible: removed leftovers of a dead run: ${swept.join(", ")}`);
+  if (options.nodeNames.length > 250) throw new Error("netns network: at most 250 nodes");
+
+  const prefix = `cr${process.pid}x${clusterCounter++}`;
+  const used = usedSubnets(ip);
+  let third = -1;
+  for (let k = 0; k < 256; k++) {
+    const candidate = (process.pid + k) % 256;
+    if (!used.has(candidate)) {
+      third = candidate;
+      break;
+    }
+  }
+  if (third < 0) throw new Error("netns network: no free 10.99.x.0/24");
+  const bridgeName = `${prefix}b`;
+  const namespaces = options.nodeNames.map((name) => `${prefix}-${name}`);
+  const hostVeth = options.nodeNames.map((_, i) => `${prefix}h${i}`);
+  const nodeVeth = options.nodeNames.map((_, i) => `${prefix}n${i}`);
+  const addresses = options.nodeNames.map((_, i) => `10.99.${third}.${i + 2}`);
+  const indexOf = new Map(options.nodeNames.map((name, i) => [name, i]));
+
+  // Cleanup for every way the runner can end; see the module doc.
+  const deleteArgs: string[][] = [
+    ...namespaces.map((ns) => ["netns", "del", ns]),
+    ["link", "del", bridgeName],
+  ];
+  const script = `cat >/dev/null; ${deleteArgs.map((args) => `${ip} ${args.join(" ")} 2>/dev/null`).join("; ")}; exit 0`;
+  const watchdog = spawn("/bin/sh", ["-c", script], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+  watchdog.on("error", () => {});
+  watchdog.stdin?.on("error", () => {});
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  let closed = false;
+  const removeSync = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const args of deleteArgs) {
+      try {
+        execFileSync(ip, args, { stdio: "ignore", timeout: COMMAND_TIMEOUT_MS });
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  process.once("exit", removeSync);
+
+  const inNs = (i: number, command: string, args: readonly string[]) =>
+    run(ip, ["netns", "exec", namespaces[i]!, command, ...args]);
+  try {
+    await run(ip, ["link", "add", bridgeName, "type", "bridge"]);
+    await run(ip, ["addr", "add", `10.99.${third}.1/24`, "dev", bridgeName]);
+    await run(ip, ["link", "set", bridgeName, "up"]);
+    for (let i = 0; i < namespaces.length; i++) {
+      await run(ip, ["netns", "add", namespaces[i]!]);
+      await run(ip, [
+        "link",
+        "add",
+        hostVeth[i]!,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        nodeVeth[i]!,
+        "netns",
+        namespaces[i]!,
+      ]);
+      await run(ip, ["link", "set", hostVeth[i]!, "master", bridgeName, "up"]);
+      await run(ip, ["-n", namespaces[i]!, "addr", "add", `${addresses[i]}/24`, "dev", nodeVeth[i]!]);
+      await run(ip, ["-n", namespaces[i]!, "link", "set", nodeVeth[i]!, "up"]);
+      await run(ip, ["-n", namespaces[i]!, "link", "set", "lo", "up"]);
+      for (const chain of [PART_CHAIN, LOSS_CHAIN]) {
+        await inNs(i, iptables, ["-w", "-N", chain]);
+        await inNs(i, iptables, ["-w", "-A", "INPUT", "-j", chain]);
+      }
+    }
+  } catch (error) {
+    removeSync();
+    process.removeListener("exit", removeSync);
+    watchdog.stdin?.end();
+    throw error;
+  }
+  log(`crucible: network namespaces ${namespaces.join(", ")} on bridge ${bridgeName} (10.99.${third}.0/24)`);
+
+  let netem: boolean | undefined;
+  let proxyFallback: NetworkFaults | undefined;
+  let qdiscNodes = new Set<number>();
+  const index = (name: string): number => {
+    const i = indexOf.get(name);
+    if (i === undefined) throw new Error(`netns network: unknown node ${name}`);
+    return i;
+  };
+  const flush = async (chain: string): Promise<void> => {
+    await Promise.all(namespaces.map((_, i) => inNs(i, iptables, ["-w", "-F", chain])));
+  };
+  const clearQdiscs = async (): Promise<void> => {
+    const nodes = [...qdiscNodes];
+    qdiscNodes = new Set();
+    await Promise.all(
+      nodes.map((i) =>
+        run(ip, ["netns", "exec", namespaces[i]!, tc, "qdisc", "del", "dev", nodeVeth[i]!, "root"]).catch(
+          () => {},
+        ),
+      ),
+    );
+  };
+
+  const network: NetnsNetwork = {
+    kind: "netns",
+    prefix,
+    subnet: `10.99.${third}.0/24`,
+    sweptLeftovers: swept,
+    host: (i) => addresses[i]!,
+    namespace: (i) => namespaces[i]!,
+    wrap(i, launch) {
+      return {
+        ...launch,
+        command: ip,
+        args: ["netns", "exec", namespaces[i]!, launch.command, ...launch.args],
+      };
+    },
+    setProxyFallback(fallback) {
+      proxyFallback = fallback;
+    },
+    async partition(grudge: Grudge): Promise<PartitionReport> {
+      await flush(PART_CHAIN);
+      const dropped: string[] = [];
+      for (const [to, froms] of grudge) {
+        const i = index(to);
+        for (const from of froms) {
+          await inNs(i, iptables, ["-w", "-A", PART_CHAIN, "-s", addresses[index(from)]!, "-j", "DROP"]);
+          dropped.push(`${namespaces[i]} INPUT from ${from} (${addresses[index(from)]})`);
+        }
+      }
+      return {
+        grudge: grudgeToJson(grudge),
+        cut: linksToCut(grudge),
+        partial: [],
+        uncut: [],
+        complete: true,
+        dropped,
+        via: "netns",
+      };
+    },
+    async healPartition() {
+      await flush(PART_CHAIN);
+    },
+    async loss(nodes, probability): Promise<LinkFaultReport> {
+      const p = Math.min(1, Math.max(0, probability));
+      const applied: string[] = [];
+      for (const name of nodes) {
+        const i = index(name);
+        await inNs(i, iptables, [
+          "-w",
+          "-A",
+          LOSS_CHAIN,
+          "-m",
+          "statistic",
+          "--mode",
+          "random",
+          "--probability",
+          String(p),
+          "-j",
+          "DROP",
+        ]);
+        applied.push(`${namespaces[i]} INPUT`);
+      }
+      return {
+        nodes: nodes.slice(),
+        via: "netns/iptables-statistic",
+        applied,
+        note: "packets are dropped by the kernel's randomness: which ones does not replay from the seed",
+      };
+    },
+    async healLoss() {
+      await flush(LOSS_CHAIN);
+    },
+    async bandwidth(nodes, bytesPerSec): Promise<LinkFaultReport> {
+      const bits = Math.max(8_000, Math.round(bytesPerSec * 8));
+      const applied: string[] = [];
+      for (const name of nodes) {
+        const i = index(name);
+        await run(ip, [
+          "netns",
+          "exec",
+          namespaces[i]!,
+          tc,
+          "qdisc",
+          "replace",
+          "dev",
+          nodeVeth[i]!,
+          "root",
+          "tbf",
+          "rate",
+          `${bits}bit`,
+          "burst",
+          "32kbit",
+          "latency",
+          "400ms",
+        ]);
+        qdiscNodes.add(i);
+        applied.push(`${namespaces[i]} ${nodeVeth[i]} egress tbf ${bits}bit`);
+      }
+      return {
+        nodes: nodes.slice(),
+        via: "netns/tc-tbf",
+        applied,
+        note: "tbf shapes each node's outgoing traffic",
+      };
+    },
+    async healBandwidth() {
+      await clearQdiscs();
+    },
+    async latency(nodes, fault: LatencyFault): Promise<LinkFaultReport> {
+      if (netem !== false) {
+        const applied: string[] = [];
+        try {
+          for (const name of nodes) {
+            const i = index(name);
+            await run(ip, [
+              "netns",
+              "exec",
+              namespaces[i]!,
+              tc,
+              "qdisc",
+              "replace",
+              "dev",
+              nodeVeth[i]!,
+              "root",
+              "netem",
+              "delay",
+              `${fault.delayMs}ms`,
+              `${fault.jitterMs ?? 0}ms`,
+            ]);
+            qdiscNodes.add(i);
+            applied.push(`${namespaces[i]} ${nodeVeth[i]} egress netem`);
+          }
+          netem = true;
+          return {
+            nodes: nodes.slice(),
+            via: "netns/tc-netem",
+            applied,
+            note: "netem replaces a tbf bandwidth limit on the same node",
+          };
+        } catch (error) {
+          if (!/qdisc kind is unknown/i.test(String(error))) throw error;
+          netem = false;
+        }
+      }
+      if (!proxyFallback) {
+        return {
+          nodes: nodes.slice(),
+          via: "none",
+          applied: [],
+          note: "the kernel has no tc netem and no proxy is in front of the nodes: latency not applied",
+        };
+      }
+      const report = await proxyFallback.latency(nodes, fault);
+      return {
+        ...report,
+        note: 'the kernel has no tc netem ("Specified qdisc kind is unknown"): latency added by the client proxies only; node-to-node links were not delayed',
+      };
+    },
+    async healLatency() {
+      if (netem) await clearQdiscs();
+      await proxyFallback?.healLatency();
+    },
+    async reset(nodes) {
+      if (proxyFallback) return proxyFallback.reset(nodes);
+      return {
+        nodes: nodes.slice(),
+        via: "none",
+        applied: [],
+        note: "no proxy in front of the nodes: connections not reset",
+      };
+    },
+    async healAll() {
+      await flush(PART_CHAIN);
+      await flush(LOSS_CHAIN);
+      await clearQdiscs();
+      await proxyFallback?.healLatency();
+    },
+    async close() {
+      removeSync();
+      process.removeListener("exit", removeSync);
+      // The watchdog now runs its (idempotent) deletes over nothing and exits.
+      watchdog.stdin?.end();
+    },
+  };
+  return network;
+}
+
+/** True when `/var/run/netns` holds a namespace of this prefix (tests check for leftovers). */
+export function namespacesWithPrefix(prefix: string): string[] {
+  try {
+    accessSync("/var/run/netns", constants.R_OK);
+    return readdirSync("/var/run/netns").filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
+}
