@@ -49,6 +49,8 @@ export interface Cluster extends AsyncDisposable {
   readonly clientUrls: readonly string[];
   /** The configuration variant chosen (seeded) for this run, when the recipe has variants. */
   readonly variant: string | undefined;
+  /** What a reader of the results should know about this cluster (fallbacks taken, faults it cannot cause). */
+  readonly notes?: readonly string[];
   /** The current leader/primary, where the recipe can tell. */
   leader?(): Promise<Node | undefined>;
   /** Stop every node and remove temp dirs (unless kept). Idempotent. */

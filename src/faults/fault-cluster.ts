@@ -381,6 +381,7 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
         }
       : {}),
     stop,
+    notes,
     faults: { network, clock, mesh, netns, notes },
     inner: cluster,
     [Symbol.asyncDispose]: stop,

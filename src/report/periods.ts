@@ -45,15 +45,32 @@ const HEALS: Record<string, readonly string[]> = {
   "stop-partition": ["start-partition"],
   "reset-clock": ["bump-clock", "strobe-clock", "skew-clock", "clock-skew", "bump", "strobe", "skew"],
   "clock-reset": ["bump-clock", "strobe-clock", "skew-clock", "clock-skew", "bump", "strobe", "skew"],
-  "heal-network": ["partition", "latency", "loss", "slow", "drop"],
+  "heal-network": [
+    "partition",
+    "latency",
+    "loss",
+    "slow",
+    "drop",
+    "start-partition",
+    "start-latency",
+    "start-loss",
+    "start-bandwidth",
+  ],
   release: ["hold"],
   "unrevoke-lease": ["revoke-lease"],
 };
 
 const STARTERS = new Set(Object.values(HEALS).flat());
 
-/** The kinds an op with this f heals; also pairs the generic `start-X` → `stop-X`, `X-start` → `X-stop`. */
-function healedKinds(f: string): readonly string[] {
+/** Nemesis ops that are neither a fault nor a heal: they get no period. */
+const NEUTRAL = new Set(["wait-for-recovery", "log"]);
+
+/**
+ * The kinds an op with this f heals; also pairs the generic `start-X` →
+ * `stop-X`, `X-start` → `X-stop`. Shared with the runner's live display of
+ * the faults in effect.
+ */
+export function healedKinds(f: string): readonly string[] {
   const known = HEALS[f];
   if (known) return known;
   if (f.startsWith("stop-")) return [`start-${f.slice(5)}`];
@@ -62,7 +79,11 @@ function healedKinds(f: string): readonly string[] {
   return [];
 }
 
-function isStarter(f: string): boolean {
+export function isNeutralNemesisOp(f: string): boolean {
+  return NEUTRAL.has(f);
+}
+
+export function isStarter(f: string): boolean {
   return STARTERS.has(f) || f.startsWith("start-") || f.endsWith("-start");
 }
 
@@ -88,6 +109,7 @@ export function faultPeriods(history: readonly Op[]): FaultPeriod[] {
     }
     const invoke = pendingInvoke && pendingInvoke.f === op.f ? pendingInvoke : op;
     pendingInvoke = undefined;
+    if (NEUTRAL.has(op.f)) continue;
     const healed = healedKinds(op.f);
     if (healed.length > 0) {
       for (const kind of healed) {

@@ -31,6 +31,7 @@ import { Journal } from "../history/journal.js";
 import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
 import { Random } from "../random/random.js";
+import { healedKinds, isNeutralNemesisOp } from "../report/periods.js";
 import type { RunOptions, TestSpec } from "./spec.js";
 
 export interface RunnerConfig {
@@ -100,16 +101,6 @@ const NEMESIS: WorkerId = "nemesis";
 const PENDING_POLL_MS = 5;
 /** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
 const NEMESIS_TIMEOUT_MS = 120_000;
-/** Fault ops that end a fault period; anything else a nemesis completes starts one. */
-const HEAL_FS = new Set([
-  "start",
-  "resume",
-  "heal",
-  "stop-partition",
-  "stop-latency",
-  "reset-clock",
-  "release",
-]);
 
 const errorMessage = (error: unknown): string =>
   error instanceof Error
@@ -301,7 +292,7 @@ export class Runner {
         error: "the run was interrupted; the verdict covers the history recorded so far",
       }),
       stats: summarize(this.history),
-      notes: this.notes,
+      notes: [...(this.cluster?.notes ?? []), ...this.notes],
     };
   }
 
@@ -541,7 +532,9 @@ export class Runner {
     if (op.type === "fail") return;
     const what = `${op.f}${op.value === undefined || op.value === null ? "" : ` ${JSON.stringify(op.value)}`}`;
     this.log(`fault: ${what}${op.type === "info" ? ` (outcome unknown: ${op.error ?? ""})` : ""}`);
-    if (HEAL_FS.has(op.f)) this.activeFaults.clear();
+    if (isNeutralNemesisOp(op.f)) return;
+    const healed = healedKinds(op.f);
+    if (healed.length > 0) for (const kind of healed) this.activeFaults.delete(kind);
     else this.activeFaults.set(op.f, what);
   }
 

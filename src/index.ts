@@ -1,0 +1,49 @@
+/**
+ * Crucible's public API: everything a test file imports.
+ *
+ * The five interfaces a user writes against (DESIGN.md): `Cluster`/`Node`,
+ * `Client`, `Generator`, `Nemesis`, `Checker`; and what Crucible ships for
+ * each of them.
+ */
+
+export { compose, mergeValidity, runChecker } from "./checker/compose.js";
+export { counterChecker } from "./checker/counter.js";
+export { unhandledExceptions } from "./checker/exceptions.js";
+export { setChecker } from "./checker/set.js";
+export { stats } from "./checker/stats.js";
+// Checkers
+export type * from "./checker/types.js";
+export { uniqueIds } from "./checker/unique-ids.js";
+// CLI exit codes
+export { ExitCode, exitCodeForValidity, UsageError } from "./cli/exit-codes.js";
+export { demoClient } from "./client/demo.js";
+// Clients
+export type * from "./client/types.js";
+// Clusters
+export * from "./cluster/index.js";
+// External control
+export * from "./control/index.js";
+export * from "./faults/index.js";
+export * from "./faults/partition.js";
+export * from "./faults/proxy/index.js";
+// Faults
+export type * from "./faults/types.js";
+// Generators
+export * from "./generator/index.js";
+export { filterOps, latencySummary, pairOps, partnerIndex, quantile, summarize } from "./history/analysis.js";
+export { Journal } from "./history/journal.js";
+// Histories
+export * from "./history/op.js";
+export { readHistoryFile, streamHistory } from "./history/reader.js";
+export type * from "./history/results.js";
+// Randomness
+export { freshSeed, parseSeed, Random } from "./random/random.js";
+// Reports
+export * from "./report/index.js";
+export type { RunTestConfig, RunTestOutcome } from "./runner/run-test.js";
+export { runTest } from "./runner/run-test.js";
+export type { Progress, RunnerConfig } from "./runner/runner.js";
+export { Runner } from "./runner/runner.js";
+export type { ClusterContext, RunOptions, TestDefinition, TestSpec } from "./runner/spec.js";
+// Tests and running them
+export { defineTest, resolveTest } from "./runner/spec.js";
