@@ -1,0 +1,171 @@
+/**
+ * The built-in test that `crucible run` runs when given no file: a register
+ * workload (read / write / compare-and-set on a handful of keys) against a
+ * 3-node demo cluster, with kill -9 and SIGSTOP/SIGCONT faults, checked for
+ * linearizability per key.
+ *
+ * `--target` (`options.extra.target`) swaps the system under test, nothing
+ * else: `etcd` (reads per `--read-consistency`), `redis` (a primary and
+ * replicas, reads per `--read-from`) or `postgres` (one server). Each target
+ * names the test after itself (`etcd-register`, `redis-register`, ...), so
+ * their runs are stored apart.
+ *
+ * It is written exactly as a user's test file would be (see README).
+ */
+
+import { unhandledExceptions } from "../checker/exceptions.js";
+import { linearizable } from "../checker/linearizable/index.js";
+import { kvModel } from "../checker/models/index.js";
+import { stats } from "../checker/stats.js";
+import { UsageError } from "../cli/exit-codes.js";
+import { demoClient } from "../client/demo.js";
+import { etcdClient } from "../client/etcd.js";
+import { postgresClient } from "../client/postgres.js";
+import { redisClient } from "../client/redis.js";
+import type { Client } from "../client/types.js";
+import { startCluster } from "../cluster/fixture.js";
+import { demo } from "../cluster/recipes/demo.js";
+import { etcd } from "../cluster/recipes/etcd.js";
+import { postgres } from "../cluster/recipes/postgres.js";
+import { redis } from "../cluster/recipes/redis.js";
+import { type ProcessFaultKind, processFaults } from "../faults/process.js";
+import { stagger } from "../generator/index.js";
+import type { GenContext } from "../generator/types.js";
+import type { Invocation } from "../history/op.js";
+import { Random } from "../random/random.js";
+import { defineTest, type RunOptions, type TestSpec } from "../runner/spec.js";
+
+/** Keys of the workload: few, so that ops on one key overlap and the checker has work to do. */
+const KEY_COUNT = 5;
+/** Values are small (0..4), like Jepsen's register test, so compare-and-set often succeeds. */
+const VALUE_COUNT = 5;
+
+/** One random register op: read, write or cas on a random key. */
+export function registerOp(ctx: GenContext): Invocation {
+  const key = ctx.random.int(0, KEY_COUNT - 1);
+  const choice = ctx.random.int(0, 2);
+  if (choice === 0) return { f: "read", key, value: null };
+  if (choice === 1) return { f: "write", key, value: ctx.random.int(0, VALUE_COUNT - 1) };
+  return { f: "cas", key, value: [ctx.random.int(0, VALUE_COUNT - 1), ctx.random.int(0, VALUE_COUNT - 1)] };
+}
+
+/** The systems the built-in test runs against (`--target`). */
+export const REGISTER_TARGETS = ["demo", "etcd", "redis", "postgres"] as const;
+export type RegisterTarget = (typeof REGISTER_TARGETS)[number];
+
+/** The part of a register test that depends on the target: what to start, how to talk to it, what to call it. */
+interface TargetParts {
+  name: string;
+  cluster: NonNullable<TestSpec["cluster"]>;
+  client: Client;
+  describe: Record<string, unknown>;
+}
+
+function demoParts(options: RunOptions): TargetParts {
+  const mode = options.extra.demoMode === "stale-reads" ? "stale-reads" : "linearizable";
+  return {
+    name: `demo-register-${mode}`,
+    cluster: (ctx) =>
+      startCluster(demo({ mode }), options.nodes, {
+        logDir: ctx.logDir,
+        random: ctx.random,
+        keep: options.keep,
+      }),
+    client: demoClient(),
+    describe: { mode },
+  };
+}
+
+/** etcd: `options.nodes` members; reads `linearizable` (default) or `serializable` (`extra.readConsistency`). */
+function etcdParts(options: RunOptions): TargetParts {
+  const readConsistency = options.extra.readConsistency ?? "linearizable";
+  if (readConsistency !== "linearizable" && readConsistency !== "serializable") {
+    throw new UsageError(`--read-consistency must be linearizable or serializable, not ${readConsistency}`);
+  }
+  const client = etcdClient({ readConsistency });
+  return {
+    name: readConsistency === "linearizable" ? "etcd-register" : "etcd-register-serializable",
+    cluster: (ctx) =>
+      startCluster(etcd(), options.nodes, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    client,
+    describe: { target: "etcd", readConsistency, keyPrefix: client.keyPrefix },
+  };
+}
+
+/** Redis: a primary and `options.nodes - 1` replicas; reads from the `primary` (default) or a `replica` (`extra.readFrom`). */
+function redisParts(options: RunOptions): TargetParts {
+  const readFrom = options.extra.readFrom ?? "primary";
+  if (readFrom !== "primary" && readFrom !== "replica") {
+    throw new UsageError(`--read-from must be primary or replica, not ${readFrom}`);
+  }
+  if (readFrom === "replica" && options.nodes < 2) {
+    throw new UsageError(`--read-from replica needs a replica: --nodes 2 or more (got ${options.nodes})`);
+  }
+  const client = redisClient({ readFrom });
+  return {
+    name: readFrom === "primary" ? "redis-register" : "redis-register-replica-reads",
+    cluster: (ctx) =>
+      startCluster(redis(), options.nodes, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    client,
+    describe: { target: "redis", readFrom, keyPrefix: client.keyPrefix },
+  };
+}
+
+/** PostgreSQL: one server, each op a SERIALIZABLE transaction on a fresh table. */
+function postgresParts(options: RunOptions): TargetParts {
+  if (options.nodes !== 1)
+    throw new UsageError(`--target postgres runs 1 node (got --nodes ${options.nodes})`);
+  const client = postgresClient();
+  return {
+    name: "postgres-register",
+    cluster: (ctx) =>
+      startCluster(postgres(), 1, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    client,
+    describe: { target: "postgres", isolation: "serializable", table: client.table },
+  };
+}
+
+function targetParts(options: RunOptions): TargetParts {
+  const target = options.extra.target ?? "demo";
+  switch (target) {
+    case "demo":
+      return demoParts(options);
+    case "etcd":
+      return etcdParts(options);
+    case "redis":
+      return redisParts(options);
+    case "postgres":
+      return postgresParts(options);
+    default:
+      throw new UsageError(
+        `unknown target ${JSON.stringify(target)} (targets: ${REGISTER_TARGETS.join(", ")})`,
+      );
+  }
+}
+
+export default defineTest((options) => {
+  const parts = targetParts(options);
+  const kinds = options.nemesis.filter(
+    (kind): kind is ProcessFaultKind => kind === "kill" || kind === "pause",
+  );
+  const nodeNames = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  return {
+    name: parts.name,
+    cluster: parts.cluster,
+    client: parts.client,
+    // About 200 ops/s in total: plenty of overlap, and a history the checker decides in well under a second.
+    generator: stagger(5, registerOp),
+    ...(kinds.length > 0 && {
+      nemesis: processFaults({
+        kinds,
+        nodeNames,
+        intervalMs: options.nemesisIntervalMs,
+        timeLimitMs: options.timeLimitMs,
+        random: new Random(options.seed).fork("nemesis-schedule"),
+      }),
+    }),
+    finalGenerator: Array.from({ length: KEY_COUNT }, (_, key) => ({ f: "read", key, value: null })),
+    checker: [stats(), unhandledExceptions(), linearizable({ model: kvModel })],
+    describe: { workload: "register", keys: KEY_COUNT, values: VALUE_COUNT, ...parts.describe },
+  };
+});
