@@ -8,16 +8,18 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { FAULT_KINDS } from "../faults/schedule.js";
 import { freshSeed } from "../random/random.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
+import { REGISTER_TARGETS } from "../tests/targets.js";
 import { ExitCode, exitCodeForValidity, UsageError } from "./exit-codes.js";
 import { choiceParser, listParser, parseDurationMs, parsePositiveInt, parseSeedFlag } from "./options.js";
 
-export const NEMESIS_KINDS = ["kill", "pause", "partition", "latency", "clock"] as const;
-export const TARGETS = ["demo", "etcd", "redis"] as const;
+export const NEMESIS_KINDS = FAULT_KINDS;
+export const TARGETS = REGISTER_TARGETS;
 
 /** The flags `run` shares with commands that run a test the same way (e.g. `antithesis`). */
 export function addRunFlags(command: Command): Command {
@@ -37,6 +39,11 @@ export function addRunFlags(command: Command): Command {
       ["kill", "pause"],
     )
     .option("--nemesis-interval <seconds>", "time between a fault and its heal", parseDurationMs, 5_000)
+    .option(
+      "--network <mode>",
+      "how network faults are made: proxy (userspace, no root), netns (namespaces + iptables, root), auto",
+      choiceParser(["proxy", "netns", "auto"]),
+    )
     .option("--nodes <n>", "cluster size", parsePositiveInt, 3)
     .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
     .option(
@@ -67,6 +74,7 @@ interface RunFlags {
   store: string;
   nemesis: string[];
   nemesisInterval: number;
+  network?: string;
   nodes: number;
   target: string;
   demoMode: string;
@@ -93,6 +101,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
       demoMode: flags.demoMode,
       readFrom: flags.readFrom,
       readConsistency: flags.readConsistency,
+      network: flags.network,
     },
   };
 }
@@ -259,7 +268,8 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     }
     const code = exitCodeForOutcome(outcome);
     if (code !== ExitCode.valid) {
-      display.line(`to reproduce: ${reproduce}\nhistory: ${resolve(outcome.runDir, "history.jsonl")}`);
+      // The summary already says how to reproduce; the history is what to open next.
+      display.line(`history: ${resolve(outcome.runDir, "history.jsonl")}`);
     }
     return code;
   } finally {

@@ -530,7 +530,9 @@ export class Runner {
 
   private trackFaults(op: Op): void {
     if (op.type === "fail") return;
-    const what = `${op.f}${op.value === undefined || op.value === null ? "" : ` ${JSON.stringify(op.value)}`}`;
+    const valueText = op.value === undefined || op.value === null ? "" : ` ${JSON.stringify(op.value)}`;
+    // The full value is in the history; a log line only needs to say what happened.
+    const what = `${op.f}${valueText.length > 120 ? `${valueText.slice(0, 119)}…` : valueText}`;
     this.log(`fault: ${what}${op.type === "info" ? ` (outcome unknown: ${op.error ?? ""})` : ""}`);
     if (isNeutralNemesisOp(op.f)) return;
     const healed = healedKinds(op.f);

@@ -23,17 +23,18 @@ import { etcdClient } from "../client/etcd.js";
 import { postgresClient } from "../client/postgres.js";
 import { redisClient } from "../client/redis.js";
 import type { Client } from "../client/types.js";
-import { startCluster } from "../cluster/fixture.js";
+import type { Recipe } from "../cluster/recipe.js";
 import { demo } from "../cluster/recipes/demo.js";
 import { etcd } from "../cluster/recipes/etcd.js";
 import { postgres } from "../cluster/recipes/postgres.js";
 import { redis } from "../cluster/recipes/redis.js";
-import { type ProcessFaultKind, processFaults } from "../faults/process.js";
+import type { NetworkMode, RecipeHooks } from "../faults/fault-cluster.js";
+import { nemesisForRun } from "../faults/schedule.js";
 import { stagger } from "../generator/index.js";
 import type { GenContext } from "../generator/types.js";
 import type { Invocation } from "../history/op.js";
-import { Random } from "../random/random.js";
-import { defineTest, type RunOptions, type TestSpec } from "../runner/spec.js";
+import { defineTest, type RunOptions } from "../runner/spec.js";
+import { REGISTER_TARGETS } from "./targets.js";
 
 /** Keys of the workload: few, so that ops on one key overlap and the checker has work to do. */
 const KEY_COUNT = 5;
@@ -49,14 +50,15 @@ export function registerOp(ctx: GenContext): Invocation {
   return { f: "cas", key, value: [ctx.random.int(0, VALUE_COUNT - 1), ctx.random.int(0, VALUE_COUNT - 1)] };
 }
 
-/** The systems the built-in test runs against (`--target`). */
-export const REGISTER_TARGETS = ["demo", "etcd", "redis", "postgres"] as const;
-export type RegisterTarget = (typeof REGISTER_TARGETS)[number];
+export { REGISTER_TARGETS, type RegisterTarget } from "./targets.js";
 
 /** The part of a register test that depends on the target: what to start, how to talk to it, what to call it. */
 interface TargetParts {
   name: string;
-  cluster: NonNullable<TestSpec["cluster"]>;
+  /** The recipe, given the hooks that route its node-to-node links through fault proxies when asked to. */
+  recipe: (hooks: RecipeHooks) => Recipe;
+  /** How network faults reach this system: "auto" prefers network namespaces (exact per-link cuts, root only). */
+  network?: NetworkMode;
   client: Client;
   describe: Record<string, unknown>;
 }
@@ -65,12 +67,7 @@ function demoParts(options: RunOptions): TargetParts {
   const mode = options.extra.demoMode === "stale-reads" ? "stale-reads" : "linearizable";
   return {
     name: `demo-register-${mode}`,
-    cluster: (ctx) =>
-      startCluster(demo({ mode }), options.nodes, {
-        logDir: ctx.logDir,
-        random: ctx.random,
-        keep: options.keep,
-      }),
+    recipe: (hooks) => demo({ mode, peerUrl: hooks.peerUrl }),
     client: demoClient(),
     describe: { mode },
   };
@@ -85,8 +82,9 @@ function etcdParts(options: RunOptions): TargetParts {
   const client = etcdClient({ readConsistency });
   return {
     name: readConsistency === "linearizable" ? "etcd-register" : "etcd-register-serializable",
-    cluster: (ctx) =>
-      startCluster(etcd(), options.nodes, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    // etcd advertises one peer URL to all members: proxies can only cut a member off as a whole, so prefer namespaces.
+    recipe: (hooks) => etcd({ advertisePeerUrl: hooks.advertisePeerUrl }),
+    network: "auto",
     client,
     describe: { target: "etcd", readConsistency, keyPrefix: client.keyPrefix },
   };
@@ -104,8 +102,7 @@ function redisParts(options: RunOptions): TargetParts {
   const client = redisClient({ readFrom });
   return {
     name: readFrom === "primary" ? "redis-register" : "redis-register-replica-reads",
-    cluster: (ctx) =>
-      startCluster(redis(), options.nodes, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    recipe: (hooks) => redis({ replicaOfAddress: hooks.replicaOfAddress }),
     client,
     describe: { target: "redis", readFrom, keyPrefix: client.keyPrefix },
   };
@@ -118,8 +115,7 @@ function postgresParts(options: RunOptions): TargetParts {
   const client = postgresClient();
   return {
     name: "postgres-register",
-    cluster: (ctx) =>
-      startCluster(postgres(), 1, { logDir: ctx.logDir, random: ctx.random, keep: options.keep }),
+    recipe: () => postgres(),
     client,
     describe: { target: "postgres", isolation: "serializable", table: client.table },
   };
@@ -145,25 +141,17 @@ function targetParts(options: RunOptions): TargetParts {
 
 export default defineTest((options) => {
   const parts = targetParts(options);
-  const kinds = options.nemesis.filter(
-    (kind): kind is ProcessFaultKind => kind === "kill" || kind === "pause",
-  );
-  const nodeNames = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  // --nemesis kill,pause,partition,latency,clock → the fault schedule and, when network or clock
+  // faults are asked for, a cluster started behind proxies / in namespaces / under libfaketime.
+  const plan = nemesisForRun(options);
+  const network = options.extra.network === undefined ? parts.network : undefined;
   return {
     name: parts.name,
-    cluster: parts.cluster,
+    cluster: (ctx) => plan.startCluster({ recipe: parts.recipe, ctx, ...(network && { network }) }),
     client: parts.client,
     // About 200 ops/s in total: plenty of overlap, and a history the checker decides in well under a second.
     generator: stagger(5, registerOp),
-    ...(kinds.length > 0 && {
-      nemesis: processFaults({
-        kinds,
-        nodeNames,
-        intervalMs: options.nemesisIntervalMs,
-        timeLimitMs: options.timeLimitMs,
-        random: new Random(options.seed).fork("nemesis-schedule"),
-      }),
-    }),
+    ...(plan.nemesis && { nemesis: plan.nemesis }),
     finalGenerator: Array.from({ length: KEY_COUNT }, (_, key) => ({ f: "read", key, value: null })),
     checker: [stats(), unhandledExceptions(), linearizable({ model: kvModel })],
     describe: { workload: "register", keys: KEY_COUNT, values: VALUE_COUNT, ...parts.describe },
