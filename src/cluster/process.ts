@@ -15,7 +15,7 @@
  *   dies with the runner however the runner ends.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { registerGroup, unregisterGroup } from "./cleanup.js";
 import { unwatchGroup, watchGroup } from "./watchdog.js";
 
@@ -100,10 +100,24 @@ export class ManagedProcess {
     return this.status === undefined;
   }
 
-  /** Signal the whole process group. False when the group is already gone. */
+  /**
+   * Signal the whole process group, and every descendant that left it.
+   * Some servers put their children in groups of their own (PostgreSQL's
+   * backends call setsid), so signalling the group alone would pause the
+   * postmaster while its backends go on serving. False when the group is
+   * already gone.
+   */
   signal(signal: NodeJS.Signals): boolean {
     if (!this.isRunning()) return false;
-    return signalGroup(this.pid, signal);
+    const delivered = signalGroup(this.pid, signal);
+    for (const { pid, pgid } of descendantsOutsideGroup(this.pid)) {
+      try {
+        process.kill(pgid === pid ? -pid : pid, signal);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return delivered;
   }
 
   /** Wait for the process to exit; undefined if it did not within `timeoutMs`. */
@@ -144,6 +158,47 @@ export class ManagedProcess {
   unref(): void {
     this.child.unref();
   }
+}
+
+/**
+ * Descendants of `rootPid` (read from /proc) whose process group is not
+ * `rootPid`'s: the ones a group signal would miss. Empty where /proc is not
+ * readable.
+ */
+export function descendantsOutsideGroup(rootPid: number): { pid: number; pgid: number }[] {
+  const byParent = new Map<number, { pid: number; pgid: number }[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // Fields after the command name (which may contain spaces and parens): state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
+    const pgid = Number(fields[2]);
+    const list = byParent.get(ppid) ?? [];
+    list.push({ pid: Number(entry), pgid });
+    byParent.set(ppid, list);
+  }
+  const outside: { pid: number; pgid: number }[] = [];
+  const queue = [rootPid];
+  // Bounded: each pid is visited once, and /proc lists finitely many.
+  for (let i = 0; i < queue.length; i++) {
+    for (const child of byParent.get(queue[i]!) ?? []) {
+      queue.push(child.pid);
+      if (child.pgid !== rootPid) outside.push(child);
+    }
+  }
+  return outside;
 }
 
 /** `process.kill(-pgid, signal)`, ignoring "no such process". */

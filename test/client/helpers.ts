@@ -37,46 +37,6 @@ export function e2eOptions(overrides: Partial<RunOptions>): RunOptions {
   };
 }
 
-/** The pids of `rootPid` and all its descendants, from /proc (Linux). */
-export function processTree(rootPid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // Field 4 (ppid) follows the parenthesized command, which may itself hold spaces.
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const tree: number[] = [];
-  const queue = [rootPid];
-  while (queue.length > 0 && tree.length < 10_000) {
-    const pid = queue.shift()!;
-    tree.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return tree;
-}
-
-/**
- * Signal a server and every descendant. PostgreSQL needs it: each backend
- * calls setsid(), so SIGSTOP to the postmaster's process group (what
- * `node.pause()` sends) leaves the backends serving open connections.
- */
-export function signalTree(rootPid: number, signal: NodeJS.Signals): void {
-  for (const pid of processTree(rootPid)) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // exited meanwhile
-    }
-  }
-}
-
 /** The `f` of every completed fault op (`kill`, `pause`, ...) in a run's history.jsonl. */
 export function faultsIn(runDir: string): string[] {
   return readFileSync(join(runDir, "history.jsonl"), "utf8")

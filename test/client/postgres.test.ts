@@ -11,12 +11,11 @@ import type { ClientOpenContext } from "../../src/client/types.js";
 import { type ServerHandle, startServer } from "../../src/cluster/fixture.js";
 import { postgres } from "../../src/cluster/recipes/postgres.js";
 import type { Op } from "../../src/history/op.js";
-import { invoke, neverAborted, registerOp, signalTree } from "./helpers.js";
+import { invoke, neverAborted, registerOp } from "./helpers.js";
 
 describe("against PostgreSQL", () => {
   let server: ServerHandle;
   beforeAll(async () => {
-    // "durable": the no-fsync variant also turns synchronous_commit off, so a kill -9 loses the last commits.
     server = await startServer(postgres(), { seed: 5, variant: "durable", log: () => {} });
   }, 90_000);
   afterAll(async () => {
@@ -78,9 +77,9 @@ describe("against PostgreSQL", () => {
 
   test("paused before COMMIT: the op is a certain fail; paused during COMMIT: info", async () => {
     const node = server.cluster.node(0);
-    // Every postgres process, not node.pause(): backends are session leaders of their own (see signalTree).
-    const pause = () => signalTree(node.pid!, "SIGSTOP");
-    const resume = () => signalTree(node.pid!, "SIGCONT");
+    // node.pause() reaches the backends too, though each is a session leader of its own (setsid).
+    const pause = () => node.pause();
+    const resume = () => node.resume();
     let pauseBeforeCommit: Op | undefined;
     const client = postgresClient({
       failUnknownReads: false,
