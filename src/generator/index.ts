@@ -8,7 +8,7 @@
  * ```
  *
  * **Ops are data.** The simplest generator is an invocation: `{ f: "read",
- * value: null }` emits one read, to whichever worker is free first; the
+ * value: null }` emits one read, to a free worker (chosen at random); the
  * runner fills in its process and start time. A function is a generator that
  * is called for every op (Jepsen's `(fn [] ...)`), so
  *
