@@ -9,6 +9,8 @@
 export { compose, mergeValidity, runChecker } from "./checker/compose.js";
 export { counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
+export * from "./checker/linearizable/index.js";
+export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";
 export { stats } from "./checker/stats.js";
 // Checkers
@@ -17,12 +19,19 @@ export { uniqueIds } from "./checker/unique-ids.js";
 // CLI exit codes
 export { ExitCode, exitCodeForValidity, UsageError } from "./cli/exit-codes.js";
 export { demoClient } from "./client/demo.js";
+export { etcdClient } from "./client/etcd.js";
+export { postgresClient } from "./client/postgres.js";
+export { redisClient } from "./client/redis.js";
 // Clients
 export type * from "./client/types.js";
 // Clusters
 export * from "./cluster/index.js";
 // External control
 export * from "./control/index.js";
+// Datadriven tests (the vitest and node:test adapters are the subpaths crucible/datadriven/vitest and /node-test)
+export * from "./datadriven/index.js";
+// The demo system under test
+export { demoServerCommand } from "./demo/launch.js";
 export * from "./faults/index.js";
 export * from "./faults/partition.js";
 export * from "./faults/proxy/index.js";
