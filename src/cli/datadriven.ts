@@ -133,9 +133,10 @@ type HandlerMaker = (file: string, flags: DatadrivenFlags) => Promise<FileHandle
 
 /**
  * The cluster directives (exec, async/await, wait, tick, hold/release,
- * kill/restart, ...) land later as `src/datadriven/cluster-handler.ts`
- * exporting `makeClusterHandler(file, flags)`; until then this finds nothing
- * and the generic handler runs. Loaded lazily so the command stays light.
+ * kill/restart, ...) live in `src/datadriven/cluster-handler.ts`, exporting
+ * `makeClusterHandler(file, flags)`; in a build without it this finds
+ * nothing and the generic handler runs. Loaded lazily so the command stays
+ * light (and starts no cluster code for generic files).
  */
 async function clusterHandlerFactory(): Promise<HandlerMaker | undefined> {
   const specifier = "../datadriven/cluster-handler.js";
