@@ -1,0 +1,44 @@
+/** The per-check value interning table models use in `prepare` (see `PrepareContext`). */
+import type { PrepareContext } from "./types.js";
+
+/** Make a fresh interning table: id 0 is "no value" (`null`/`undefined`). */
+export function createPrepareContext(): PrepareContext {
+  const ids = new Map<unknown, number>();
+  const values: unknown[] = [null];
+  return {
+    intern(value: unknown): number {
+      if (value === null || value === undefined) return 0;
+      // Primitives are their own key; objects (vectors, maps) by canonical JSON, so [1, 2] from two lines match.
+      const key = typeof value === "object" ? `\u0000json:${JSON.stringify(value)}` : value;
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = values.length;
+        values.push(value);
+        ids.set(key, id);
+      }
+      return id;
+    },
+    valueOf(id: number): unknown {
+      return values[id] ?? null;
+    },
+  };
+}
+
+/** A value in words for explanations: `null` is "no value", strings are quoted. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "no value";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** Murmur3's 32-bit finalizer: spreads nearby integers over the whole hash space. */
+export function mix32(h: number): number {
+  let x = h | 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x | 0;
+}
