@@ -22,6 +22,7 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Launch, NodeSpec } from "../cluster/recipe.js";
+import { abortableSleep } from "./sleep.js";
 
 /** Where Debian and others install libfaketime. */
 export const LIBFAKETIME_PATHS: readonly string[] = [
@@ -139,18 +140,6 @@ export function faketimeOffset(offsetMs: number): string {
   return `${offsetMs < 0 ? "-" : "+"}${(Math.abs(offsetMs) / 1000).toFixed(3)}`;
 }
 
-/** Sleep, cut short by the signal; the listener is removed either way (strobes sleep many times on one signal). */
-const sleepMs = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
 /** Clock faults over nodes started through `wrap`. Throws when libfaketime is missing. */
 export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
   const library = options.library ?? findLibfaketime();
@@ -251,7 +240,7 @@ export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
           for (const node of nodes) write(node, base.get(node)! + (skewed ? strobe.deltaMs : 0));
           // Verify once, while the clocks are skewed.
           if (flip === 0) reach = await verify(nodes);
-          await sleepMs(periodMs, strobe.signal);
+          await abortableSleep(periodMs, strobe.signal);
         }
       } finally {
         for (const node of nodes) write(node, base.get(node)!);

@@ -40,6 +40,7 @@ import { type NetworkMode, type RecipeHooks, startFaultCluster } from "./fault-c
 import { networkNemesis } from "./network-nemesis.js";
 import { bridge, grudgeToJson, isolate, majoritiesRing, randomHalves } from "./partition.js";
 import { processNemesis } from "./process.js";
+import { abortableSleep } from "./sleep.js";
 import { resolveTarget, type TargetSpec } from "./targets.js";
 import type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
 
@@ -184,18 +185,6 @@ export function healOps(kinds: readonly FaultKind[]): Invocation[] {
   return ops;
 }
 
-/** Sleep, cut short by the signal; the listener is removed either way (strobes sleep many times on one signal). */
-const sleepMs = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
 /**
  * `wait-for-recovery {timeoutMs, settleMs}`: wait until every node runs and,
  * where the cluster can tell, a leader exists; then `settleMs` more. Fails
@@ -225,9 +214,9 @@ export function recoveryNemesis(): Nemesis {
             error: `not recovered after ${timeoutMs} ms (all running: ${allRunning}, leader: ${leader ?? "none"})`,
           };
         }
-        await sleepMs(Math.min(100 * (attempt + 1), 500), ctx.signal);
+        await abortableSleep(Math.min(100 * (attempt + 1), 500), ctx.signal);
       }
-      await sleepMs(Math.min(value.settleMs ?? 1_000, 60_000), ctx.signal);
+      await abortableSleep(Math.min(value.settleMs ?? 1_000, 60_000), ctx.signal);
       return { type: "ok", value: { waitedMs: Date.now() - started, ...(leader ? { leader } : {}) } };
     },
   };
