@@ -1,5 +1,5 @@
 /** Shared bits of the client tests: register ops and a bounded invoke. */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClientConnection } from "../../src/client/types.js";
