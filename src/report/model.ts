@@ -8,7 +8,7 @@
 import { pairOps, quantile, summarize } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
 import type { Results, RunStats, TestInfo } from "../history/results.js";
-import { faultPeriods } from "./periods.js";
+import { describeFaultValue, faultPeriods } from "./periods.js";
 
 /** Outcome codes of a timeline bar. `open`: invoked, never completed (the history ended first). */
 export const OUTCOMES = ["ok", "fail", "info", "open"] as const;
@@ -335,7 +335,7 @@ export function buildReportData(input: ReportInput): ReportData {
     healed: period.healed,
     instant: period.instant,
     healedBy: period.healedBy ?? null,
-    valueText: shortJson(period.value, 200),
+    valueText: describeFaultValue(period.value),
   }));
 
   // Latency points per (f, outcome), by invocation time; rolling quantiles per f over ok+fail ops.

@@ -171,3 +171,60 @@ export function faultPeriods(history: readonly Op[]): FaultPeriod[] {
   for (const period of open.values()) period.endNs = Math.max(lastNs, period.startNs);
   return periods.sort((a, b) => a.startNs - b.startNs);
 }
+
+/**
+ * A fault op's value in a few words, for labels and the fault table: a
+ * partition as its sides (`n1 n2 | n3`), a node list as names, other fields
+ * as `key value`. The full value stays in the op's details.
+ */
+export function describeFaultValue(value: unknown, maxLength = 120): string {
+  const text = faultValueWords(value);
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+function faultValueWords(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value.join(", ");
+  if (typeof value !== "object" || Array.isArray(value)) return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  const words: string[] = [];
+  if (typeof record.shape === "string") words.push(record.shape);
+  const grudge = record.grudge;
+  if (grudge && typeof grudge === "object" && !Array.isArray(grudge)) {
+    words.push(describeGrudge(grudge as Record<string, unknown>));
+  }
+  if (Array.isArray(record.nodes)) words.push(record.nodes.join(", "));
+  for (const [key, field] of Object.entries(record)) {
+    if (["shape", "grudge", "nodes", "cut", "partial", "uncut", "reach", "via"].includes(key)) continue;
+    if (typeof field === "number" || typeof field === "string" || typeof field === "boolean") {
+      words.push(`${key} ${field}`);
+    }
+  }
+  return words.join(" · ") || JSON.stringify(value);
+}
+
+/**
+ * A grudge (node → nodes whose traffic it drops) as its sides when it splits
+ * the nodes into groups that talk within and not across (`n1 n2 | n3`);
+ * otherwise as the links it cuts (`n1↛n3, ...`), e.g. a majorities ring.
+ */
+function describeGrudge(grudge: Record<string, unknown>): string {
+  const drops = new Map<string, Set<string>>();
+  for (const [node, dropped] of Object.entries(grudge)) {
+    drops.set(node, new Set(Array.isArray(dropped) ? dropped.map(String) : []));
+  }
+  const nodes = [...drops.keys()].sort();
+  const talks = (a: string, b: string) => !drops.get(a)?.has(b) && !drops.get(b)?.has(a);
+  const groups: string[][] = [];
+  for (const node of nodes) {
+    const group = groups.find((candidate) => candidate.every((member) => talks(member, node)));
+    if (group) group.push(node);
+    else groups.push([node]);
+  }
+  const clean = groups.every((group, i) =>
+    groups.every((other, j) => i === j || group.every((a) => other.every((b) => !talks(a, b)))),
+  );
+  if (clean && groups.length > 1) return groups.map((group) => group.join(" ")).join(" | ");
+  const links = nodes.flatMap((to) => [...(drops.get(to) ?? [])].map((from) => `${from}↛${to}`));
+  return links.join(", ");
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Op } from "../../src/history/op.js";
-import { faultPeriods } from "../../src/report/periods.js";
+import { describeFaultValue, faultPeriods } from "../../src/report/periods.js";
 
 /** A history from compact rows: [timeMs, type, process, f, value?]. */
 function history(rows: [number, Op["type"], number | "nemesis", string, unknown?][]): Op[] {
@@ -94,5 +94,19 @@ describe("faultPeriods", () => {
       ["start-loss", 2, 5, false],
       ["revoke-leases", 6, 7, true],
     ]);
+  });
+});
+
+describe("describeFaultValue", () => {
+  it("shows a partition as its sides, a ring as its cut links, nodes by name", () => {
+    const isolate = { shape: "isolate", grudge: { n1: ["n3"], n2: ["n3"], n3: ["n1", "n2"] }, cut: [] };
+    expect(describeFaultValue(isolate)).toBe("isolate · n1 n2 | n3");
+    const ring = { shape: "ring", grudge: { n1: ["n3"], n2: [], n3: ["n1"] } };
+    // n1 and n3 do not talk, but n2 talks to both: not clean sides, so the links.
+    expect(describeFaultValue(ring)).toBe("ring · n3↛n1, n1↛n3");
+    expect(describeFaultValue(["n2"])).toBe("n2");
+    expect(describeFaultValue({ nodes: ["n1", "n2"], deltaMs: 5000 })).toBe("n1, n2 · deltaMs 5000");
+    expect(describeFaultValue(null)).toBe("");
+    expect(describeFaultValue({ huge: "x".repeat(500) }, 20)).toHaveLength(20);
   });
 });
