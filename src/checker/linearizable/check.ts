@@ -9,7 +9,7 @@ import type { AnyModel, PrepareContext } from "../models/types.js";
 import type { Validity } from "../types.js";
 import { dropUnobservedOptionalWrites, type FastPathKind, findRegisterViolation } from "./fastpath.js";
 import { type Partition, type PreparedOp, prepareHistory } from "./prepare.js";
-import { searchPartition } from "./search.js";
+import { type SearchOutcome, searchPartition } from "./search.js";
 
 export interface LinearizabilityOptions {
   /** Give up with `unknown` after this long (the whole check, all partitions). Default: no limit. */
@@ -21,7 +21,9 @@ export interface LinearizabilityOptions {
   fastPath?: boolean;
   /**
    * Cap on the search cache, per partition, in bytes (estimated). Default
-   * 512 MiB. Beyond it the search continues without caching new states: still
+   * 512 MiB. An entry stores only the window of the linearized set that the
+   * set's smallest missing op and largest present op do not imply, so long
+   * histories without pending `info` ops need a few words per entry. Beyond it the search continues without caching new states: still
    * correct, possibly much slower, always stopped by the time limit.
    */
   maxCacheBytes?: number;
@@ -67,6 +69,8 @@ export interface LinearizabilityStats {
   /** True when some partition's cache hit `maxCacheBytes`. */
   cacheFull: boolean;
   checkMs: number;
+  /** Worker threads the check used (0: it ran in the calling thread). */
+  workers: number;
 }
 
 /** The verdict part of a result. */
@@ -86,7 +90,7 @@ export interface LinearizabilityResult extends LinearizabilityVerdict {
   [detail: string]: unknown;
 }
 
-const DEFAULT_MAX_CACHE_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_MAX_CACHE_BYTES = 512 * 1024 * 1024;
 
 /** Check a history against a model. Throws `Error` naming the op when an op's value does not fit the model. */
 export function checkLinearizable(
@@ -94,6 +98,56 @@ export function checkLinearizable(
   model: AnyModel,
   options: LinearizabilityOptions = {},
 ): LinearizabilityResult {
+  const plan = planCheck(history, model, options);
+  const outcomes: (SearchOutcome | undefined)[] = [];
+  for (const job of plan.jobs) {
+    const outcome = searchPartition(job.searched, model, model.init(plan.ctx), {
+      deadline: plan.deadline,
+      signal: options.signal,
+      maxCacheBytes: plan.maxCacheBytes,
+    });
+    outcomes[job.position] = outcome;
+    if (outcome.valid !== true) break;
+  }
+  return finishCheck(plan, outcomes);
+}
+
+/** A partition that needs the search: its place in the checking order, and the ops left after pruning. */
+export interface SearchJob {
+  /** Place in the checking order (smallest partition first). */
+  position: number;
+  partition: Partition;
+  label: string;
+  /** The partition's ops the search must order (unobserved optional writes pruned). */
+  searched: readonly PreparedOp[];
+}
+
+/**
+ * Everything before the search, shared by the sequential and the parallel checkers: the prepared
+ * partitions in checking order, the fast path's first finding, and the partitions the search must still
+ * decide (those before that finding).
+ */
+export interface CheckPlan {
+  model: AnyModel;
+  ctx: PrepareContext;
+  /** Partitions in checking order: smallest first. */
+  partitions: Partition[];
+  /** Partitions the search must decide, in checking order. */
+  jobs: SearchJob[];
+  /** The first partition (in order) the fast path decided invalid, if any. */
+  fastFinding?: { position: number; verdict: LinearizabilityVerdict };
+  stats: LinearizabilityStats;
+  started: number;
+  /** `performance.now()` after which the check gives up. */
+  deadline: number;
+  maxCacheBytes: number;
+}
+
+export function planCheck(
+  history: readonly Op[],
+  model: AnyModel,
+  options: LinearizabilityOptions,
+): CheckPlan {
   const started = performance.now();
   const deadline =
     options.timeLimitMs === undefined ? Number.POSITIVE_INFINITY : started + options.timeLimitMs;
@@ -112,81 +166,127 @@ export function checkLinearizable(
     peakCacheBytes: 0,
     cacheFull: false,
     checkMs: 0,
+    workers: 0,
   };
-  const finish = (result: LinearizabilityVerdict): LinearizabilityResult => {
-    stats.checkMs = performance.now() - started;
-    return { ...result, model: model.name, stats };
-  };
-  for (const partition of partitions) {
+  const jobs: SearchJob[] = [];
+  let fastFinding: CheckPlan["fastFinding"];
+  // The fast path is O(n log n) per partition: run it on every partition up front (in order, stopping at
+  // the first finding), so the search, sequential or parallel, only gets the partitions before it.
+  for (let position = 0; position < partitions.length; position++) {
+    const partition = partitions[position]!;
     const label = partition.key === undefined ? "all" : `key ${String(partition.key)}`;
     if (options.fastPath ?? true) {
       const violation = findRegisterViolation(partition.ops, model);
       if (violation) {
-        stats.partitionsChecked++;
-        stats.fastPathDecided++;
-        return finish(describeFastPath(partition, label, violation, model, ctx));
+        fastFinding = { position, verdict: describeFastPath(partition, label, violation, model, ctx) };
+        break;
       }
     }
-    const searched = dropUnobservedOptionalWrites(partition.ops, model);
-    const outcome = searchPartition(searched, model, model.init(ctx), {
-      deadline,
-      signal: options.signal,
-      maxCacheBytes: options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES,
-    });
+    jobs.push({ position, partition, label, searched: dropUnobservedOptionalWrites(partition.ops, model) });
+  }
+  return {
+    model,
+    ctx,
+    partitions,
+    jobs,
+    ...(fastFinding ? { fastFinding } : {}),
+    stats,
+    started,
+    deadline,
+    maxCacheBytes: options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES,
+  };
+}
+
+/**
+ * The verdict from the search outcomes (indexed by position; missing = not searched): the first partition
+ * in checking order that is not linearizable or could not be decided gives it, so a parallel check reports
+ * exactly what the sequential one would.
+ */
+export function finishCheck(
+  plan: CheckPlan,
+  outcomes: readonly (SearchOutcome | undefined)[],
+): LinearizabilityResult {
+  const { stats, model, partitions } = plan;
+  const finish = (result: LinearizabilityVerdict): LinearizabilityResult => {
+    stats.checkMs = performance.now() - plan.started;
+    return { ...result, model: model.name, stats };
+  };
+  for (const outcome of outcomes) {
+    if (!outcome) continue;
     stats.steps += outcome.steps;
     stats.cacheEntries += outcome.cacheEntries;
     stats.peakCacheBytes = Math.max(stats.peakCacheBytes, outcome.peakCacheBytes);
     stats.cacheFull ||= outcome.cacheFull;
-    if (outcome.valid === "unknown") {
+  }
+  for (const job of plan.jobs) {
+    const outcome = outcomes[job.position];
+    const { partition, label, searched } = job;
+    if (outcome === undefined || outcome.valid === "unknown") {
+      const longest = outcome?.longestPrefix.length ?? 0;
+      const reason = outcome?.reason ?? "aborted";
       return finish({
         valid: "unknown",
         explanation:
-          `stopped (${outcome.reason}) while checking ${label} (${partition.ops.length} ops); ` +
+          `stopped (${reason}) while checking ${label} (${partition.ops.length} ops); ` +
           `${stats.partitionsChecked} of ${partitions.length} partitions were linearizable; ` +
-          `the longest linearizable prefix found there has ${outcome.longestPrefix.length} ops`,
+          `the longest linearizable prefix found there has ${longest} ops`,
         progress: {
           partitionsDone: stats.partitionsChecked,
           partitionsTotal: partitions.length,
-          longestPrefix: outcome.longestPrefix.length,
+          longestPrefix: longest,
           partition: label,
         },
       });
     }
     stats.partitionsChecked++;
-    if (outcome.valid === false) {
-      const prefix = [...outcome.longestPrefix];
-      const stuck = outcome.stuck;
-      const opsInWords: Record<number, string> = {};
-      for (const i of [...prefix.slice(-10), ...stuck]) {
-        const op = searched[i]!;
-        opsInWords[op.invokeIndex] = describePreparedOp(op, model, ctx, partition.key);
-      }
-      const state = model.describeState(outcome.stuckState, ctx);
-      const blocking = stuck.length > 0 ? searched[stuck[stuck.length - 1]!] : undefined;
-      const candidates = stuck.slice(0, 6).map((i) => opsInWords[searched[i]!.invokeIndex]!);
-      return finish({
-        valid: false,
-        explanation:
-          `${label}: not linearizable. The longest linearizable prefix has ${prefix.length} of ` +
-          `${partition.ops.length} ops and leaves the state at ${state}; from there none of the ops that ` +
-          `must come next can take effect: ${candidates.join("; ")}${stuck.length > 6 ? "; ..." : ""}.` +
-          (blocking?.required
-            ? ` Op ${blocking.invokeIndex} had to take effect before it returned at ${seconds(blocking.returnTimeNs)}.`
-            : ""),
-        counterexample: {
-          partition: label,
-          ...(partition.key === undefined ? {} : { key: partition.key }),
-          kind: "no-linearization",
-          linearizedPrefix: prefix.map((i) => searched[i]!.invokeIndex),
-          stuck: stuck.map((i) => searched[i]!.invokeIndex),
-          related: [],
-          state,
-          ops: opsInWords,
-        },
-      });
-    }
+    if (outcome.valid === false) return finish(describeSearchFailure(plan, job, searched, outcome));
+  }
+  if (plan.fastFinding) {
+    stats.partitionsChecked++;
+    stats.fastPathDecided++;
+    return finish(plan.fastFinding.verdict);
   }
   return finish({ valid: true });
+}
+
+function describeSearchFailure(
+  plan: CheckPlan,
+  job: SearchJob,
+  searched: readonly PreparedOp[],
+  outcome: SearchOutcome,
+): LinearizabilityVerdict {
+  const { model, ctx } = plan;
+  const { partition, label } = job;
+  const prefix = [...outcome.longestPrefix];
+  const stuck = outcome.stuck;
+  const opsInWords: Record<number, string> = {};
+  for (const i of [...prefix.slice(-10), ...stuck]) {
+    const op = searched[i]!;
+    opsInWords[op.invokeIndex] = describePreparedOp(op, model, ctx, partition.key);
+  }
+  const state = model.describeState(outcome.stuckState, ctx);
+  const blocking = stuck.length > 0 ? searched[stuck[stuck.length - 1]!] : undefined;
+  const candidates = stuck.slice(0, 6).map((i) => opsInWords[searched[i]!.invokeIndex]!);
+  return {
+    valid: false,
+    explanation:
+      `${label}: not linearizable. The longest linearizable prefix has ${prefix.length} of ` +
+      `${partition.ops.length} ops and leaves the state at ${state}; from there none of the ops that ` +
+      `must come next can take effect: ${candidates.join("; ")}${stuck.length > 6 ? "; ..." : ""}.` +
+      (blocking?.required
+        ? ` Op ${blocking.invokeIndex} had to take effect before it returned at ${seconds(blocking.returnTimeNs)}.`
+        : ""),
+    counterexample: {
+      partition: label,
+      ...(partition.key === undefined ? {} : { key: partition.key }),
+      kind: "no-linearization",
+      linearizedPrefix: prefix.map((i) => searched[i]!.invokeIndex),
+      stuck: stuck.map((i) => searched[i]!.invokeIndex),
+      related: [],
+      state,
+      ops: opsInWords,
+    },
+  };
 }
 
 /** A time for explanations: seconds for real runs, milliseconds for short (often synthetic) histories. */

@@ -22,8 +22,9 @@
  */
 import type { Op } from "../../history/op.js";
 import type { AnyModel } from "../models/types.js";
-import type { CheckContext, Checker, CheckResult } from "../types.js";
-import { checkLinearizable, type LinearizabilityOptions } from "./check.js";
+import type { CheckContext, Checker } from "../types.js";
+import type { LinearizabilityResult } from "./check.js";
+import { checkLinearizableParallel, type ParallelLinearizabilityOptions } from "./parallel.js";
 
 export {
   type CounterexampleKind,
@@ -33,8 +34,15 @@ export {
   type LinearizabilityResult,
   type LinearizabilityStats,
 } from "./check.js";
+export {
+  checkLinearizableParallel,
+  DEFAULT_MIN_OPS_FOR_WORKERS,
+  DEFAULT_MIN_PARTITION_OPS_FOR_WORKERS,
+  liveLinearizabilityWorkers,
+  type ParallelLinearizabilityOptions,
+} from "./parallel.js";
 
-export interface LinearizableCheckerOptions extends Omit<LinearizabilityOptions, "signal"> {
+export interface LinearizableCheckerOptions extends Omit<ParallelLinearizabilityOptions, "signal"> {
   model: AnyModel;
 }
 
@@ -45,15 +53,17 @@ export const DEFAULT_TIME_LIMIT_MS = 300_000;
  * A `Checker` that judges a history linearizable against `model`. The time
  * budget is the smaller of `timeLimitMs` and the context's (default 5 min);
  * the context's signal stops it early. Both end in `unknown`, never a hang.
+ * Large partitioned histories are searched on worker threads where it pays
+ * (`checkLinearizableParallel`); the result is the same either way.
  */
 export function linearizable(options: LinearizableCheckerOptions): Checker {
   const { model, ...rest } = options;
   return {
     name: `linearizable(${model.name})`,
-    check(history: readonly Op[], ctx: CheckContext): CheckResult {
+    check(history: readonly Op[], ctx: CheckContext): Promise<LinearizabilityResult> {
       const limits = [rest.timeLimitMs, ctx.timeLimitMs].filter((v): v is number => v !== undefined);
       const timeLimitMs = limits.length > 0 ? Math.min(...limits) : DEFAULT_TIME_LIMIT_MS;
-      return checkLinearizable(history, model, {
+      return checkLinearizableParallel(history, model, {
         ...rest,
         timeLimitMs,
         ...(ctx.signal ? { signal: ctx.signal } : {}),

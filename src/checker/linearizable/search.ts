@@ -27,6 +27,11 @@ export interface SearchOptions {
   /** `performance.now()` value after which the search gives up with `unknown`. */
   deadline: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Polled with the deadline and the signal (every few thousand steps): true stops the search as
+   * `aborted`. Lets a worker thread, whose event loop the search blocks, be stopped through shared memory.
+   */
+  stopRequested?: (() => boolean) | undefined;
   /** Cap on the cache's estimated size; beyond it the search continues uncached (slower, still bounded by the deadline). */
   maxCacheBytes: number;
 }
@@ -50,17 +55,26 @@ export interface SearchOutcome {
   stuckState: unknown;
 }
 
-/** Rough bytes per cache entry beyond its bitset: hash slots (table at most half full), hash and state slot. */
-const ENTRY_OVERHEAD_BYTES = 24;
-/** Initial number of cache entries the arena holds before it first doubles. */
+/**
+ * Rough bytes per cache entry beyond its bitset window: two table slots (the table is at most half full),
+ * hash, offset, low word, length and the state slot. The state objects themselves are the model's and not
+ * counted (a number for registers; a small typed array per distinct state for kv).
+ */
+const ENTRY_OVERHEAD_BYTES = 36;
+/** Initial number of cache entries before the entry arrays first double. */
 const INITIAL_ENTRIES = 1024;
+/** Initial words of the window arena before it first doubles. */
+const INITIAL_ARENA_WORDS = 4096;
 /** How often (in steps) the deadline and the abort signal are looked at. */
 const CLOCK_EVERY_STEPS = 4096;
 /** How many stuck ops a counterexample lists at most. */
 const STUCK_MAX = 64;
 
+/** What the search reads of a prepared op (a `PreparedOp` is one; workers receive only these fields). */
+export type SearchOp = Pick<PreparedOp, "input" | "callAt" | "returnAt" | "required">;
+
 export function searchPartition(
-  ops: readonly PreparedOp[],
+  ops: readonly SearchOp[],
   model: AnyModel,
   initial: unknown,
   options: SearchOptions,
@@ -97,33 +111,43 @@ export function searchPartition(
   for (let i = 0; i < n; i++) zobrist[i] = mix32(Math.imul(i + 1, 0x9e3779b9));
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
-  const entryBytes = words * 4 + ENTRY_OVERHEAD_BYTES;
-  // The cache: entries live in flat arrays (bitsets back to back in one arena) and an open-addressing
-  // table of entry numbers, so recording a state allocates nothing but the occasional doubling.
+  // The cache: each entry keeps only the window of the linearized set's bitset that is not implied, from the
+  // word holding the smallest op not yet linearized (every op below it is in the set) to the word holding the
+  // largest linearized op (every op above it is out). That window is canonical (the set determines it) and,
+  // in a long history, about as wide as the concurrency instead of the whole history: a 100,000-op
+  // unpartitioned history stores a few words per entry, not 3,125. Windows lie back to back in one arena,
+  // with an open-addressing table of entry numbers, so recording a state allocates nothing but the
+  // occasional doubling.
   let capacity = INITIAL_ENTRIES;
-  let arena = new Uint32Array(capacity * words);
+  let arena = new Uint32Array(INITIAL_ARENA_WORDS);
+  let arenaUsed = 0;
   let entryHash = new Int32Array(capacity);
+  let entryOffset = new Int32Array(capacity);
+  let entryLowWord = new Int32Array(capacity);
+  let entryLength = new Int32Array(capacity);
   const entryState: unknown[] = [];
   let tableMask = capacity * 2 - 1;
   let table = new Int32Array(capacity * 2).fill(-1);
   let cacheEntries = 0;
   let cacheFull = false;
-  const maxEntries = Math.max(1, Math.floor(options.maxCacheBytes / entryBytes));
+  const maxCacheBytes = options.maxCacheBytes;
+  const cacheBytes = (): number => arena.byteLength + capacity * ENTRY_OVERHEAD_BYTES;
 
-  const grow = (): void => {
-    const nextCapacity = Math.min(capacity * 2, Math.max(maxEntries, capacity));
-    const nextArena = new Uint32Array(nextCapacity * words);
-    nextArena.set(arena);
-    arena = nextArena;
-    const nextHash = new Int32Array(nextCapacity);
-    nextHash.set(entryHash);
-    entryHash = nextHash;
+  const growEntries = (): void => {
+    const nextCapacity = capacity * 2;
+    const widen = (old: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const wider = new Int32Array(nextCapacity);
+      wider.set(old);
+      return wider;
+    };
+    entryHash = widen(entryHash);
+    entryOffset = widen(entryOffset);
+    entryLowWord = widen(entryLowWord);
+    entryLength = widen(entryLength);
     capacity = nextCapacity;
-    // The table stays a power of two at least twice the entries, so probing always finds a free slot.
-    let tableSize = 1;
-    while (tableSize < capacity * 2) tableSize *= 2;
-    tableMask = tableSize - 1;
-    table = new Int32Array(tableSize).fill(-1);
+    // The table stays a power of two twice the entries, so probing always finds a free slot.
+    tableMask = capacity * 2 - 1;
+    table = new Int32Array(capacity * 2).fill(-1);
     for (let e = 0; e < cacheEntries; e++) {
       let slot = entryHash[e]! & tableMask;
       while (table[slot] !== -1) slot = (slot + 1) & tableMask;
@@ -131,31 +155,79 @@ export function searchPartition(
     }
   };
 
-  /** Record `(bits, s)` as seen; false when it was already there. */
-  const cacheAdd = (s: unknown, h: number): boolean => {
+  /** Smallest op id at or after `from` whose bit is clear (`n` when none). */
+  const firstClear = (from: number): number => {
+    let w = from >>> 5;
+    if (w >= words) return n;
+    const below = from & 31;
+    let x = ~(bits[w]! | (below === 0 ? 0 : (1 << below) - 1));
+    while (x === 0) {
+      if (++w >= words) return n;
+      x = ~bits[w]!;
+    }
+    const id = (w << 5) + (31 - Math.clz32(x & -x));
+    return id < n ? id : n;
+  };
+
+  /**
+   * Record `(bits, s)` as seen; false when it was already there. `lowId` is the smallest op not in the set
+   * and `maxId` the largest in it.
+   */
+  const cacheAdd = (s: unknown, h: number, lowId: number, maxId: number): boolean => {
+    const lowWord = lowId >>> 5;
+    const length = Math.max(lowWord, maxId >>> 5) - lowWord + 1;
     let slot = h & tableMask;
     for (;;) {
       const e = table[slot]!;
       if (e === -1) break;
-      if (entryHash[e] === h && sameBits(arena, e * words, bits, words) && model.equal(entryState[e], s))
+      if (
+        entryHash[e] === h &&
+        entryLowWord[e] === lowWord &&
+        entryLength[e] === length &&
+        sameWords(arena, entryOffset[e]!, bits, lowWord, length) &&
+        model.equal(entryState[e], s)
+      )
         return false;
       slot = (slot + 1) & tableMask;
     }
-    if (cacheEntries >= maxEntries) {
-      cacheFull = true;
-      return true;
+    if (cacheFull) return true;
+    if (arenaUsed + length > arena.length || cacheEntries >= capacity) {
+      const arenaWords = arenaUsed + length > arena.length ? arena.length * 2 + length : arena.length;
+      const entryWords = cacheEntries >= capacity ? capacity * 2 : capacity;
+      if (arenaWords * 4 + entryWords * ENTRY_OVERHEAD_BYTES > maxCacheBytes) {
+        cacheFull = true;
+        return true;
+      }
+      if (arenaWords !== arena.length) {
+        const wider = new Uint32Array(arenaWords);
+        wider.set(arena.subarray(0, arenaUsed));
+        arena = wider;
+      }
+      if (entryWords !== capacity) {
+        growEntries();
+        slot = h & tableMask;
+        while (table[slot] !== -1) slot = (slot + 1) & tableMask;
+      }
     }
     const e = cacheEntries++;
-    arena.set(bits, e * words);
+    arena.set(bits.subarray(lowWord, lowWord + length), arenaUsed);
+    entryOffset[e] = arenaUsed;
+    arenaUsed += length;
+    entryLowWord[e] = lowWord;
+    entryLength[e] = length;
     entryHash[e] = h;
     entryState.push(s);
     table[slot] = e;
-    if (cacheEntries >= capacity && capacity < maxEntries) grow();
     return true;
   };
 
   const stackOps = new Int32Array(n);
   const stackStates: unknown[] = new Array(n);
+  /** Per depth: the smallest op not linearized and the largest linearized, before that depth's op. */
+  const stackLow = new Int32Array(n);
+  const stackMax = new Int32Array(n);
+  let lowId = firstClear(0);
+  let maxId = -1;
   let depth = 0;
   let state = initial;
   let zob = 0;
@@ -191,7 +263,7 @@ export function searchPartition(
     valid,
     ...(reason ? { reason } : {}),
     steps,
-    peakCacheBytes: capacity * entryBytes,
+    peakCacheBytes: cacheBytes(),
     cacheEntries,
     cacheFull,
     longestPrefix,
@@ -221,7 +293,10 @@ export function searchPartition(
   let pass = 1;
   while (remaining > 0) {
     if (++steps % CLOCK_EVERY_STEPS === 0) {
-      if (options.signal?.aborted) return outcome("unknown", "aborted");
+      if (options.signal?.aborted || options.stopRequested?.()) {
+        if (best < depth) recordStuck(-1);
+        return outcome("unknown", "aborted");
+      }
       if (performance.now() > options.deadline) {
         if (best < depth) recordStuck(-1);
         return outcome("unknown", "time limit");
@@ -240,9 +315,15 @@ export function searchPartition(
       if (nextState !== undefined) {
         bits[i >>> 5]! |= 1 << (i & 31);
         zob ^= zobrist[i]!;
-        if (cacheAdd(nextState, zob ^ mix32(model.hash(nextState)))) {
+        const nextLow = i === lowId ? firstClear(i) : lowId;
+        const nextMax = i > maxId ? i : maxId;
+        if (cacheAdd(nextState, zob ^ mix32(model.hash(nextState)), nextLow, nextMax)) {
           stackOps[depth] = i;
           stackStates[depth] = state;
+          stackLow[depth] = lowId;
+          stackMax[depth] = maxId;
+          lowId = nextLow;
+          maxId = nextMax;
           depth++;
           if (isRequired[i] === 1) remaining--;
           else optionalLeft--;
@@ -272,6 +353,8 @@ export function searchPartition(
     const i = stackOps[depth]!;
     state = stackStates[depth];
     stackStates[depth] = undefined;
+    lowId = stackLow[depth]!;
+    maxId = stackMax[depth]!;
     if (isRequired[i] === 1) remaining++;
     else optionalLeft++;
     bits[i >>> 5]! &= ~(1 << (i & 31));
@@ -283,7 +366,13 @@ export function searchPartition(
   return outcome(true);
 }
 
-function sameBits(arena: Uint32Array, offset: number, bits: Uint32Array, words: number): boolean {
-  for (let w = 0; w < words; w++) if (arena[offset + w] !== bits[w]) return false;
+function sameWords(
+  arena: Uint32Array,
+  offset: number,
+  bits: Uint32Array,
+  from: number,
+  length: number,
+): boolean {
+  for (let w = 0; w < length; w++) if (arena[offset + w] !== bits[from + w]) return false;
   return true;
 }
