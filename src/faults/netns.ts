@@ -188,8 +188,11 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
   const addresses = options.nodeNames.map((_, i) => `10.99.${third}.${i + 2}`);
   const indexOf = new Map(options.nodeNames.map((name, i) => [name, i]));
 
-  // Cleanup for every way the runner can end; see the module doc.
+  // Cleanup for every way the runner can end; see the module doc. The host ends of the veth pairs are
+  // deleted explicitly: a namespace whose name is gone can live on a while (sockets still retransmitting
+  // inside it), and with it its veth pair.
   const deleteArgs: string[][] = [
+    ...hostVeth.map((veth) => ["link", "del", veth]),
     ...namespaces.map((ns) => ["netns", "del", ns]),
     ["link", "del", bridgeName],
   ];

@@ -71,7 +71,7 @@ export interface FaultScheduleOptions {
   readonly random: Random;
   /** Targets of node faults (kill, pause, stop, latency, loss, bandwidth, reset, clock). Default `["one", "primary"]`. */
   readonly targets?: readonly TargetSpec[];
-  /** Partition shapes to choose from. Default all five (majorities-ring only with 3+ nodes). */
+  /** Partition shapes to choose from. Default all five (majorities-ring and bridge only with 3+ nodes). */
   readonly partitionShapes?: readonly PartitionShape[];
   /** Default `{ delayMs: 100, jitterMs: 50 }`. */
   readonly latency?: { readonly delayMs: number; readonly jitterMs: number };
@@ -124,7 +124,9 @@ function faultOp(kind: FaultKind, options: FaultScheduleOptions, random: Random)
     case "partition": {
       const shapes = (
         options.partitionShapes ?? ["halves", "isolate", "majorities-ring", "bridge", "primaries"]
-      ).filter((shape) => nodes.length >= 3 || shape !== "majorities-ring");
+      )
+      // With two nodes a ring or a bridge cuts nothing: the round would be wasted.
+        .filter((shape) => nodes.length >= 3 || (shape !== "majorities-ring" && shape !== "bridge"));
       return partitionOp(random.pick(shapes), nodes, random);
     }
     case "latency":
