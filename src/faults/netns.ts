@@ -264,15 +264,15 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
   const flush = async (chain: string): Promise<void> => {
     await Promise.all(namespaces.map((_, i) => inNs(i, iptables, ["-w", "-F", chain])));
   };
+  /** Replace node i's egress qdisc (one at a time: netem and tbf each replace the other). */
+  const setRootQdisc = (i: number, qdisc: readonly string[]) =>
+    inNs(i, tc, ["qdisc", "replace", "dev", nodeVeth[i]!, "root", ...qdisc]);
+
   const clearQdiscs = async (): Promise<void> => {
     const nodes = [...qdiscNodes];
     qdiscNodes = new Set();
     await Promise.all(
-      nodes.map((i) =>
-        run(ip, ["netns", "exec", namespaces[i]!, tc, "qdisc", "del", "dev", nodeVeth[i]!, "root"]).catch(
-          () => {},
-        ),
-      ),
+      nodes.map((i) => inNs(i, tc, ["qdisc", "del", "dev", nodeVeth[i]!, "root"]).catch(() => {})),
     );
   };
 
@@ -351,24 +351,7 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
       const applied: string[] = [];
       for (const name of nodes) {
         const i = index(name);
-        await run(ip, [
-          "netns",
-          "exec",
-          namespaces[i]!,
-          tc,
-          "qdisc",
-          "replace",
-          "dev",
-          nodeVeth[i]!,
-          "root",
-          "tbf",
-          "rate",
-          `${bits}bit`,
-          "burst",
-          "32kbit",
-          "latency",
-          "400ms",
-        ]);
+        await setRootQdisc(i, ["tbf", "rate", `${bits}bit`, "burst", "32kbit", "latency", "400ms"]);
         qdiscNodes.add(i);
         applied.push(`${namespaces[i]} ${nodeVeth[i]} egress tbf ${bits}bit`);
       }
@@ -388,21 +371,7 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
         try {
           for (const name of nodes) {
             const i = index(name);
-            await run(ip, [
-              "netns",
-              "exec",
-              namespaces[i]!,
-              tc,
-              "qdisc",
-              "replace",
-              "dev",
-              nodeVeth[i]!,
-              "root",
-              "netem",
-              "delay",
-              `${fault.delayMs}ms`,
-              `${fault.jitterMs ?? 0}ms`,
-            ]);
+            await setRootQdisc(i, ["netem", "delay", `${fault.delayMs}ms`, `${fault.jitterMs ?? 0}ms`]);
             qdiscNodes.add(i);
             applied.push(`${namespaces[i]} ${nodeVeth[i]} egress netem`);
           }

@@ -31,8 +31,8 @@ export function parseSeed(text: string): Seed | undefined {
   return Number.isSafeInteger(seed) ? seed : undefined;
 }
 
-/** 32-bit mix (murmur3 finalizer) so that nearby seeds give unrelated streams. */
-function mix32(h: number): number {
+/** 32-bit mix (murmur3 finalizer), unsigned: nearby inputs give unrelated outputs. Seeds and model hashes use it. */
+export function mix32(h: number): number {
   let x = h | 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);

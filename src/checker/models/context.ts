@@ -1,4 +1,6 @@
 /** The per-check value interning table models use in `prepare` (see `PrepareContext`). */
+
+import { mix32 as mixUnsigned } from "../../random/random.js";
 import type { PrepareContext } from "./types.js";
 
 /** Make a fresh interning table: id 0 is "no value" (`null`/`undefined`). */
@@ -32,13 +34,7 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
-/** Murmur3's 32-bit finalizer: spreads nearby integers over the whole hash space. */
+/** Murmur3's 32-bit finalizer as a signed int32 (what model hashes combine with `| 0`). */
 export function mix32(h: number): number {
-  let x = h | 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x | 0;
+  return mixUnsigned(h) | 0;
 }
