@@ -122,11 +122,10 @@ function faultOp(kind: FaultKind, options: FaultScheduleOptions, random: Random)
     case "stop":
       return { f: kind, value: target() };
     case "partition": {
+      // With two nodes a ring or a bridge cuts nothing: the round would be wasted.
       const shapes = (
         options.partitionShapes ?? ["halves", "isolate", "majorities-ring", "bridge", "primaries"]
-      )
-      // With two nodes a ring or a bridge cuts nothing: the round would be wasted.
-        .filter((shape) => nodes.length >= 3 || (shape !== "majorities-ring" && shape !== "bridge"));
+      ).filter((shape) => nodes.length >= 3 || (shape !== "majorities-ring" && shape !== "bridge"));
       return partitionOp(random.pick(shapes), nodes, random);
     }
     case "latency":
