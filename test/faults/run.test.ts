@@ -28,11 +28,13 @@ describe.skipIf(!findLibfaketime())("a run with partitions, pauses and clock fau
     const options: RunOptions = {
       seed: 2024,
       timeLimitMs: 8_000,
-      concurrency: 6,
+      // Nine workers and a short op timeout: a worker on the cut-off follower blocks on a forwarded write
+      // until its timeout, so few workers and long timeouts leave too few reads there to catch it stale.
+      concurrency: 9,
       nodes: 3,
       nemesis: ["partition", "pause", "clock"],
       nemesisIntervalMs: 800,
-      opTimeoutMs: 1_000,
+      opTimeoutMs: 300,
       storeDir: store,
       keep: false,
       extra: {},
