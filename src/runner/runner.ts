@@ -99,6 +99,8 @@ interface PendingCompletion {
 const NEMESIS: WorkerId = "nemesis";
 /** How long the loop waits for a completion when the generator is pending with nothing in flight. */
 const PENDING_POLL_MS = 5;
+/** How long a worker waits before opening a connection again after a failed open. */
+const OPEN_RETRY_BACKOFF_MS = 100;
 /** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
 const NEMESIS_TIMEOUT_MS = 120_000;
 
@@ -126,6 +128,8 @@ export class Runner {
   /** Who is free, which process each worker is, what to ask the generator: shared with `simulate`. */
   private readonly driver: GeneratorDriver;
   private readonly connections = new Map<number, Promise<ClientConnection>>();
+  /** When each worker's last connection attempt failed (performance.now() ms). */
+  private readonly openFailedAtMs = new Map<number, number>();
   private readonly inFlight = new Map<WorkerId, InFlight>();
   private readonly completions: PendingCompletion[] = [];
   private readonly nemesisRandom: Random;
@@ -545,14 +549,22 @@ export class Runner {
     if (!connection) {
       const nodes = this.cluster?.nodes ?? [];
       const node = nodes.length ? nodes[worker % nodes.length] : undefined;
-      connection = this.spec.client.open({
-        cluster: this.cluster,
-        node,
-        worker,
-        signal: this.runAbort.signal,
-      });
+      const open = () =>
+        this.spec.client.open({ cluster: this.cluster, node, worker, signal: this.runAbort.signal });
+      // After a failed open (a killed node refuses at once), wait out the backoff before the next
+      // attempt: the worker stays busy meanwhile, instead of filling the history with instant fails.
+      const lastFailedMs = this.openFailedAtMs.get(worker);
+      const waitMs =
+        lastFailedMs === undefined ? 0 : lastFailedMs + OPEN_RETRY_BACKOFF_MS - performance.now();
+      connection = waitMs > 0 ? new Promise((resolve) => setTimeout(resolve, waitMs)).then(open) : open();
       // A failed open is not cached: the next op tries again.
-      connection.catch(() => this.connections.delete(worker));
+      connection.then(
+        () => this.openFailedAtMs.delete(worker),
+        () => {
+          this.connections.delete(worker);
+          this.openFailedAtMs.set(worker, performance.now());
+        },
+      );
       this.connections.set(worker, connection);
     }
     return connection;

@@ -122,6 +122,24 @@ describe("Runner", () => {
     );
   });
 
+  it("backs off before reopening after a failed open, so a dead node does not flood the history", async () => {
+    const refuses: Client = {
+      name: "refuses",
+      async open() {
+        throw new Error("ECONNREFUSED");
+      },
+    };
+    const runner = new Runner({
+      spec: { name: "refused-backoff", client: refuses, generator: () => write, checker: stats() },
+      options: runOptions({ concurrency: 2, timeLimitMs: 500 }),
+      runDir: tempStore(),
+    });
+    const results = await runner.run();
+    // One attempt per worker per 100 ms backoff (plus the first): without the backoff this is thousands.
+    expect(results.stats.byType.fail).toBeGreaterThan(0);
+    expect(results.stats.byType.fail).toBeLessThanOrEqual(2 * (500 / 100 + 2));
+  });
+
   it("routes nemesis ops to the nemesis, heals in the final phase and tears down", async () => {
     const events: string[] = [];
     const nemesis: Nemesis = {
