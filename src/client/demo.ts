@@ -146,8 +146,13 @@ class DemoConnection implements ClientConnection {
       op.f === "read" && config.failUnknownReads
         ? { type: "fail", error, node }
         : { type: "info", error, node };
+    // Nothing was sent: the op certainly did not happen.
     if (ctx.signal.aborted)
-      return Promise.resolve(unknown(`aborted before sending: ${reasonOf(ctx.signal)}`));
+      return Promise.resolve({
+        type: "fail",
+        error: `aborted before sending: ${reasonOf(ctx.signal)}`,
+        node,
+      });
     const body = JSON.stringify({ f: op.f, key: op.key, value: op.value });
 
     return new Promise<Completion>((resolve) => {
@@ -173,7 +178,11 @@ class DemoConnection implements ClientConnection {
         closeAfter: false,
       };
       const giveUp = (message: string): void => {
-        inFlight.settle({ kind: "broken", message });
+        // Still connecting: the request never left our buffer, so it certainly did not happen.
+        const sent = !(this.#socket?.connecting ?? false);
+        inFlight.settle(
+          sent ? { kind: "broken", message } : { kind: "refused", message: `${message} (not sent)` },
+        );
         this.#dropSocket();
       };
       const onAbort = (): void => giveUp(`aborted: ${reasonOf(ctx.signal)}`);
@@ -342,6 +351,9 @@ function toCompletion(
     answer = JSON.parse(text) as ServerAnswer;
   } catch {
     return unknown(`HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+  if (answer === null || typeof answer !== "object") {
+    return unknown(`HTTP ${status} with a body that is not a JSON object: ${text.slice(0, 200)}`);
   }
   const error = typeof answer.error === "string" ? answer.error : undefined;
   if (status === 200 && answer.type === "ok") {

@@ -34,7 +34,10 @@ const HEAL_OF: Record<ProcessFaultKind, string> = { kill: "start", pause: "resum
 /** The fault schedule as plain ops (exported for tests: same seed, same list). */
 export function processFaultSchedule(options: ProcessNemesisOptions): Invocation[] {
   if (options.kinds.length === 0 || options.nodeNames.length === 0) return [];
-  const rounds = Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1;
+  if (!(options.intervalMs > 0))
+    throw new RangeError(`intervalMs must be positive, got ${options.intervalMs}`);
+  // Bounded whatever the time limit: 50,000 fault/heal pairs is far more than any run uses.
+  const rounds = Math.min(50_000, Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1);
   const ops: Invocation[] = [];
   for (let round = 0; round < rounds; round++) {
     const kind = options.random.pick(options.kinds);
@@ -61,12 +64,18 @@ function nodeByName(cluster: Cluster | undefined, name: string): Node {
 export function processNemesis(): Nemesis {
   const killed = new Set<string>();
   const paused = new Set<string>();
+  // All at once: a node of a quorum system (etcd) is only ready once a quorum is back, so
+  // restarting a killed majority one by one would wait forever for the first.
   const startAll = async (ctx: NemesisContext): Promise<string[]> => {
     const names = [...killed];
-    for (const name of names) {
-      await nodeByName(ctx.cluster, name).start();
-      killed.delete(name);
-    }
+    const outcomes = await Promise.allSettled(names.map((name) => nodeByName(ctx.cluster, name).start()));
+    const failed: unknown[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "fulfilled") killed.delete(names[i]!);
+      else failed.push(outcome.reason);
+    });
+    if (failed.length > 0)
+      throw new AggregateError(failed, `could not restart ${failed.length} of ${names.length} nodes`);
     return names;
   };
   const resumeAll = async (ctx: NemesisContext): Promise<string[]> => {
@@ -101,13 +110,20 @@ export function processNemesis(): Nemesis {
             paused.delete(name);
           }
           return { type: "ok", value: names };
-        case "pause":
+        case "pause": {
+          // Only running nodes can be paused; the history must not claim the others were.
+          const pausedNow: string[] = [];
           for (const name of names) {
-            if (killed.has(name)) continue;
-            await nodeByName(ctx.cluster, name).pause();
+            const node = nodeByName(ctx.cluster, name);
+            if (killed.has(name) || !node.isRunning()) continue;
+            await node.pause();
             paused.add(name);
+            pausedNow.push(name);
           }
-          return { type: "ok", value: names };
+          if (pausedNow.length === 0)
+            return { type: "fail", error: `none of ${names.join(", ")} is running` };
+          return { type: "ok", value: pausedNow };
+        }
         case "start":
           return { type: "ok", value: await startAll(ctx) };
         case "resume":

@@ -109,9 +109,12 @@ export function faultPeriods(history: readonly Op[]): FaultPeriod[] {
     }
     const invoke = pendingInvoke && pendingInvoke.f === op.f ? pendingInvoke : op;
     pendingInvoke = undefined;
-    if (NEUTRAL.has(op.f)) continue;
+    // A failed fault did not happen, and a failed heal healed nothing.
+    if (NEUTRAL.has(op.f) || op.type === "fail") continue;
     const healed = healedKinds(op.f);
     if (healed.length > 0) {
+      // A heal with an unknown outcome may not have healed: the period stays open until one is known.
+      if (op.type === "info") continue;
       for (const kind of healed) {
         const period = open.get(kind);
         if (!period) continue;

@@ -540,8 +540,8 @@ export class Runner {
     this.log(`fault: ${what}${op.type === "info" ? ` (outcome unknown: ${op.error ?? ""})` : ""}`);
     if (isNeutralNemesisOp(op.f)) return;
     const healed = healedKinds(op.f);
-    if (healed.length > 0) for (const kind of healed) this.activeFaults.delete(kind);
-    else this.activeFaults.set(op.f, what);
+    if (healed.length === 0) this.activeFaults.set(op.f, what);
+    else if (op.type === "ok") for (const kind of healed) this.activeFaults.delete(kind);
   }
 
   private connection(worker: number): Promise<ClientConnection> {

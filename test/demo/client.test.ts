@@ -103,9 +103,10 @@ describe("demo client", () => {
       });
       const aborted = new AbortController();
       aborted.abort(new Error("run stopped"));
+      // Aborted before anything was sent: the write certainly did not happen.
       expect(await conn.invoke(invocation("write", "x", 1), { signal: aborted.signal })).toMatchObject({
-        type: "info",
-        error: expect.stringMatching(/run stopped/),
+        type: "fail",
+        error: expect.stringMatching(/aborted before sending: run stopped/),
       });
     } finally {
       await n1.kill("SIGCONT");
@@ -139,6 +140,7 @@ describe("demo client", () => {
     const replies = [
       'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"type":"ok","value":3}',
       "SSH-2.0-OpenSSH\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\nnull",
     ];
     const server = createServer((socket) => {
       socket.once("data", () => socket.end(replies.shift() ?? ""));
@@ -155,6 +157,11 @@ describe("demo client", () => {
       expect(await conn.invoke(invocation("write", "x", 1), patient())).toMatchObject({
         type: "info",
         error: expect.stringMatching(/not an HTTP\/1.x status line/),
+      });
+      // Valid JSON that is not an object: unknown, never a crash of the runner.
+      expect(await conn.invoke(invocation("write", "x", 1), patient())).toMatchObject({
+        type: "info",
+        error: expect.stringMatching(/not a JSON object/),
       });
     } finally {
       await new Promise((resolve) => server.close(resolve));

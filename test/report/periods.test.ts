@@ -19,18 +19,18 @@ describe("faultPeriods", () => {
     const ops = history([
       [0, "invoke", 0, "read"],
       [10, "invoke", "nemesis", "kill", ["n1"]],
-      [12, "info", "nemesis", "kill", ["n1"]],
+      [12, "ok", "nemesis", "kill", ["n1"]],
       [15, "ok", 0, "read"],
       [20, "invoke", "nemesis", "start"],
-      [25, "info", "nemesis", "start"],
+      [25, "ok", "nemesis", "start"],
       [30, "invoke", "nemesis", "pause", ["n2"]],
-      [31, "info", "nemesis", "pause", ["n2"]],
+      [31, "ok", "nemesis", "pause", ["n2"]],
       [40, "invoke", "nemesis", "resume"],
-      [41, "info", "nemesis", "resume"],
+      [41, "ok", "nemesis", "resume"],
       [50, "invoke", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
-      [52, "info", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
+      [52, "ok", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
       [60, "invoke", "nemesis", "heal"],
-      [61, "info", "nemesis", "heal"],
+      [61, "ok", "nemesis", "heal"],
     ]);
     const periods = faultPeriods(ops);
     expect(
@@ -47,15 +47,15 @@ describe("faultPeriods", () => {
   it("keeps overlapping faults of different kinds apart and ignores a repeated start of an open fault", () => {
     const ops = history([
       [0, "invoke", "nemesis", "kill"],
-      [1, "info", "nemesis", "kill"],
+      [1, "ok", "nemesis", "kill"],
       [2, "invoke", "nemesis", "partition"],
-      [3, "info", "nemesis", "partition"],
+      [3, "ok", "nemesis", "partition"],
       [4, "invoke", "nemesis", "kill"],
-      [5, "info", "nemesis", "kill"],
+      [5, "ok", "nemesis", "kill"],
       [6, "invoke", "nemesis", "heal"],
-      [7, "info", "nemesis", "heal"],
+      [7, "ok", "nemesis", "heal"],
       [8, "invoke", "nemesis", "start"],
-      [9, "info", "nemesis", "start"],
+      [9, "ok", "nemesis", "start"],
     ]);
     expect(faultPeriods(ops).map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6])).toEqual([
       ["kill", 0, 9],
@@ -66,7 +66,7 @@ describe("faultPeriods", () => {
   it("runs an unhealed fault to the end of the history, and an interrupted fault op counts", () => {
     const ops = history([
       [0, "invoke", "nemesis", "pause"],
-      [1, "info", "nemesis", "pause"],
+      [1, "ok", "nemesis", "pause"],
       [5, "invoke", 0, "write", 1],
       [9, "ok", 0, "write", 1],
       [10, "invoke", "nemesis", "kill"],
@@ -82,13 +82,13 @@ describe("faultPeriods", () => {
   it("pairs generic start-X/stop-X, makes one-shot ops instant periods, and ignores heals with nothing open", () => {
     const ops = history([
       [0, "invoke", "nemesis", "heal"],
-      [1, "info", "nemesis", "heal"],
+      [1, "ok", "nemesis", "heal"],
       [2, "invoke", "nemesis", "start-loss"],
-      [3, "info", "nemesis", "start-loss"],
+      [3, "ok", "nemesis", "start-loss"],
       [4, "invoke", "nemesis", "stop-loss"],
-      [5, "info", "nemesis", "stop-loss"],
+      [5, "ok", "nemesis", "stop-loss"],
       [6, "invoke", "nemesis", "revoke-leases"],
-      [7, "info", "nemesis", "revoke-leases"],
+      [7, "ok", "nemesis", "revoke-leases"],
     ]);
     expect(faultPeriods(ops).map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6, p.instant])).toEqual([
       ["start-loss", 2, 5, false],
@@ -108,5 +108,25 @@ describe("describeFaultValue", () => {
     expect(describeFaultValue({ nodes: ["n1", "n2"], deltaMs: 5000 })).toBe("n1, n2 · deltaMs 5000");
     expect(describeFaultValue(null)).toBe("");
     expect(describeFaultValue({ huge: "x".repeat(500) }, 20)).toHaveLength(20);
+  });
+});
+
+describe("faultPeriods and outcomes", () => {
+  it("opens no period for a failed fault, and keeps one open past a heal whose outcome is unknown", () => {
+    const periods = faultPeriods(
+      history([
+        [0, "invoke", "nemesis", "start-partition", { shape: "halves" }],
+        [1, "fail", "nemesis", "start-partition", { shape: "halves" }],
+        [2, "invoke", "nemesis", "kill", ["n1"]],
+        [3, "ok", "nemesis", "kill", ["n1"]],
+        [4, "invoke", "nemesis", "start", "all"],
+        [5, "info", "nemesis", "start", "all"],
+        [6, "invoke", "nemesis", "start", "all"],
+        [7, "ok", "nemesis", "start", "all"],
+      ]),
+    );
+    expect(periods.map((period) => [period.kind, period.healed, period.endNs / 1e6])).toEqual([
+      ["kill", true, 7],
+    ]);
   });
 });
