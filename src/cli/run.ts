@@ -62,7 +62,12 @@ export function addRunFlags(command: Command): Command {
       "etcd: linearizable or serializable reads",
       choiceParser(["linearizable", "serializable"]),
     )
-    .option("--op-timeout <ms>", "per-op timeout; a slower op is recorded as info", parseDurationMs, 5_000)
+    .option(
+      "--op-timeout <seconds>",
+      "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
+      parseDurationMs,
+      5_000,
+    )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
 }
@@ -121,7 +126,12 @@ export async function loadTestFile(path: string): Promise<TestDefinition> {
   } catch (error) {
     throw new UsageError(`could not load the test file: ${(error as Error).message}`, path);
   }
-  const definition = loaded.default ?? loaded.test;
+  // A .ts file outside an ESM package is compiled as CommonJS: its exports arrive under `default`.
+  const exports =
+    loaded.default && typeof loaded.default === "object" && !("client" in loaded.default) && !loaded.test
+      ? (loaded.default as Record<string, unknown>)
+      : loaded;
+  const definition = exports.default ?? exports.test;
   const isSpec = (value: unknown): boolean =>
     typeof value === "function" || (typeof value === "object" && value !== null && "client" in value);
   if (!isSpec(definition)) {
@@ -241,6 +251,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   try {
     const outcome = await runTest({
       definition,
+      ...(config.testFile && { source: config.testFile }),
       options,
       reproduce,
       argv: config.argv,

@@ -460,17 +460,19 @@ export async function startCluster(
 
   const attempts = Math.max(1, options.portAttempts ?? 3);
   for (let attempt = 1; ; attempt++) {
-    const specs = await planNodes({
-      recipe,
-      size,
-      runDir,
-      logDir,
-      variant,
-      token: clusterToken(recipe, seed, attempt),
-      hostOf: options.hostOf,
-    });
-    const nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
+    let nodes: LocalNode[] = [];
     try {
+      // Planning is inside the try: a failure here must remove the temp dir too.
+      const specs = await planNodes({
+        recipe,
+        size,
+        runDir,
+        logDir,
+        variant,
+        token: clusterToken(recipe, seed, attempt),
+        hostOf: options.hostOf,
+      });
+      nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
       await startNodes(recipe, nodes);
       return new LocalCluster({ recipe, nodes, variant, seed, runDir, keep, log });
     } catch (error) {

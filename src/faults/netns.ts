@@ -321,6 +321,8 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
       const applied: string[] = [];
       for (const name of nodes) {
         const i = index(name);
+        // Replace, not add: two rules at p each would drop 1 - (1 - p)^2 of the packets.
+        await inNs(i, iptables, ["-w", "-F", LOSS_CHAIN]);
         await inNs(i, iptables, [
           "-w",
           "-A",

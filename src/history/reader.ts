@@ -5,7 +5,7 @@
  * reported as a warning, not an error. A malformed line anywhere else is bad
  * input: a `UsageError` naming file:line and what was expected.
  */
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { UsageError } from "../cli/exit-codes.js";
 import type { Op } from "./op.js";
@@ -68,8 +68,23 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
     yield parsed as Op;
   }
   if (pendingBad) {
+    // Torn only if the write was cut short: a complete (newline-ended) bad line is bad input.
+    if (endsWithNewline(path)) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
     const message = `${path}:${pendingBad.lineNumber}: torn last line ignored (a runner killed while writing leaves one)`;
     options.onWarning?.(message);
+  }
+}
+
+function endsWithNewline(path: string): boolean {
+  const { size } = statSync(path);
+  if (size === 0) return false;
+  const fd = openSync(path, "r");
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 

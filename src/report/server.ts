@@ -276,14 +276,34 @@ export interface ReportServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Hosts a browser may name when it talks to us: the loopback names, or exactly the host we bound. */
+function allowedHost(header: string | undefined, boundHost: string, port: number): boolean {
+  if (!header) return false;
+  const allowed = new Set([
+    `127.0.0.1:${port}`,
+    `localhost:${port}`,
+    `[::1]:${port}`,
+    `${boundHost}:${port}`,
+  ]);
+  return allowed.has(header.toLowerCase());
+}
+
 /** Start the store browser. Resolves once it listens. */
 export async function startReportServer(options: ReportServerOptions): Promise<ReportServer> {
   const host = options.host ?? "127.0.0.1";
   const storeReal = await realpath(options.storeDir).catch(() => options.storeDir);
+  const actualPort = (): number => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  };
   const server = createServer((request, response) => {
     const handle = async (): Promise<void> => {
       if (request.method !== "GET" && request.method !== "HEAD") {
         return send(response, 405, "text/plain; charset=utf-8", "only GET and HEAD\n");
+      }
+      // DNS rebinding: a web page whose name now points at 127.0.0.1 must not read the store.
+      if (!allowedHost(request.headers.host, host, actualPort())) {
+        return send(response, 403, "text/plain; charset=utf-8", "unexpected Host header\n");
       }
       const urlPath = new URL(request.url ?? "/", "http://localhost").pathname;
       if (urlPath === "/" || urlPath === "/index.html") {

@@ -15,6 +15,8 @@ import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from
 
 export interface RunTestConfig {
   definition: TestDefinition;
+  /** The test file the definition came from, for error messages. */
+  source?: string;
   options: RunOptions;
   /** The command line that reproduces this run (stored in test.json, printed on failure). */
   reproduce?: string;
@@ -79,7 +81,7 @@ export async function writeReports(runDir: string): Promise<string[]> {
 export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   const { options } = config;
   const log = config.log ?? (() => {});
-  const spec = await resolveTest(config.definition, options);
+  const spec = await resolveTest(config.definition, options, config.source);
   const startedAt = new Date();
   const runDir = createRunDir(options.storeDir, spec.name, startedAt);
   const test = makeTestInfo(spec, options, config, startedAt);

@@ -99,6 +99,8 @@ interface PendingCompletion {
 const NEMESIS: WorkerId = "nemesis";
 /** How long the loop waits for a completion when the generator is pending with nothing in flight. */
 const PENDING_POLL_MS = 5;
+/** How long teardown waits for the cluster to stop. */
+const CLUSTER_STOP_TIMEOUT_MS = 60_000;
 /** How long a worker waits before opening a connection again after a failed open. */
 const OPEN_RETRY_BACKOFF_MS = 100;
 /** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
@@ -168,7 +170,8 @@ export class Runner {
       random: this.random.fork("generator"),
     });
     this.nemesisRandom = this.random.fork("nemesis-exec");
-    this.stopSignal.addEventListener("abort", () => this.interrupt(), { once: true });
+    if (this.stopSignal.aborted) this.interrupted = true;
+    else this.stopSignal.addEventListener("abort", () => this.interrupt(), { once: true });
   }
 
   /** Nanoseconds since the run started (monotonic). */
@@ -261,7 +264,7 @@ export class Runner {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.runAbort.abort(new Error("run is ending"));
     await this.attempt("nemesis teardown", async () =>
-      this.spec.nemesis?.nemesis.teardown?.(this.nemesisContext(new AbortController().signal)),
+      this.spec.nemesis?.nemesis.teardown?.(this.nemesisContext(AbortSignal.timeout(NEMESIS_TIMEOUT_MS))),
     );
     const closing = [...this.connections.values()].map((connection) =>
       connection.then((open) => open.close()).catch(() => {}),
@@ -273,7 +276,22 @@ export class Runner {
         new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
       ]);
     });
-    await this.attempt("stopping the cluster", async () => this.cluster?.stop());
+    await this.attempt("stopping the cluster", async () => {
+      if (!this.cluster) return;
+      // Bounded: the fixtures' exit hooks and watchdog still kill whatever a stuck stop leaves.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no stop within ${CLUSTER_STOP_TIMEOUT_MS} ms`)),
+          CLUSTER_STOP_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([this.cluster.stop(), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    });
     this.journal.close();
   }
 
@@ -317,7 +335,11 @@ export class Runner {
     if (this.interrupted) return;
     this.interrupted = true;
     this.log("interrupted: aborting ops in flight");
-    for (const flight of this.inFlight.values()) flight.abort(new Error("run interrupted"));
+    for (const [worker, flight] of this.inFlight) {
+      flight.abort(new Error("run interrupted"));
+      // A sleep has nothing to abort: end it now (its timer's late settle is ignored).
+      if (flight.invoke.index < 0) this.settle(worker, flight, { type: "ok" });
+    }
     this.wake?.();
   }
 
@@ -512,14 +534,16 @@ export class Runner {
       };
     }
     const { type, value, error, node, ...extra } = completion;
+    // Extra fields first: a client returning `{ ...op, type: "ok" }` must not overwrite the
+    // completion's own index, time, process or f with the invocation's.
     const op: Op = {
+      ...extra,
       index: this.history.length,
       time: this.nowNs(),
       type,
       process: invoke.process,
       f: invoke.f,
       value: value === undefined ? invoke.value : value,
-      ...extra,
     };
     if (invoke.key !== undefined) op.key = invoke.key;
     if (node !== undefined) op.node = node;
@@ -558,10 +582,12 @@ export class Runner {
         lastFailedMs === undefined ? 0 : lastFailedMs + OPEN_RETRY_BACKOFF_MS - performance.now();
       connection = waitMs > 0 ? new Promise((resolve) => setTimeout(resolve, waitMs)).then(open) : open();
       // A failed open is not cached: the next op tries again.
-      connection.then(
+      const opening = connection;
+      opening.then(
         () => this.openFailedAtMs.delete(worker),
         () => {
-          this.connections.delete(worker);
+          // Only if it is still this worker's connection: a later one may have replaced it.
+          if (this.connections.get(worker) === opening) this.connections.delete(worker);
           this.openFailedAtMs.set(worker, performance.now());
         },
       );

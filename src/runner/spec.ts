@@ -4,6 +4,7 @@
  * `crucible run path/to/test.ts` loads; the built-in demo test is such a file.
  */
 import type { Checker } from "../checker/types.js";
+import { UsageError } from "../cli/exit-codes.js";
 import type { Client } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
 import type { NemesisPackage } from "../faults/types.js";
@@ -64,11 +65,45 @@ export function defineTest<T extends TestDefinition>(definition: T): T {
   return definition;
 }
 
-/** Resolve a definition to a spec for these options. */
-export async function resolveTest(definition: TestDefinition, options: RunOptions): Promise<TestSpec> {
+/**
+ * Resolve a definition to a spec for these options, and check it: a broken
+ * test is bad input (exit 64) naming its file, never a run that checks
+ * nothing and says "valid".
+ */
+export async function resolveTest(
+  definition: TestDefinition,
+  options: RunOptions,
+  source?: string,
+): Promise<TestSpec> {
   const spec = typeof definition === "function" ? await definition(options) : definition;
-  if (!spec || typeof spec !== "object" || typeof spec.name !== "string" || !spec.client || !spec.checker) {
-    throw new TypeError("a test must have at least name, client, generator and checker");
-  }
+  const problem = specProblem(spec);
+  if (problem) throw new UsageError(`not a valid test: ${problem}`, source);
   return spec;
+}
+
+function specProblem(spec: TestSpec | undefined): string | undefined {
+  if (!spec || typeof spec !== "object") return "expected an object with name, client, generator and checker";
+  if (typeof spec.name !== "string" || spec.name.trim() === "") return "expected `name`, a non-empty string";
+  if (!spec.client || typeof spec.client.open !== "function")
+    return "expected `client` with an open() method";
+  if (spec.generator === undefined) return "expected `generator` (the client workload)";
+  const checkers: readonly Checker[] = Array.isArray(spec.checker)
+    ? (spec.checker as readonly Checker[])
+    : spec.checker
+      ? [spec.checker as Checker]
+      : [];
+  if (checkers.length === 0) return "expected `checker`: at least one, or the run would check nothing";
+  const names = new Set<string>();
+  for (const checker of checkers) {
+    if (!checker || typeof checker.check !== "function") return "every checker needs a check() method";
+    if (names.has(checker.name))
+      return `two checkers are named ${checker.name}; one result would hide the other`;
+    names.add(checker.name);
+  }
+  for (const field of ["concurrency", "timeLimitMs", "opTimeoutMs"] as const) {
+    const value = spec[field];
+    if (value !== undefined && !(typeof value === "number" && value > 0))
+      return `\`${field}\` must be positive`;
+  }
+  return undefined;
 }

@@ -55,6 +55,16 @@ describe("crucible run: bad input exits 64 with a message naming the problem", (
     expect(stderr).toContain(`${file}: could not load the test file`);
   });
 
+  it("a test that would check nothing (no checker)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "crucible-cli-")), "no-checker.ts");
+    writeFileSync(
+      file,
+      'export default { name: "t", client: { name: "c", open: async () => ({}) }, generator: [], checker: [] };\n',
+    );
+    expect(await main(["run", file, "--nemesis", "none"])).toBe(64);
+    expect(stderr).toContain(`${file}: not a valid test: expected \`checker\``);
+  });
+
   it("an unknown command", async () => {
     expect(await main(["frobnicate"])).toBe(64);
   });

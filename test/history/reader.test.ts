@@ -65,3 +65,11 @@ describe("history journal and reader", () => {
     );
   });
 });
+
+describe("a malformed last line", () => {
+  it("that ends with a newline is bad input, not a torn write", async () => {
+    const path = join(dir(), "history.jsonl");
+    writeFileSync(path, `${opToJson(op(0))}\n{"index": oops}\n`);
+    await expect(readHistoryFile(path)).rejects.toThrow(`${path}:2: not valid JSON`);
+  });
+});

@@ -222,6 +222,11 @@ export function finishCheck(
     const outcome = outcomes[job.position];
     const { partition, label, searched } = job;
     if (outcome === undefined || outcome.valid === "unknown") {
+      // The fast path's violation is a proof: false beats unknown.
+      if (plan.fastFinding) {
+        stats.partitionsChecked++;
+        return finish(plan.fastFinding.verdict);
+      }
       const longest = outcome?.longestPrefix.length ?? 0;
       const reason = outcome?.reason ?? "aborted";
       return finish({
