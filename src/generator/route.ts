@@ -13,18 +13,22 @@ const NO_WORKERS: readonly WorkerId[] = Object.freeze([]);
 const NEMESIS_ONLY: readonly WorkerId[] = Object.freeze(["nemesis"]);
 
 /** One-entry cache: contexts built from the same snapshot share their filtered lists. */
-let clientsOfInput: readonly WorkerId[] | null = null;
-let clientsOfOutput: readonly WorkerId[] = NO_WORKERS;
-
-/** The client workers of a worker list. The nemesis, when present, is last (GenContext's contract). */
-function clientsOf(workers: readonly WorkerId[]): readonly WorkerId[] {
-  if (workers.length === 0 || workers[workers.length - 1] !== "nemesis") return workers;
-  if (workers !== clientsOfInput) {
-    clientsOfInput = workers;
-    clientsOfOutput = workers.slice(0, -1);
-  }
-  return clientsOfOutput;
+/** Memo of `workers.slice(0, -1)` for one input array: one per call site, so two inputs never thrash one memo. */
+function clientsMemo(): (workers: readonly WorkerId[]) => readonly WorkerId[] {
+  let input: readonly WorkerId[] | null = null;
+  let output: readonly WorkerId[] = NO_WORKERS;
+  return (workers) => {
+    if (workers.length === 0 || workers[workers.length - 1] !== "nemesis") return workers;
+    if (workers !== input) {
+      input = workers;
+      output = workers.slice(0, -1);
+    }
+    return output;
+  };
 }
+
+const clientsOfAll = clientsMemo();
+const clientsOfFree = clientsMemo();
 
 function nemesisOf(workers: readonly WorkerId[]): readonly WorkerId[] {
   return workers.length > 0 && workers[workers.length - 1] === "nemesis" ? NEMESIS_ONLY : NO_WORKERS;
@@ -33,51 +37,48 @@ function nemesisOf(workers: readonly WorkerId[]): readonly WorkerId[] {
 class Clients implements Generator {
   constructor(
     readonly gen: Generator,
-    /** The "clients" stream, forked on first use and kept, so it advances across ops. */
-    readonly random: Random | null,
+    /** `random.fork("clients")`, kept once forked; op k draws from `base.fork(String(k))`. */
+    readonly base: Random | null,
+    /** Ops emitted so far. */
+    readonly emitted: number,
   ) {}
 
   private view(ctx: GenContext, random: Random): GenContext {
-    return restrictContext(ctx, clientsOf(ctx.workers), clientsOf(ctx.freeWorkers), random);
+    return restrictContext(ctx, clientsOfAll(ctx.workers), clientsOfFree(ctx.freeWorkers), random);
   }
 
   op(ctx: GenContext): Step {
-    const random = this.random ?? ctx.random.fork("clients");
-    const view = this.view(ctx, random);
+    // A stream per op, as for the nemesis: the runner polls speculatively and asks again when a
+    // completion arrives first, so a stream that advanced on every poll would make the k-th op
+    // depend on timing. This way the same seed gives the same k-th op, however often it is asked.
+    const base = this.base ?? ctx.random.fork("clients");
+    const view = this.view(ctx, base.fork(String(this.emitted)));
     if (view.workers.length === 0) return null;
     const step = this.gen.op(view);
     if (step === null) return null;
-    const next =
-      step.next === null
-        ? null
-        : step.next === this.gen && random === this.random
-          ? this
-          : new Clients(step.next, random);
-    return step.op === "pending" ? { op: "pending", next: next ?? this } : { op: step.op, next };
+    if (step.op === "pending") {
+      return {
+        op: "pending",
+        next:
+          step.next === this.gen && base === this.base ? this : new Clients(step.next, base, this.emitted),
+      };
+    }
+    return { op: step.op, next: step.next === null ? null : new Clients(step.next, base, this.emitted + 1) };
   }
 
   update(ctx: GenContext, event: Op): Generator | null {
     // Decided by the process, not workerOf: an event may come from a process that was just replaced.
     if (event.process === "nemesis") return this;
-    const random = this.random ?? ctx.random.fork("clients");
-    const gen = this.gen.update(this.view(ctx, random), event);
-    if (gen === this.gen && random === this.random) return this;
-    return gen === null ? null : new Clients(gen, random);
+    const base = this.base ?? ctx.random.fork("clients");
+    const gen = this.gen.update(this.view(ctx, base.fork(`update-${this.emitted}`)), event);
+    if (gen === this.gen && base === this.base) return this;
+    return gen === null ? null : new Clients(gen, base, this.emitted);
   }
 }
 
-/**
- * Only client workers run `gen`'s ops (never the nemesis), and `gen` hears
- * only about client events. `gen` draws from its own seeded stream,
- * `random.fork("clients")`, forked on first use and kept in this
- * combinator's state. If the test has no client worker, `gen` is skipped.
- * The runner wraps a test's bare generator in `clients` for you.
- *
- * @example any(clients(mix([read, write])), nemesis(faults))
- */
 export function clients(gen: GeneratorLike): Generator {
   const inner = lift(gen);
-  return inner === null ? empty : new Clients(inner, null);
+  return inner === null ? empty : new Clients(inner, null, 0);
 }
 
 class Nemesis implements Generator {
