@@ -1,7 +1,8 @@
 /**
  * Set: clients `add` elements (value = the element) and finally `read` the
  * whole set (value = array of elements). Against the last successful read:
- * - lost: adds acknowledged ok but missing from the read → invalid;
+ * - lost: adds acknowledged ok before the read began but missing from it →
+ *   invalid (an add acknowledged while the read ran may or may not be in it);
  * - unexpected: elements read that no one ever tried to add → invalid;
  * - recovered: adds with unknown outcome (info) that did make it (fine);
  * - ok: acknowledged adds that were read.
@@ -16,14 +17,20 @@ export function setChecker(): Checker {
     name: "set",
     check(history): CheckResult {
       const attempted = new Set<string>();
-      const acknowledged = new Set<string>();
+      /** Element → the history index at which its add was first acknowledged. */
+      const acknowledgedAt = new Map<string, number>();
+      const readInvokedAt = new Map<unknown, number>();
       let finalRead: unknown[] | undefined;
       let finalReadIndex = -1;
+      let finalReadInvokedAt = -1;
       for (const op of history) {
         if (op.process === "nemesis") continue;
         if (op.f === "add") {
           if (op.type === "invoke") attempted.add(keyOf(op.value));
-          else if (op.type === "ok") acknowledged.add(keyOf(op.value));
+          else if (op.type === "ok" && !acknowledgedAt.has(keyOf(op.value)))
+            acknowledgedAt.set(keyOf(op.value), op.index);
+        } else if (op.f === "read" && op.type === "invoke") {
+          readInvokedAt.set(op.process, op.index);
         } else if (op.f === "read" && op.type === "ok") {
           if (!Array.isArray(op.value)) {
             return {
@@ -33,8 +40,10 @@ export function setChecker(): Checker {
           }
           finalRead = op.value;
           finalReadIndex = op.index;
+          finalReadInvokedAt = readInvokedAt.get(op.process) ?? op.index;
         }
       }
+      const acknowledged = new Set(acknowledgedAt.keys());
       if (!finalRead) {
         return {
           valid: "unknown",
@@ -42,7 +51,10 @@ export function setChecker(): Checker {
         };
       }
       const read = new Set(finalRead.map(keyOf));
-      const lost = [...acknowledged].filter((element) => !read.has(element));
+      // Only adds acknowledged before the read began must be in it.
+      const lost = [...acknowledged].filter(
+        (element) => !read.has(element) && acknowledgedAt.get(element)! < finalReadInvokedAt,
+      );
       const unexpected = [...read].filter((element) => !attempted.has(element));
       const recovered = [...read].filter((element) => attempted.has(element) && !acknowledged.has(element));
       const problems: string[] = [];

@@ -149,3 +149,17 @@ describe("unhandled exceptions", () => {
     expect((await unhandledExceptions({ maxInfoFraction: 0.5 }).check(h, {})).valid).toBe(false);
   });
 });
+
+describe("set: concurrency with the final read", () => {
+  it("does not call an add lost when it was acknowledged while the read ran", async () => {
+    const h = history([
+      [0, "invoke", "add", 1],
+      [0, "ok", "add", 1],
+      [2, "invoke", "read", null],
+      [1, "invoke", "add", 2],
+      [1, "ok", "add", 2],
+      [2, "ok", "read", [1]],
+    ]);
+    expect((await setChecker().check(h, {})).valid).toBe(true);
+  });
+});
