@@ -12,7 +12,11 @@
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import type { Command } from "commander";
-import { checkLinearizable, type LinearizabilityResult } from "../checker/linearizable/index.js";
+import {
+  checkLinearizableParallel,
+  DEFAULT_TIME_LIMIT_MS,
+  type LinearizabilityResult,
+} from "../checker/linearizable/index.js";
 import { modelByName, modelNames } from "../checker/models/index.js";
 import type { Validity } from "../checker/types.js";
 import { summarize } from "../history/analysis.js";
@@ -56,7 +60,6 @@ export interface CheckFileReport {
   error?: string;
 }
 
-const DEFAULT_TIME_LIMIT_MS = 300_000;
 /** Files found under one directory argument, at most: a bound on a mistaken `crucible check /`. */
 const MAX_FILES_PER_DIRECTORY = 100_000;
 
@@ -178,7 +181,8 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
   const model = modelByName(modelName)!;
   let result: LinearizabilityResult;
   try {
-    result = checkLinearizable(imported.ops, model, {
+    // Worker threads when the history is big enough for them to pay; one thread otherwise.
+    result = await checkLinearizableParallel(imported.ops, model, {
       timeLimitMs: flags.timeLimit ?? DEFAULT_TIME_LIMIT_MS,
       partition: flags.partition ?? true,
     });

@@ -37,6 +37,12 @@ export interface ReadHistoryResult {
 export interface StreamHistoryOptions {
   /** Called once per warning as it is found. */
   onWarning?: (message: string) => void;
+  /**
+   * Check that each process alternates invocation and completion (what a
+   * checker needs), reporting a violation as file:line. Default false: the
+   * runner's own histories are paired by construction.
+   */
+  validatePairs?: boolean;
 }
 
 /**
@@ -49,6 +55,7 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
   let lineNumber = 0;
   // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
   let pendingBad: { lineNumber: number; message: string } | undefined;
+  const openInvokes = new Map<Op["process"], number>();
   for await (const line of lines) {
     lineNumber++;
     if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
@@ -65,6 +72,7 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
     }
     const problem = validateOp(parsed);
     if (problem) throw new UsageError(problem, `${path}:${lineNumber}`);
+    if (options.validatePairs) checkPairing(parsed as Op, lineNumber, openInvokes, path);
     yield parsed as Op;
   }
   if (pendingBad) {
@@ -72,6 +80,33 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
     if (endsWithNewline(path)) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
     const message = `${path}:${pendingBad.lineNumber}: torn last line ignored (a runner killed while writing leaves one)`;
     options.onWarning?.(message);
+  }
+}
+
+/** A process alternates invocation and completion; the nemesis is one process too. */
+function checkPairing(
+  op: Op,
+  lineNumber: number,
+  openInvokes: Map<Op["process"], number>,
+  path: string,
+): void {
+  const openLine = openInvokes.get(op.process);
+  if (op.type === "invoke") {
+    if (openLine !== undefined) {
+      throw new UsageError(
+        `process ${String(op.process)} invokes again while its operation from line ${openLine} is still open; expected a completion (ok, fail or info) first`,
+        `${path}:${lineNumber}`,
+      );
+    }
+    openInvokes.set(op.process, lineNumber);
+  } else {
+    if (openLine === undefined) {
+      throw new UsageError(
+        `a completion (${op.type}) for process ${String(op.process)}, which has no open invocation; expected its invoke first`,
+        `${path}:${lineNumber}`,
+      );
+    }
+    openInvokes.delete(op.process);
   }
 }
 
@@ -89,10 +124,13 @@ function endsWithNewline(path: string): boolean {
 }
 
 /** Read a whole history file into memory. */
-export async function readHistoryFile(path: string): Promise<ReadHistoryResult> {
+export async function readHistoryFile(
+  path: string,
+  options: Pick<StreamHistoryOptions, "validatePairs"> = {},
+): Promise<ReadHistoryResult> {
   const ops: Op[] = [];
   const warnings: string[] = [];
-  for await (const op of streamHistory(path, { onWarning: (message) => warnings.push(message) }))
+  for await (const op of streamHistory(path, { ...options, onWarning: (message) => warnings.push(message) }))
     ops.push(op);
   return { ops, warnings };
 }

@@ -73,3 +73,17 @@ describe("a malformed last line", () => {
     await expect(readHistoryFile(path)).rejects.toThrow(`${path}:2: not valid JSON`);
   });
 });
+
+describe("validatePairs", () => {
+  it("names the line where a process invokes twice or completes without an invocation", async () => {
+    const path = join(dir(), "history.jsonl");
+    writeFileSync(path, `${opToJson(op(0))}\n${opToJson(op(2))}\n`);
+    await expect(readHistoryFile(path, { validatePairs: true })).rejects.toThrow(
+      `${path}:2: process 0 invokes again while its operation from line 1 is still open`,
+    );
+    writeFileSync(path, `${opToJson(op(1))}\n`);
+    await expect(readHistoryFile(path, { validatePairs: true })).rejects.toThrow(
+      `${path}:1: a completion (ok) for process 0, which has no open invocation`,
+    );
+  });
+});

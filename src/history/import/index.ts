@@ -53,7 +53,8 @@ export function detectFormat(firstLine: string): HistoryFormat | undefined {
 export async function importHistoryFile(path: string, options: ImportOptions = {}): Promise<ImportedHistory> {
   let format = options.format ?? "auto";
   if (format === "jsonl") {
-    const { ops, warnings } = await readHistoryFile(path);
+    // A checker needs paired ops: say where a file breaks that, as the other importers do.
+    const { ops, warnings } = await readHistoryFile(path, { validatePairs: true });
     return { ops, warnings, format };
   }
   let text: string;
