@@ -11,16 +11,10 @@
 import type { Completion, Op } from "../history/op.js";
 import type { ClockReport } from "./clock.js";
 import { faultToolsOf } from "./fault-cluster.js";
-import { targetNodeNames, targetOf } from "./targets.js";
+import { numberField, targetNodeNames, targetOf } from "./targets.js";
 import type { Nemesis, NemesisContext } from "./types.js";
 
 export const CLOCK_FS = ["bump-clock", "strobe-clock", "reset-clock"] as const;
-
-const numberField = (value: unknown, name: string, fallback: number): number => {
-  const found =
-    value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
-  return typeof found === "number" && Number.isFinite(found) ? found : fallback;
-};
 
 function completion(report: ClockReport, isHeal: boolean): Completion {
   const { note, ...value } = report;

@@ -27,6 +27,8 @@
  * Client connects through the proxy unchanged. Everything (nodes, proxies,
  * namespaces) stops with the cluster.
  */
+
+import { UsageError } from "../cli/exit-codes.js";
 import { type ClusterOptions, type LocalCluster, type LocalNode, startCluster } from "../cluster/fixture.js";
 import type { Launch, NodeSpec, Recipe } from "../cluster/recipe.js";
 import { RespError, respCommand } from "../cluster/resp.js";
@@ -209,9 +211,14 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   if (mode === "auto" || mode === "netns") {
     const availability = netnsAvailability();
     if (availability.available) mode = "netns";
-    else {
+    else if (mode === "netns") {
+      // Asked for by name: falling back would run a different test than the one asked for.
+      throw new UsageError(
+        `--network netns is not available here: ${availability.reason}; use --network proxy or auto`,
+      );
+    } else {
       notes.push(`network faults through proxies, not namespaces: ${availability.reason}`);
-      mode = mode === "auto" || mode === "netns" ? "proxy" : mode;
+      mode = "proxy";
     }
   }
 

@@ -21,7 +21,7 @@ import type { Completion, Op } from "../history/op.js";
 import { faultToolsOf } from "./fault-cluster.js";
 import type { NetworkFaults } from "./network.js";
 import { grudgeFrom, primaries } from "./partition.js";
-import { targetNodeNames, targetOf } from "./targets.js";
+import { numberField, targetNodeNames, targetOf, valueField } from "./targets.js";
 import type { Nemesis, NemesisContext } from "./types.js";
 
 export const NETWORK_FS = [
@@ -36,14 +36,6 @@ export const NETWORK_FS = [
   "reset-connections",
   "heal-network",
 ] as const;
-
-const field = (value: unknown, name: string): unknown =>
-  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
-
-const numberField = (value: unknown, name: string, fallback: number): number => {
-  const found = field(value, name);
-  return typeof found === "number" && Number.isFinite(found) ? found : fallback;
-};
 
 export function networkNemesis(): Nemesis {
   const networkOf = (ctx: NemesisContext): NetworkFaults | undefined => faultToolsOf(ctx.cluster)?.network;
@@ -61,8 +53,8 @@ export function networkNemesis(): Nemesis {
       const nodeNames = ctx.cluster?.nodes.map((node) => node.name) ?? [];
       switch (op.f) {
         case "start-partition": {
-          const shape = field(op.value, "shape");
-          let grudgeSpec = field(op.value, "grudge") as Record<string, string[]> | undefined;
+          const shape = valueField(op.value, "shape");
+          let grudgeSpec = valueField(op.value, "grudge") as Record<string, string[]> | undefined;
           if (shape === "primaries") {
             const leader = await ctx.cluster?.leader?.();
             if (!leader) return { type: "fail", error: "no primary/leader to isolate" };

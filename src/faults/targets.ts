@@ -75,3 +75,13 @@ export function targetOf(value: unknown): unknown {
   }
   return value;
 }
+
+/** A field of a fault op's value object; undefined when the value is not an object. */
+export const valueField = (value: unknown, name: string): unknown =>
+  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+
+/** A finite number field of a fault op's value, or the fallback. */
+export const numberField = (value: unknown, name: string, fallback: number): number => {
+  const found = valueField(value, name);
+  return typeof found === "number" && Number.isFinite(found) ? found : fallback;
+};
