@@ -13,6 +13,8 @@ export interface TestInfo {
   reproduce: string;
   argv: readonly string[];
   timeLimitMs: number;
+  /** The per-op timeout in force (a slower op was recorded as info). */
+  opTimeoutMs?: number;
   concurrency: number;
   nodes: number;
   /** Cluster recipe and the seeded configuration variant, if any. */

@@ -59,6 +59,7 @@ export function makeTestInfo(
     reproduce: config.reproduce ?? `crucible run --seed ${options.seed}`,
     argv: config.argv ?? [],
     timeLimitMs: spec.timeLimitMs ?? options.timeLimitMs,
+    opTimeoutMs: spec.opTimeoutMs ?? options.opTimeoutMs,
     concurrency: spec.concurrency ?? options.concurrency,
     nodes: options.nodes,
     cluster: undefined,

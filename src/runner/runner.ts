@@ -136,8 +136,9 @@ export class Runner {
   private readonly completions: PendingCompletion[] = [];
   private readonly nemesisRandom: Random;
   private readonly runAbort = new AbortController();
+  /** Fires on Ctrl-C during the check phase: checkers stop and answer unknown. */
+  private readonly checkAbort = new AbortController();
   private wake: (() => void) | undefined;
-  private startNs = 0;
   private startMs = 0;
   private phase: Progress["phase"] = "setup";
   private counts = { ok: 0, fail: 0, info: 0 };
@@ -176,7 +177,7 @@ export class Runner {
 
   /** Nanoseconds since the run started (monotonic). */
   nowNs(): number {
-    return Math.round((performance.now() - this.startMs) * 1e6) + this.startNs;
+    return Math.round((performance.now() - this.startMs) * 1e6);
   }
 
   progress(): Progress {
@@ -213,7 +214,6 @@ export class Runner {
     await this.spec.nemesis?.nemesis.setup?.(this.nemesisContext());
     // Time zero is when the workload may begin: setup time is not part of the history.
     this.startMs = performance.now();
-    this.startNs = 0;
     const sweepEveryMs = Math.max(5, Math.min(100, Math.floor(this.opTimeoutMs / 4)));
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEveryMs);
     this.sweepTimer.unref();
@@ -303,7 +303,7 @@ export class Runner {
       : [this.spec.checker as Checker];
     const results: Record<string, CheckResult> = {};
     for (const checker of checkers) {
-      results[checker.name] = await runChecker(checker, this.history, {});
+      results[checker.name] = await runChecker(checker, this.history, { signal: this.checkAbort.signal });
     }
     this.phase = "done";
     return {
@@ -332,6 +332,7 @@ export class Runner {
 
   /** Stop dispatching and abort every op in flight (Ctrl-C). */
   interrupt(): void {
+    if (this.phase === "check") this.checkAbort.abort(new Error("run interrupted"));
     if (this.interrupted) return;
     this.interrupted = true;
     this.log("interrupted: aborting ops in flight");
@@ -444,7 +445,7 @@ export class Runner {
         { index: -1, time: 0, type: "invoke", process, f: "sleep", value },
         Number.POSITIVE_INFINITY,
       );
-      this.setInFlight(worker, flight);
+      this.inFlight.set(worker, flight);
       setTimeout(() => this.settle(worker, flight, { type: "ok" }), Number(value) / 1e6);
       return undefined;
     }
@@ -461,10 +462,10 @@ export class Runner {
     this.driver.invoked(invoke);
     const timeoutMs = worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
     const flight = new InFlight(invoke, invoke.time + timeoutMs * 1e6);
-    this.setInFlight(worker, flight);
+    this.inFlight.set(worker, flight);
     if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
     const call =
-      worker === NEMESIS || typeof worker !== "number"
+      typeof worker !== "number"
         ? this.spec.nemesis!.nemesis.invoke(invoke, this.nemesisContext(flight.signal))
         : this.connection(worker).then(
             (connection) => connection.invoke(invoke, flight),
@@ -479,10 +480,6 @@ export class Runner {
       (error: unknown) => this.settle(worker, flight, { type: "info", error: errorMessage(error) }),
     );
     return invoke;
-  }
-
-  private setInFlight(worker: WorkerId, flight: InFlight): void {
-    this.inFlight.set(worker, flight);
   }
 
   /** A client call finished (or timed out): queue its completion for the loop. */
