@@ -136,6 +136,8 @@ export class Runner {
   private readonly completions: PendingCompletion[] = [];
   private readonly nemesisRandom: Random;
   private readonly runAbort = new AbortController();
+  /** The last nemesis call, settled or not: the next one starts after it. */
+  private nemesisChain: Promise<unknown> = Promise.resolve();
   /** Fires on Ctrl-C during the check phase: checkers stop and answer unknown. */
   private readonly checkAbort = new AbortController();
   private wake: (() => void) | undefined;
@@ -263,6 +265,16 @@ export class Runner {
     this.phase = "teardown";
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.runAbort.abort(new Error("run is ending"));
+    await this.attempt("waiting for the last nemesis call", async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.nemesisChain,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, NEMESIS_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    });
     await this.attempt("nemesis teardown", async () =>
       this.spec.nemesis?.nemesis.teardown?.(this.nemesisContext(AbortSignal.timeout(NEMESIS_TIMEOUT_MS))),
     );
@@ -346,6 +358,19 @@ export class Runner {
 
   get wasInterrupted(): boolean {
     return this.interrupted;
+  }
+
+  /**
+   * Nemesis calls run one after another, even when one outlived its timeout
+   * (recorded info) and the worker moved on: two fault or heal calls at once
+   * would race on the nemesis' own bookkeeping of what it broke.
+   */
+  private invokeNemesis(invoke: Op, flight: InFlight): Promise<Completion> {
+    const call = this.nemesisChain.then(() =>
+      this.spec.nemesis!.nemesis.invoke(invoke, this.nemesisContext(flight.signal)),
+    );
+    this.nemesisChain = call.catch(() => {});
+    return call;
   }
 
   private nemesisContext(signal: AbortSignal = this.runAbort.signal): NemesisContext {
@@ -466,7 +491,7 @@ export class Runner {
     if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
     const call =
       typeof worker !== "number"
-        ? this.spec.nemesis!.nemesis.invoke(invoke, this.nemesisContext(flight.signal))
+        ? this.invokeNemesis(invoke, flight)
         : this.connection(worker).then(
             (connection) => connection.invoke(invoke, flight),
             // The op was never sent, so it certainly did not happen.
