@@ -34,89 +34,84 @@ function nemesisOf(workers: readonly WorkerId[]): readonly WorkerId[] {
   return workers.length > 0 && workers[workers.length - 1] === "nemesis" ? NEMESIS_ONLY : NO_WORKERS;
 }
 
-class Clients implements Generator {
+/** Which workers one side of a test owns, which events it hears, and the name of its stream. */
+interface Side {
+  readonly stream: "clients" | "nemesis";
+  readonly workersOf: (workers: readonly WorkerId[]) => readonly WorkerId[];
+  readonly freeOf: (workers: readonly WorkerId[]) => readonly WorkerId[];
+  /** Decided by the process, not workerOf: an event may come from a process that was just replaced. */
+  readonly hears: (event: Op) => boolean;
+}
+
+const CLIENT_SIDE: Side = {
+  stream: "clients",
+  workersOf: clientsOfAll,
+  freeOf: clientsOfFree,
+  hears: (event) => event.process !== "nemesis",
+};
+
+const NEMESIS_SIDE: Side = {
+  stream: "nemesis",
+  workersOf: nemesisOf,
+  freeOf: nemesisOf,
+  hears: (event) => event.process === "nemesis",
+};
+
+/**
+ * Routes a generator to one side's workers. Op k draws from
+ * `random.fork(side).fork(String(k))`: the runner polls speculatively and asks
+ * again when a completion arrives before an op is due, so a stream that
+ * advanced on every poll would make the k-th op depend on timing; this way the
+ * same seed gives the same k-th op however often it is asked, and one side's
+ * draws never shift the other's.
+ */
+class Routed implements Generator {
   constructor(
+    readonly side: Side,
     readonly gen: Generator,
-    /** `random.fork("clients")`, kept once forked; op k draws from `base.fork(String(k))`. */
+    /** `random.fork(side.stream)`, kept once forked. */
     readonly base: Random | null,
     /** Ops emitted so far. */
     readonly emitted: number,
   ) {}
 
   private view(ctx: GenContext, random: Random): GenContext {
-    return restrictContext(ctx, clientsOfAll(ctx.workers), clientsOfFree(ctx.freeWorkers), random);
+    return restrictContext(ctx, this.side.workersOf(ctx.workers), this.side.freeOf(ctx.freeWorkers), random);
   }
 
   op(ctx: GenContext): Step {
-    // A stream per op, as for the nemesis: the runner polls speculatively and asks again when a
-    // completion arrives first, so a stream that advanced on every poll would make the k-th op
-    // depend on timing. This way the same seed gives the same k-th op, however often it is asked.
-    const base = this.base ?? ctx.random.fork("clients");
+    const base = this.base ?? ctx.random.fork(this.side.stream);
     const view = this.view(ctx, base.fork(String(this.emitted)));
     if (view.workers.length === 0) return null;
     const step = this.gen.op(view);
     if (step === null) return null;
     if (step.op === "pending") {
-      return {
-        op: "pending",
-        next:
-          step.next === this.gen && base === this.base ? this : new Clients(step.next, base, this.emitted),
-      };
+      const unchanged = step.next === this.gen && base === this.base;
+      return { op: "pending", next: unchanged ? this : new Routed(this.side, step.next, base, this.emitted) };
     }
-    return { op: step.op, next: step.next === null ? null : new Clients(step.next, base, this.emitted + 1) };
+    const next = step.next === null ? null : new Routed(this.side, step.next, base, this.emitted + 1);
+    return { op: step.op, next };
   }
 
   update(ctx: GenContext, event: Op): Generator | null {
-    // Decided by the process, not workerOf: an event may come from a process that was just replaced.
-    if (event.process === "nemesis") return this;
-    const base = this.base ?? ctx.random.fork("clients");
+    if (!this.side.hears(event)) return this;
+    const base = this.base ?? ctx.random.fork(this.side.stream);
     const gen = this.gen.update(this.view(ctx, base.fork(`update-${this.emitted}`)), event);
     if (gen === this.gen && base === this.base) return this;
-    return gen === null ? null : new Clients(gen, base, this.emitted);
+    return gen === null ? null : new Routed(this.side, gen, base, this.emitted);
   }
 }
 
+/**
+ * Only client workers run `gen`'s ops, and `gen` hears only about client
+ * events; its randomness is the clients' own stream, one fork per op (see
+ * `Routed`). The runner wraps a test's workload in it.
+ *
+ * @example clients(stagger(10, (ctx) => ({ f: "read", key: ctx.random.int(0, 4), value: null })))
+ */
 export function clients(gen: GeneratorLike): Generator {
   const inner = lift(gen);
-  return inner === null ? empty : new Clients(inner, null, 0);
-}
-
-class Nemesis implements Generator {
-  constructor(
-    readonly gen: Generator,
-    /** `random.fork("nemesis")`, kept once forked; ops draw from forks of it, see `nemesis`. */
-    readonly base: Random | null,
-    /** Ops emitted so far: op k draws from `base.fork(String(k))`. */
-    readonly emitted: number,
-  ) {}
-
-  private view(ctx: GenContext, random: Random): GenContext {
-    return restrictContext(ctx, nemesisOf(ctx.workers), nemesisOf(ctx.freeWorkers), random);
-  }
-
-  op(ctx: GenContext): Step {
-    const base = this.base ?? ctx.random.fork("nemesis");
-    const view = this.view(ctx, base.fork(String(this.emitted)));
-    if (view.workers.length === 0) return null;
-    const step = this.gen.op(view);
-    if (step === null) return null;
-    if (step.op === "pending") {
-      return {
-        op: "pending",
-        next:
-          step.next === this.gen && base === this.base ? this : new Nemesis(step.next, base, this.emitted),
-      };
-    }
-    return { op: step.op, next: step.next === null ? null : new Nemesis(step.next, base, this.emitted + 1) };
-  }
-
-  update(ctx: GenContext, event: Op): Generator | null {
-    if (event.process !== "nemesis") return this;
-    const base = this.base ?? ctx.random.fork("nemesis");
-    const gen = this.gen.update(this.view(ctx, base.fork(`update-${this.emitted}`)), event);
-    if (gen === this.gen && base === this.base) return this;
-    return gen === null ? null : new Nemesis(gen, base, this.emitted);
-  }
+  return inner === null ? empty : new Routed(CLIENT_SIDE, inner, null, 0);
 }
 
 /**
@@ -135,7 +130,7 @@ class Nemesis implements Generator {
  */
 export function nemesis(gen: GeneratorLike): Generator {
   const inner = lift(gen);
-  return inner === null ? empty : new Nemesis(inner, null, 0);
+  return inner === null ? empty : new Routed(NEMESIS_SIDE, inner, null, 0);
 }
 
 class OnWorkers implements Generator {
