@@ -61,10 +61,14 @@ export function timeLimit(limitMs: number, gen: GeneratorLike): Generator {
   return inner === null ? empty : new TimeLimit(msToNs(limitMs, "timeLimit"), null, inner);
 }
 
-class Stagger implements Generator {
+/**
+ * Ops spaced out in time: each op starts no earlier than the previous one's
+ * start plus a gap (fixed for `delay`, drawn for `stagger`). An op already
+ * scheduled later than that keeps its own time.
+ */
+class Spaced implements Generator {
   constructor(
-    /** Twice the mean gap; each gap is uniform in [0, spanNs). */
-    readonly spanNs: number,
+    readonly gapNs: (ctx: GenContext) => number,
     readonly nextTimeNs: number | null,
     readonly gen: Generator,
   ) {}
@@ -75,19 +79,19 @@ class Stagger implements Generator {
     if (step.op === "pending") {
       return {
         op: "pending",
-        next: step.next === this.gen ? this : new Stagger(this.spanNs, this.nextTimeNs, step.next),
+        next: step.next === this.gen ? this : new Spaced(this.gapNs, this.nextTimeNs, step.next),
       };
     }
-    const due = this.nextTimeNs ?? ctx.time;
-    const gapNs = Math.floor(ctx.random.float() * this.spanNs);
+    const due = this.nextTimeNs ?? step.op.time;
     const op = step.op.time >= due ? step.op : { ...step.op, time: due };
-    return { op, next: step.next === null ? null : new Stagger(this.spanNs, op.time + gapNs, step.next) };
+    const next = step.next === null ? null : new Spaced(this.gapNs, op.time + this.gapNs(ctx), step.next);
+    return { op, next };
   }
 
   update(ctx: GenContext, event: Op): Generator | null {
     const gen = this.gen.update(ctx, event);
     if (gen === this.gen) return this;
-    return gen === null ? null : new Stagger(this.spanNs, this.nextTimeNs, gen);
+    return gen === null ? null : new Spaced(this.gapNs, this.nextTimeNs, gen);
   }
 }
 
@@ -103,35 +107,9 @@ class Stagger implements Generator {
  */
 export function stagger(meanMs: number, gen: GeneratorLike): Generator {
   const inner = lift(gen);
-  return inner === null ? empty : new Stagger(2 * msToNs(meanMs, "stagger"), null, inner);
-}
-
-class Delay implements Generator {
-  constructor(
-    readonly gapNs: number,
-    readonly nextTimeNs: number | null,
-    readonly gen: Generator,
-  ) {}
-
-  op(ctx: GenContext): Step {
-    const step = this.gen.op(ctx);
-    if (step === null) return null;
-    if (step.op === "pending") {
-      return {
-        op: "pending",
-        next: step.next === this.gen ? this : new Delay(this.gapNs, this.nextTimeNs, step.next),
-      };
-    }
-    const due = this.nextTimeNs ?? step.op.time;
-    const op = step.op.time >= due ? step.op : { ...step.op, time: due };
-    return { op, next: step.next === null ? null : new Delay(this.gapNs, op.time + this.gapNs, step.next) };
-  }
-
-  update(ctx: GenContext, event: Op): Generator | null {
-    const gen = this.gen.update(ctx, event);
-    if (gen === this.gen) return this;
-    return gen === null ? null : new Delay(this.gapNs, this.nextTimeNs, gen);
-  }
+  // Each gap uniform in [0, 2 * mean): the mean is as asked, the spacing irregular.
+  const spanNs = 2 * msToNs(meanMs, "stagger");
+  return inner === null ? empty : new Spaced((ctx) => Math.floor(ctx.random.float() * spanNs), null, inner);
 }
 
 /**
@@ -143,7 +121,8 @@ class Delay implements Generator {
  */
 export function delay(gapMs: number, gen: GeneratorLike): Generator {
   const inner = lift(gen);
-  return inner === null ? empty : new Delay(msToNs(gapMs, "delay"), null, inner);
+  const gapNs = msToNs(gapMs, "delay");
+  return inner === null ? empty : new Spaced(() => gapNs, null, inner);
 }
 
 /**
