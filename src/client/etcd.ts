@@ -33,7 +33,7 @@ import type { Completion, Op } from "../history/op.js";
 import { type HttpOutcome, postJson } from "./_internals/http.js";
 import { uniqueToken } from "./_internals/namespace.js";
 import { definiteFailure, type OutcomeRules, unknownOutcome } from "./_internals/outcome.js";
-import { parseStoredValue, type RegisterCall, registerCall } from "./_internals/register-op.js";
+import { admitRegisterCall, parseStoredValue, type RegisterCall } from "./_internals/register-op.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
 export type EtcdReadConsistency = "linearizable" | "serializable";
@@ -164,9 +164,9 @@ class EtcdConnection implements ClientConnection {
 
   async invoke(op: Op, ctx: InvokeContext): Promise<Completion> {
     const { rules } = this.#config;
-    if (this.#closed) return definiteFailure(rules, "connection closed");
-    const call = registerCall(op);
-    if (typeof call === "string") return definiteFailure(rules, call);
+    const admitted = admitRegisterCall(op, rules, this.#closed);
+    if ("failure" in admitted) return admitted.failure;
+    const { call } = admitted;
     const { path, body } = etcdRequest(call, this.#config);
     const outcome = await postJson({
       agent: this.#agent,

@@ -37,7 +37,7 @@ import {
   type OutcomeRules,
   unknownOutcome,
 } from "./_internals/outcome.js";
-import { type RegisterCall, registerCall } from "./_internals/register-op.js";
+import { admitRegisterCall, type RegisterCall } from "./_internals/register-op.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
 export type PostgresIsolation = "serializable" | "repeatable read" | "read committed";
@@ -183,9 +183,9 @@ class PostgresConnection implements ClientConnection {
 
   async invoke(op: Op, ctx: InvokeContext): Promise<Completion> {
     const { rules } = this.#config;
-    if (this.#closed) return definiteFailure(rules, "connection closed");
-    const call = registerCall(op);
-    if (typeof call === "string") return definiteFailure(rules, call);
+    const admitted = admitRegisterCall(op, rules, this.#closed);
+    if ("failure" in admitted) return admitted.failure;
+    const { call } = admitted;
     if (typeof call.key !== "number" || !Number.isSafeInteger(call.key)) {
       return definiteFailure(
         rules,

@@ -32,7 +32,7 @@ import type { Cluster, Node } from "../cluster/types.js";
 import type { Completion, Op } from "../history/op.js";
 import { uniqueToken } from "./_internals/namespace.js";
 import { definiteFailure, type OutcomeRules, unknownOutcome } from "./_internals/outcome.js";
-import { parseStoredValue, registerCall } from "./_internals/register-op.js";
+import { admitRegisterCall, parseStoredValue } from "./_internals/register-op.js";
 import { RespError, RespLink, type RespOutcome } from "./_internals/resp-link.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
@@ -146,11 +146,11 @@ class RedisConnection implements ClientConnection {
   }
 
   async invoke(op: Op, ctx: InvokeContext): Promise<Completion> {
-    const call = registerCall(op);
     const endpoint = op.f === "read" ? this.#reader : this.#writer;
     const { rules } = endpoint;
-    if (this.#closed) return definiteFailure(rules, "connection closed");
-    if (typeof call === "string") return definiteFailure(rules, call);
+    const admitted = admitRegisterCall(op, rules, this.#closed);
+    if ("failure" in admitted) return admitted.failure;
+    const { call } = admitted;
     const key = `${this.#keyPrefix}${call.key}`;
     const args =
       call.f === "read"

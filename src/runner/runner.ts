@@ -373,6 +373,10 @@ export class Runner {
     return call;
   }
 
+  private timeoutMsOf(worker: WorkerId): number {
+    return worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
+  }
+
   private nemesisContext(signal: AbortSignal = this.runAbort.signal): NemesisContext {
     return {
       cluster: this.cluster,
@@ -485,7 +489,7 @@ export class Runner {
     };
     this.record(invoke);
     this.driver.invoked(invoke);
-    const timeoutMs = worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
+    const timeoutMs = this.timeoutMsOf(worker);
     const flight = new InFlight(invoke, invoke.time + timeoutMs * 1e6);
     this.inFlight.set(worker, flight);
     if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
@@ -519,7 +523,7 @@ export class Runner {
     const now = this.nowNs();
     for (const [worker, flight] of this.inFlight) {
       if (flight.settled || flight.deadlineNs > now) continue;
-      const timeoutMs = worker === NEMESIS ? NEMESIS_TIMEOUT_MS : this.opTimeoutMs;
+      const timeoutMs = this.timeoutMsOf(worker);
       flight.abort(new Error(`timed out after ${timeoutMs} ms`));
       this.settle(worker, flight, { type: "info", error: `timed out after ${timeoutMs} ms` });
     }

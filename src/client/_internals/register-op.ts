@@ -5,7 +5,8 @@
  * `{ f: "cas", key, value: [expected, new] }`, values integers (Jepsen's
  * register test), keys integers or strings.
  */
-import type { Key, Op } from "../../history/op.js";
+import type { Completion, Key, Op } from "../../history/op.js";
+import { definiteFailure, type OutcomeRules } from "./outcome.js";
 
 export type RegisterCall =
   | { readonly f: "read"; readonly key: Key }
@@ -49,4 +50,19 @@ export function registerCall(op: Op): RegisterCall | string {
 export function parseStoredValue(text: string): number | undefined {
   if (!/^-?\d{1,15}$/.test(text)) return undefined;
   return Number(text);
+}
+
+/**
+ * The register call to make, or the certain failure to return without
+ * sending anything: the connection is closed, or the op is not a register op.
+ * Every register client opens its `invoke` with this.
+ */
+export function admitRegisterCall(
+  op: Op,
+  rules: OutcomeRules,
+  closed: boolean,
+): { call: RegisterCall } | { failure: Completion } {
+  if (closed) return { failure: definiteFailure(rules, "connection closed") };
+  const call = registerCall(op);
+  return typeof call === "string" ? { failure: definiteFailure(rules, call) } : { call };
 }
