@@ -6,7 +6,7 @@
  * each of them.
  */
 
-export { compose, mergeValidity, runChecker } from "./checker/compose.js";
+export { compose, DEFAULT_CHECKER_TIMEOUT_MS, mergeValidity, only, runChecker, validateResult } from "./checker/compose.js";
 export { counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
 export * from "./checker/linearizable/index.js";

@@ -34,7 +34,15 @@ export function unhandledExceptions(options: UnhandledExceptionsOptions = {}): C
       const exceptions = [...groups.entries()]
         .map(([message, group]) => ({ message, ...group }))
         .sort((a, b) => b.count - a.count);
-      const infoFraction = completions ? infos / completions : 0;
+      if (completions === 0) {
+        return {
+          valid: "unknown",
+          infoFraction: 0,
+          exceptions: [],
+          explanation: "no client operation completed, so there is nothing to judge",
+        };
+      }
+      const infoFraction = infos / completions;
       const limit = options.maxInfoFraction;
       const tooMany = limit !== undefined && infoFraction > limit;
       return {
