@@ -6,6 +6,9 @@
 import { InvalidArgumentError } from "commander";
 import { parseSeed } from "../random/random.js";
 
+/** The longest duration a flag takes: 24 days, just under Node's timer limit (2^31-1 ms). */
+export const MAX_DURATION_MS = 24 * 86_400_000;
+
 /** A duration in seconds (`20`, `2.5`, `20s`, `500ms`, `1m`) → milliseconds. */
 export function parseDurationMs(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
@@ -14,6 +17,11 @@ export function parseDurationMs(text: string): number {
   const unit = match[2] ?? "s";
   const ms = unit === "ms" ? amount : unit === "m" ? amount * 60_000 : amount * 1000;
   if (!(ms > 0)) throw new InvalidArgumentError(`expected a positive duration; got "${text}"`);
+  // Node's timers hold at most 2^31-1 ms; a longer delay silently fires after 1 ms.
+  if (ms > MAX_DURATION_MS)
+    throw new InvalidArgumentError(
+      `expected a duration of at most ${MAX_DURATION_MS / 86_400_000} days; got "${text}"`,
+    );
   return ms;
 }
 
@@ -38,6 +46,11 @@ export function listParser(allowed: readonly string[]): (text: string) => string
       .split(",")
       .map((item) => item.trim())
       .filter(Boolean);
+    // An empty list is a typo (`--nemesis ''`, `--nemesis ,`), not a way to say none: that is spelled out.
+    if (items.length === 0)
+      throw new InvalidArgumentError(
+        `expected none or a comma-separated list of ${allowed.join(", ")}; got "${text}"`,
+      );
     if (items.length === 1 && items[0] === "none") return [];
     for (const item of items) {
       if (!allowed.includes(item)) {

@@ -78,11 +78,18 @@ export function genericDirectives(extra: DirectiveTable = {}): DirectiveTable {
   return table;
 }
 
+/** Longest `retry timeout=` accepted: a typo must not hang a test for hours. */
+const MAX_RETRY_TIMEOUT_MS = 10 * 60_000;
+
 /** The `retry` directive, running nested directives through `dispatch`. */
 export function retryDirective(dispatch: DirectiveHandler): DirectiveHandler {
   return async (d) => {
     const timeoutMs = d.durationMsArg("timeout", 5_000);
     const intervalMs = d.durationMsArg("interval", 10);
+    if (!(timeoutMs > 0) || timeoutMs > MAX_RETRY_TIMEOUT_MS)
+      throw d.error("retry: timeout= expects a duration above 0 and at most 10m");
+    if (!(intervalMs >= 0) || intervalMs > timeoutMs)
+      throw d.error("retry: interval= expects a duration of at least 0 and at most the timeout");
     const [header = "", ...rest] = d.input.split("\n");
     const nested = parseDirectiveLine(header, `${d.file}:${d.line + 1}`);
     if (nested.cmd === "") throw d.error("retry: expected a directive line as the first line of the input");

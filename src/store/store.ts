@@ -13,7 +13,8 @@ export function runTimestamp(date: Date): string {
 
 /** A test name made safe as one folder name. */
 export function safeTestName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "test";
+  // Leading dots go too: a test named `..` or `.` must never write into the store's parent or itself.
+  return name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+|-+$/g, "") || "test";
 }
 
 /** Create a fresh run folder (unique even when two runs start in the same millisecond). */

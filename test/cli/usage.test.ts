@@ -36,6 +36,17 @@ describe("crucible run: bad input exits 64 with a message naming the problem", (
     expect(stderr).toContain('got "meteor"');
   });
 
+  it("an empty --nemesis list (a typo, not a way to say none)", async () => {
+    expect(await main(["run", "--nemesis", ""])).toBe(64);
+    expect(stderr).toContain("expected none or a comma-separated list");
+    expect(await main(["run", "--nemesis", ","])).toBe(64);
+  });
+
+  it("a --nemesis-interval past Node's timer limit", async () => {
+    expect(await main(["run", "--nemesis-interval", "99999999999999999999"])).toBe(64);
+    expect(stderr).toContain("at most 24 days");
+  });
+
   it("a test file that does not export a test", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "crucible-cli-")), "not-a-test.ts");
     writeFileSync(file, "export const answer: number = 42;\n");

@@ -199,3 +199,18 @@ describe("walkDataDriven", () => {
     ]);
   });
 });
+
+describe("retry bounds (a typo must neither spin nor hang)", () => {
+  it.each([
+    ["timeout=-5s", "timeout= expects a duration above 0"],
+    ["timeout=0", "timeout= expects a duration above 0"],
+    ["timeout=2h", "at most 10m"],
+    ["timeout=1s interval=-1ms", "interval= expects"],
+  ])("retry %s is an error at file:line", async (args, expected) => {
+    const path = write("retry-bad", `retry ${args}\nnoop\n----\n`);
+    const result = await runDataDriven(path, fixtureHandler, { throwOnFailure: false });
+    expect(result.status).toBe("fail");
+    expect(JSON.stringify(result.results)).toContain(expected);
+    expect(JSON.stringify(result.results)).toContain(`${path}:1`);
+  });
+});
