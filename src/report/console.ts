@@ -10,6 +10,7 @@ import type { Validity } from "../checker/types.js";
 import { pairOps } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
+import { escapeTerminal } from "./escape.js";
 import { describeOp } from "./model.js";
 
 const ANSI = {
@@ -121,18 +122,21 @@ export function formatSummary(
   const paint = painter(options.color ?? false);
   const lines: string[] = [];
   const overall = verdictWord(results.valid);
-  const name = test?.name ?? "history";
+  const name = escapeTerminal(test?.name ?? "history");
   const seed = test ? ` · seed ${test.seed}` : "";
   lines.push(`${paint("bold", name)}${seed} · ${paint(overall.style, paint("bold", overall.word))}`);
   if (!results.complete)
     lines.push(paint("yellow", "  the run did not complete: verdicts cover the history recorded so far"));
-  if (results.error) lines.push(paint("red", `  run error: ${results.error}`));
+  if (results.error) lines.push(paint("red", `  run error: ${escapeTerminal(results.error)}`));
   const entries = Object.entries(results.checkers ?? {});
   const width = Math.max(0, ...entries.map(([checker]) => checker.length));
   for (const [checker, result] of entries) {
     const v = verdictWord(result.valid);
-    const why = result.valid === true || !result.explanation ? "" : `  ${result.explanation}`;
-    lines.push(`  ${paint(v.style, v.mark)} ${checker.padEnd(width)}  ${paint(v.style, v.word)}${why}`);
+    const why =
+      result.valid === true || !result.explanation ? "" : `  ${escapeTerminal(String(result.explanation))}`;
+    lines.push(
+      `  ${paint(v.style, v.mark)} ${escapeTerminal(checker).padEnd(width)}  ${paint(v.style, v.word)}${why}`,
+    );
   }
   const stats = results.stats;
   if (stats) {
@@ -154,7 +158,12 @@ export function formatSummary(
   }
   for (const [checker, result] of entries) {
     if (result.valid !== false) continue;
-    lines.push(paint("red", `anomaly (${checker}): ${result.explanation ?? "an anomaly was found"}`));
+    lines.push(
+      paint(
+        "red",
+        `anomaly (${escapeTerminal(checker)}): ${escapeTerminal(String(result.explanation ?? "an anomaly was found"))}`,
+      ),
+    );
     const example = result.counterexample as { stuck?: unknown; linearizedPrefix?: unknown } | undefined;
     const stuck = numbersIn(example?.stuck);
     if (stuck.length === 0) continue;
@@ -166,7 +175,7 @@ export function formatSummary(
       if (seen.size >= shownMax) break;
       seen.add(pair ? pair.invoke.index : index);
       lines.push(
-        `  could not linearize op ${index}${pair ? `: ${describeOp(pair.invoke, pair.completion)}` : ""}`,
+        `  could not linearize op ${index}${pair ? `: ${escapeTerminal(describeOp(pair.invoke, pair.completion))}` : ""}`,
       );
     }
     if (stuck.length > seen.size) lines.push(`  … and ${stuck.length - seen.size} more`);
@@ -175,12 +184,12 @@ export function formatSummary(
       const last = prefix[prefix.length - 1]!;
       const pair = pairsByIndex.get(last);
       lines.push(
-        `  after ${formatCount(prefix.length)} linearized ops, the last: op ${last}${pair ? `: ${describeOp(pair.invoke, pair.completion)}` : ""}`,
+        `  after ${formatCount(prefix.length)} linearized ops, the last: op ${last}${pair ? `: ${escapeTerminal(describeOp(pair.invoke, pair.completion))}` : ""}`,
       );
     }
   }
-  if (results.valid !== true && test?.reproduce) lines.push(`reproduce: ${test.reproduce}`);
-  for (const note of results.notes ?? []) lines.push(paint("dim", `note: ${note}`));
+  if (results.valid !== true && test?.reproduce) lines.push(`reproduce: ${escapeTerminal(test.reproduce)}`);
+  for (const note of results.notes ?? []) lines.push(paint("dim", `note: ${escapeTerminal(note)}`));
   if (options.reportPath) lines.push(`report: ${options.reportPath}`);
   return `${lines.join("\n")}\n`;
 }

@@ -55,3 +55,21 @@ export function jsonForScript(value: unknown): string {
 export function inlineSafe(source: string): string {
   return source.replace(/<\/(script|style)/gi, "<\\/$1");
 }
+
+/**
+ * Control characters that a terminal acts on: C0 (but tab and newline), DEL,
+ * C1 (U+0080–U+009F: CSI is one of them), and the bidirectional overrides
+ * that reorder what a reader sees. A history's keys, a client's error string
+ * or a checker's explanation can carry `\x1b[2J` and a fake "✓ all valid";
+ * printed raw, that would clear the screen and lie.
+ */
+const TERMINAL_CONTROLS =
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Make untrusted text safe to print on a terminal: every control character becomes a visible `\xNN` or `\u{NNNN}`. */
+export function escapeTerminal(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (char) => {
+    const code = char.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}

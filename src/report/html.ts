@@ -48,6 +48,24 @@ function opsBlock(history: ReportInput["history"]): string {
   return gzipSync(JSON.stringify(history), { level: 1 }).toString("base64");
 }
 
+let cachedPolicy: string | undefined;
+
+/**
+ * The Content-Security-Policy of every report this version writes: only its
+ * own two inline scripts (uPlot and the page script, by hash) may run.
+ * `crucible serve` sends it as a header with every report it serves, so a
+ * page planted in the store cannot run scripts on the server's origin.
+ */
+export function reportContentSecurityPolicy(): string {
+  cachedPolicy ??= [
+    "default-src 'none'",
+    `script-src ${sha256(uplot().js)} ${sha256(inlineSafe(PAGE_SCRIPT))}`,
+    "style-src 'unsafe-inline'",
+    "img-src data:",
+  ].join("; ");
+  return cachedPolicy;
+}
+
 /**
  * Render a run's report as one HTML string. Works for a stored run (test,
  * results, history) and for a bare history (`test` undefined). Linear in the
@@ -58,12 +76,7 @@ export function renderReport(input: ReportInput): string {
   const assets = uplot();
   const script = inlineSafe(PAGE_SCRIPT);
   const style = `${assets.css}\n${inlineSafe(PAGE_STYLE)}`;
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(assets.js)} ${sha256(script)}`,
-    "style-src 'unsafe-inline'",
-    "img-src data:",
-  ].join("; ");
+  const csp = reportContentSecurityPolicy();
   const title = `${data.title} · ${data.verdict === true ? "valid" : data.verdict === false ? "INVALID" : "unknown"} · Crucible`;
   return `<!doctype html>
 <html lang="en">

@@ -11,10 +11,11 @@ import { createReadStream, type Dirent } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { extname, join, sep } from "node:path";
+import { basename, extname, join, sep } from "node:path";
 import type { Validity } from "../checker/types.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { escapeHtml } from "./escape.js";
+import { reportContentSecurityPolicy } from "./html.js";
 
 export interface RunSummary {
   /** The test's name (its folder under the store). */
@@ -108,6 +109,10 @@ export async function listRuns(storeDir: string, options: ListRunsOptions = {}):
   return runs.sort((a, b) => b.sortTimeMs - a.sortTimeMs);
 }
 
+/** The one HTML file in a run folder that is served as a page. */
+const REPORT_FILE = "report.html";
+const SERVER_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'";
+
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".json": "application/json; charset=utf-8",
@@ -169,6 +174,8 @@ function send(response: ServerResponse, status: number, type: string, body: stri
     "content-length": Buffer.byteLength(body),
     "x-content-type-options": "nosniff",
     "cache-control": "no-store",
+    // The server's own pages run no script at all.
+    ...(type.startsWith("text/html") && { "content-security-policy": SERVER_PAGE_POLICY }),
   });
   response.end(body);
 }
@@ -242,11 +249,20 @@ async function serveStorePath(
     );
   }
   if (!info.isFile()) return notFound(response);
+  const extension = extname(real).toLowerCase();
+  // Only Crucible's reports are pages, and they get their policy as a header: any
+  // other HTML in the store (a planted page, a user's notes) is shown as text.
+  const isReport = basename(real) === REPORT_FILE;
+  const contentType =
+    extension === ".html" && !isReport
+      ? "text/plain; charset=utf-8"
+      : (CONTENT_TYPES[extension] ?? "text/plain; charset=utf-8");
   response.writeHead(200, {
-    "content-type": CONTENT_TYPES[extname(real).toLowerCase()] ?? "text/plain; charset=utf-8",
+    "content-type": contentType,
     "content-length": info.size,
     "x-content-type-options": "nosniff",
     "cache-control": "no-store",
+    ...(isReport && { "content-security-policy": reportContentSecurityPolicy() }),
   });
   if (request.method === "HEAD") {
     response.end();

@@ -81,3 +81,22 @@ describe("formatSummary", () => {
     expect(formatMs(1250)).toBe("1.25 s");
   });
 });
+
+describe("formatSummary: untrusted text cannot drive the terminal", () => {
+  it("escapes control characters in explanations, errors and names", () => {
+    const hostile = "\u001b[2J\u001b[H✓ all valid\u009b31m\u202e";
+    const text = formatSummary(
+      { name: `t${hostile}`, seed: 1 } as never,
+      {
+        valid: false,
+        complete: false,
+        error: hostile,
+        checkers: { [`c${hostile}`]: { valid: false, explanation: `key ${hostile}` } },
+        notes: [hostile],
+      } as never,
+    );
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).toContain("\\x1b[2J");
+    expect(text).toContain("\\u{202e}");
+  });
+});
