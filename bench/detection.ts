@@ -1,0 +1,200 @@
+/**
+ * Detection power: how often does `crucible run` at its default flags find
+ * the anomaly of a configuration known to be wrong, and how often does it
+ * (rightly) call a correct configuration valid? Each configuration runs over
+ * N seeds for a fixed time limit, through the real CLI, as a user types it.
+ *
+ * Prints, per configuration: runs with the expected verdict / N, the verdicts
+ * seen, and for the wrong ones the median time from the start of the run to
+ * the first op of the first anomaly (the earliest op the checker names).
+ * Target (issue 19): ≥ 9/10 for every known-wrong configuration, 10/10 valid
+ * for every correct one, at a 20 s time limit.
+ *
+ *   npx tsx bench/detection.ts [seeds=10] [timeLimitS=20] [filter]
+ *
+ * `filter` keeps only configurations whose name contains it (e.g. `demo`).
+ * Configurations whose system is not installed (etcd, redis-server) are
+ * skipped with a message.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+interface Configuration {
+  name: string;
+  /** The verdict a correct tester gives. */
+  expected: "valid" | "invalid";
+  args: string[];
+  /** A binary the configuration needs on PATH. */
+  needs?: string;
+}
+
+const CONFIGURATIONS: readonly Configuration[] = [
+  {
+    name: "demo stale-reads, partitions",
+    expected: "invalid",
+    args: ["--demo-mode", "stale-reads", "--nemesis", "partition"],
+  },
+  {
+    name: "etcd serializable reads, partitions",
+    expected: "invalid",
+    args: [
+      "--target",
+      "etcd",
+      "--nodes",
+      "3",
+      "--read-consistency",
+      "serializable",
+      "--nemesis",
+      "partition",
+    ],
+    needs: "etcd",
+  },
+  {
+    name: "redis replica reads, pauses",
+    expected: "invalid",
+    args: ["--target", "redis", "--read-from", "replica", "--nemesis", "pause"],
+    needs: "redis-server",
+  },
+  { name: "demo linearizable, default faults", expected: "valid", args: [] },
+  {
+    name: "etcd linearizable reads, partitions",
+    expected: "valid",
+    args: [
+      "--target",
+      "etcd",
+      "--nodes",
+      "3",
+      "--read-consistency",
+      "linearizable",
+      "--nemesis",
+      "partition",
+    ],
+    needs: "etcd",
+  },
+  {
+    name: "redis primary reads, pauses",
+    expected: "valid",
+    args: ["--target", "redis", "--read-from", "primary", "--nemesis", "pause"],
+    needs: "redis-server",
+  },
+];
+
+const seeds = Number(process.argv[2] ?? 10);
+const timeLimitS = Number(process.argv[3] ?? 20);
+const filter = process.argv[4];
+const cli = join(import.meta.dirname, "..", "bin", "crucible.js");
+
+function installed(binary: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${binary}`]).status === 0;
+}
+
+const VERDICT_BY_EXIT: Record<number, string> = {
+  0: "valid",
+  1: "invalid",
+  2: "unknown",
+  3: "run failed",
+  64: "usage",
+};
+
+interface RunOutcome {
+  verdict: string;
+  /** Seconds from the run's start to the first op the anomaly names. */
+  anomalyAtS: number | undefined;
+}
+
+/** The earliest op index an invalid checker names (a linearizability counterexample's ops, or `opIndices`). */
+function firstAnomalyOp(results: Record<string, unknown>): number | undefined {
+  const checkers = (results.checkers ?? {}) as Record<string, Record<string, unknown>>;
+  let first: number | undefined;
+  for (const result of Object.values(checkers)) {
+    if (result.valid !== false) continue;
+    const example = result.counterexample as { stuck?: number[]; linearizedPrefix?: number[] } | undefined;
+    const named = [...(example?.stuck ?? []), ...((result.opIndices as number[] | undefined) ?? [])];
+    for (const index of named) if (first === undefined || index < first) first = index;
+  }
+  return first;
+}
+
+function opTimeS(runDir: string, index: number): number | undefined {
+  const lines = readFileSync(join(runDir, "history.jsonl"), "utf8").split("\n");
+  for (const line of lines) {
+    if (!line) continue;
+    const op = JSON.parse(line) as { index: number; time: number };
+    if (op.index === index) return op.time / 1e9;
+  }
+  return undefined;
+}
+
+function runOnce(configuration: Configuration, seed: number): RunOutcome {
+  const store = mkdtempSync(join(tmpdir(), "crucible-detection-"));
+  try {
+    const args = [
+      cli,
+      "run",
+      ...configuration.args,
+      "--time-limit",
+      String(timeLimitS),
+      "--seed",
+      String(seed),
+    ];
+    const child = spawnSync(process.execPath, [...args, "--store", store], {
+      encoding: "utf8",
+      timeout: 300_000,
+    });
+    const verdict = VERDICT_BY_EXIT[child.status ?? -1] ?? `exit ${child.status ?? child.signal}`;
+    let anomalyAtS: number | undefined;
+    if (verdict === "invalid") {
+      const [testDir] = readdirSync(store);
+      const runDir = join(store, testDir!, "latest");
+      const results = JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      const index = firstAnomalyOp(results);
+      if (index !== undefined) anomalyAtS = opTimeS(runDir, index);
+    }
+    return { verdict, anomalyAtS };
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
+const median = (values: number[]): number | undefined => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+execFileSync(process.execPath, [cli, "--version"]);
+console.log(
+  `detection: ${seeds} seeds per configuration, --time-limit ${timeLimitS}, default flags otherwise`,
+);
+console.log("| configuration | expected | as expected | verdicts | median time to first anomalous op |");
+console.log("|---|---|---|---|---|");
+for (const configuration of CONFIGURATIONS) {
+  if (filter && !configuration.name.includes(filter)) continue;
+  if (configuration.needs && !installed(configuration.needs)) {
+    console.log(
+      `| ${configuration.name} | ${configuration.expected} | skipped: ${configuration.needs} not installed | | |`,
+    );
+    continue;
+  }
+  const verdicts = new Map<string, number>();
+  const times: number[] = [];
+  let asExpected = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const outcome = runOnce(configuration, seed);
+    verdicts.set(outcome.verdict, (verdicts.get(outcome.verdict) ?? 0) + 1);
+    if (outcome.verdict === configuration.expected) asExpected++;
+    if (outcome.anomalyAtS !== undefined) times.push(outcome.anomalyAtS);
+  }
+  const seen = [...verdicts].map(([verdict, count]) => `${verdict} ${count}`).join(", ");
+  const time = median(times);
+  console.log(
+    `| ${configuration.name} | ${configuration.expected} | ${asExpected}/${seeds} | ${seen} | ${
+      configuration.expected === "invalid" && time !== undefined ? `${time.toFixed(1)} s` : "—"
+    } |`,
+  );
+}
