@@ -10,9 +10,10 @@
  * client op's value is a 2-element vector (a plain register history has `nil`
  * read invocations, so it never looks like that), or when `independent: true`.
  */
-import { UsageError } from "../../cli/exit-codes.js";
+import { UsageError } from "../../errors/index.js";
 import type { Key, Op, OpType, ProcessId } from "../op.js";
 import { HistoryBuilder, type ImportEvent } from "./builder.js";
+import { stripBom } from "../values.js";
 import { EdnError, EdnReader, type EdnValue, Keyword, toPlain } from "./edn.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
@@ -25,7 +26,7 @@ export interface EdnImportOptions {
 
 /** Parse a Jepsen EDN history text. `file` is used in error messages. */
 export function parseJepsenEdn(text: string, file: string, options: EdnImportOptions = {}): Op[] {
-  const reader = new EdnReader(text);
+  const reader = new EdnReader(stripBom(text));
   const maps: { map: Map<EdnValue, EdnValue>; line: number }[] = [];
   try {
     while (reader.hasMore()) {
