@@ -99,3 +99,12 @@ export function canonicalJson(value: unknown): string {
   }
   return `{${parts.join(",")}}`;
 }
+
+/**
+ * What two keys are compared by: a primitive is itself, an object or array
+ * its {@link canonicalJson} (tagged so it cannot meet a string key). Keys from
+ * JSONL may be objects, and two lines never share a reference.
+ */
+export function keyIdentity(key: unknown): unknown {
+  return typeof key === "object" && key !== null ? `\u0000json:${canonicalJson(key)}` : key;
+}
