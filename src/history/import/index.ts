@@ -146,7 +146,10 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
   if (format === "porcupine-etcd") {
     const parser = new PorcupineEtcdParser(path);
     let lineNumber = 0;
-    const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+    const lines = createInterface({
+      input: createReadStream(path, { encoding: "utf8" }),
+      crlfDelay: Infinity,
+    });
     try {
       for await (const raw of lines) {
         lineNumber++;

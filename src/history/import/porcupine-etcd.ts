@@ -13,8 +13,8 @@
  */
 import { UsageError } from "../../errors/index.js";
 import type { Op, OpType } from "../op.js";
-import { HistoryBuilder } from "./builder.js";
 import { stripBom } from "../values.js";
+import { HistoryBuilder } from "./builder.js";
 import { EdnError, Keyword, parseEdn, toPlain } from "./edn.js";
 
 const LINE = /^INFO\s+jepsen\.util\s+-\s+(\S+)\s+:(\S+)\s+:(\S+)\s*(.*?)\s*$/;
@@ -63,7 +63,10 @@ export class PorcupineEtcdParser {
     // Decimal digits only: Number() would also take 0x10, 1e3 and 1.0, and round 20-digit ids.
     const process = /^\d{1,15}$/.test(processText) ? Number(processText) : Number.NaN;
     if (!Number.isSafeInteger(process))
-      throw new UsageError(`expected a process number (decimal digits, at most 15), got ${processText}`, where);
+      throw new UsageError(
+        `expected a process number (decimal digits, at most 15), got ${processText}`,
+        where,
+      );
     if (!["invoke", "ok", "fail", "info"].includes(typeText)) {
       throw new UsageError(`expected :invoke, :ok, :fail or :info, got :${typeText}`, where);
     }
