@@ -80,7 +80,10 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
     const unsafe = findUnsafeJsonInteger(line);
     if (unsafe !== undefined) throw new UsageError(unsafeIntegerMessage(unsafe), where);
     if (nestsDeeperThan(parsed))
-      throw new UsageError(`a value nests deeper than ${NESTING_DEPTH_MAX} levels; expected flatter data`, where);
+      throw new UsageError(
+        `a value nests deeper than ${NESTING_DEPTH_MAX} levels; expected flatter data`,
+        where,
+      );
     const problem = validateOp(parsed);
     if (problem) throw new UsageError(problem, where);
     if (options.validatePairs) {
@@ -110,7 +113,12 @@ interface OpenInvoke {
 }
 
 /** A process alternates invocation and completion, with one `f`; the nemesis is one process too. */
-function checkPairing(op: Op, lineNumber: number, openInvokes: Map<Op["process"], OpenInvoke>, path: string): void {
+function checkPairing(
+  op: Op,
+  lineNumber: number,
+  openInvokes: Map<Op["process"], OpenInvoke>,
+  path: string,
+): void {
   const open = openInvokes.get(op.process);
   const openLine = open?.line;
   if (op.type === "invoke") {

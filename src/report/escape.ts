@@ -55,3 +55,24 @@ export function jsonForScript(value: unknown): string {
 export function inlineSafe(source: string): string {
   return source.replace(/<\/(script|style)/gi, "<\\/$1");
 }
+
+/**
+ * Control characters a terminal would obey: C0 (newline and tab included: a
+ * printed value must stay on its line), DEL, C1 (`\u009b` is a one-byte CSI)
+ * and the bidirectional overrides that reorder what is shown.
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Make text from a history safe to print on a terminal: every control
+ * character becomes a visible escape (`\n`, `\t`, `\u001b`), so a crafted
+ * key cannot clear the screen or print a fake verdict.
+ */
+export function escapeTerminal(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (char) => {
+    if (char === "\n") return "\\n";
+    if (char === "\t") return "\\t";
+    if (char === "\r") return "\\r";
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}

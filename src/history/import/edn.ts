@@ -108,7 +108,10 @@ export class EdnReader {
 
   private readForm(depth: number): EdnValue | typeof END | typeof CLOSE {
     if (depth > EdnReader.MAX_DEPTH)
-      throw new EdnError(`nesting deeper than ${EdnReader.MAX_DEPTH} levels; expected flatter data`, this.lineNo);
+      throw new EdnError(
+        `nesting deeper than ${EdnReader.MAX_DEPTH} levels; expected flatter data`,
+        this.lineNo,
+      );
     this.skip();
     const text = this.text;
     if (this.pos >= text.length) return END;
@@ -123,7 +126,8 @@ export class EdnReader {
         const seen = new Set<string>();
         for (let i = 0; i < items.length; i += 2) {
           const key = ednKeyText(items[i]!);
-          if (seen.has(key)) throw new EdnError(`duplicate map key ${key}; a map's keys must differ`, this.lineNo);
+          if (seen.has(key))
+            throw new EdnError(`duplicate map key ${key}; a map's keys must differ`, this.lineNo);
           seen.add(key);
           map.set(items[i]!, items[i + 1]!);
         }
@@ -153,7 +157,8 @@ export class EdnReader {
           const seen = new Set<string>();
           for (const item of items) {
             const key = ednKeyText(item);
-            if (seen.has(key)) throw new EdnError(`duplicate set element ${key}; a set's elements must differ`, this.lineNo);
+            if (seen.has(key))
+              throw new EdnError(`duplicate set element ${key}; a set's elements must differ`, this.lineNo);
             seen.add(key);
           }
           return new EdnSet(items);
@@ -167,7 +172,10 @@ export class EdnReader {
               `##${name} is not a finite number; a history cannot hold it (JSON has no such value, and NaN equals nothing)`,
               this.lineNo,
             );
-          throw new EdnError(`unknown symbolic value ##${name}; EDN knows ##Inf, ##-Inf and ##NaN`, this.lineNo);
+          throw new EdnError(
+            `unknown symbolic value ##${name}; EDN knows ##Inf, ##-Inf and ##NaN`,
+            this.lineNo,
+          );
         }
         if (next === undefined || isWhitespace(next))
           throw new EdnError(
@@ -305,7 +313,10 @@ export class EdnReader {
       if (/^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?$/.test(token)) {
         const value = Number(token.replace(/M$/, ""));
         if (!Number.isFinite(value))
-          throw new EdnError(`number ${token} is beyond a double's range; expected a finite number`, this.lineNo);
+          throw new EdnError(
+            `number ${token} is beyond a double's range; expected a finite number`,
+            this.lineNo,
+          );
         return value;
       }
       throw new EdnError(`malformed number ${token}`, this.lineNo);

@@ -12,8 +12,8 @@
  */
 import { UsageError } from "../../errors/index.js";
 import type { Key, Op, OpType, ProcessId } from "../op.js";
-import { HistoryBuilder, type ImportEvent } from "./builder.js";
 import { stripBom } from "../values.js";
+import { HistoryBuilder, type ImportEvent } from "./builder.js";
 import { EdnError, EdnReader, type EdnValue, Keyword, toPlain } from "./edn.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
