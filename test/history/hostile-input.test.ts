@@ -283,3 +283,14 @@ describe("check output escapes control characters from the history", () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
   });
 });
+
+describe("EDN maps become plain objects without prototype tricks", () => {
+  it("a __proto__ key is kept as an own field, as JSON.parse keeps it", () => {
+    const edn = '{:type :invoke, :f :write, :value {"__proto__" {"polluted" 1}}, :process 0, :__proto__ 5}\n';
+    const [op] = parseJepsenEdn(edn, "h.edn");
+    expect(Object.keys(op!.value as object)).toEqual(["__proto__"]);
+    expect(Object.getPrototypeOf(op!.value)).toBe(Object.prototype);
+    expect(Object.hasOwn(op!, "__proto__")).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

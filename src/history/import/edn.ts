@@ -361,8 +361,13 @@ export function toPlain(value: EdnValue): unknown {
   if (Array.isArray(value)) return value.map(toPlain);
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value) out[typeof k === "string" ? k : String(toPlain(k))] = toPlain(v);
+    for (const [k, v] of value) setOwn(out, typeof k === "string" ? k : String(toPlain(k)), toPlain(v));
     return out;
   }
   return value;
+}
+
+/** `out[name] = value` as an own property even for `__proto__` (which assignment would take as the prototype), as JSON.parse does. */
+export function setOwn(out: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -14,7 +14,7 @@ import { UsageError } from "../../errors/index.js";
 import type { Key, Op, OpType, ProcessId } from "../op.js";
 import { stripBom } from "../values.js";
 import { HistoryBuilder, type ImportEvent } from "./builder.js";
-import { EdnError, EdnReader, type EdnValue, Keyword, toPlain } from "./edn.js";
+import { EdnError, EdnReader, type EdnValue, Keyword, setOwn, toPlain } from "./edn.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
 const KNOWN_FIELDS = new Set(["type", "f", "value", "process", "time", "index", "key", "error", "node"]);
@@ -131,7 +131,7 @@ function toEvent(map: Map<EdnValue, EdnValue>, where: string): ImportEvent {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of map) {
     const name = k instanceof Keyword ? k.name : String(toPlain(k));
-    if (!KNOWN_FIELDS.has(name)) extra[name] = toPlain(v);
+    if (!KNOWN_FIELDS.has(name)) setOwn(extra, name, toPlain(v));
   }
   const node = field(map, "node");
   if (node !== undefined && node !== null) extra.node = String(toPlain(node));
