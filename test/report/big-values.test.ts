@@ -29,7 +29,9 @@ describe("report with huge values", () => {
     const block = /id="crucible-ops"[^>]*>([^<]*)</.exec(page)![1]!;
     const ops = JSON.parse(gunzipSync(Buffer.from(block, "base64")).toString("utf8")) as Op[];
     expect(ops).toHaveLength(4);
-    expect(String(ops[0]!.value)).toMatch(/… \(2097154 characters in all; cut in the report, whole in history\.jsonl\)$/);
+    expect(String(ops[0]!.value)).toMatch(
+      /… \(2097154 characters in all; cut in the report, whole in history\.jsonl\)$/,
+    );
     expect(ops[3]).toEqual(history[3]);
   });
 });
