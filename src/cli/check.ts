@@ -19,9 +19,10 @@ import {
 } from "../checker/linearizable/index.js";
 import { modelByName, modelNames } from "../checker/models/index.js";
 import type { Validity } from "../checker/types.js";
+import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
-import { ExitCode, type ExitCodeValue, UsageError } from "./exit-codes.js";
+import { escapeTerminal } from "../report/escape.js";
 import { choiceParser, parseDurationMs } from "./options.js";
 
 export interface CheckFlags {
@@ -179,6 +180,21 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
     return errorReport(file, new UsageError(`which model? pass --model (${modelNames.join(", ")})`, file));
   }
   const model = modelByName(modelName)!;
+  if (!imported.ops.some((op) => op.process !== "nemesis")) {
+    // An empty file (or only blanks, a BOM, /dev/null, only faults) is no evidence: never "valid".
+    return {
+      file,
+      valid: "unknown",
+      model: modelName,
+      format: imported.format,
+      ops: imported.ops.length,
+      parseMs: round(parseMs),
+      checkMs: 0,
+      peakMemoryBytes: peakRss(),
+      explanation: "no operations: the file holds no client operation, so there is nothing to judge",
+      ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
+    };
+  }
   let result: LinearizabilityResult;
   try {
     // Worker threads when the history is big enough for them to pay; one thread otherwise.
@@ -215,9 +231,12 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 function printReport(
   report: CheckFileReport,
-  stdout: (text: string) => void,
-  stderr: (text: string) => void,
+  rawStdout: (text: string) => void,
+  rawStderr: (text: string) => void,
 ): void {
+  // File names, keys, values and errors come from the history: a crafted one must not drive the terminal.
+  const stdout = (text: string) => rawStdout(`${escapeTerminal(text.replace(/\n$/, ""))}\n`);
+  const stderr = (text: string) => rawStderr(`${escapeTerminal(text.replace(/\n$/, ""))}\n`);
   if (report.valid === "error") {
     stderr(`${report.error}\n`);
     return;

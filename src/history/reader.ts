@@ -7,8 +7,9 @@
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import type { Op } from "./op.js";
+import { findUnsafeJsonInteger, NESTING_DEPTH_MAX, nestsDeeperThan, unsafeIntegerMessage } from "./values.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
 
@@ -17,12 +18,12 @@ export function validateOp(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return "expected a JSON object (an op)";
   const op = value as Record<string, unknown>;
-  if (!Number.isInteger(op.index) || (op.index as number) < 0)
+  if (!Number.isSafeInteger(op.index) || (op.index as number) < 0)
     return "expected `index`, a non-negative integer";
   if (typeof op.time !== "number" || !Number.isFinite(op.time)) return "expected `time`, a number (ns)";
   if (typeof op.type !== "string" || !OP_TYPES.has(op.type))
     return "expected `type`, one of invoke|ok|fail|info";
-  if (!(Number.isInteger(op.process) || op.process === "nemesis"))
+  if (!(Number.isSafeInteger(op.process) || op.process === "nemesis"))
     return 'expected `process`, an integer or "nemesis"';
   if (typeof op.f !== "string") return "expected `f`, a string";
   return undefined;
@@ -38,9 +39,11 @@ export interface StreamHistoryOptions {
   /** Called once per warning as it is found. */
   onWarning?: (message: string) => void;
   /**
-   * Check that each process alternates invocation and completion (what a
-   * checker needs), reporting a violation as file:line. Default false: the
-   * runner's own histories are paired by construction.
+   * Check what a checker needs, reporting a violation as file:line: each
+   * process alternates invocation and completion, a completion has its
+   * invocation's `f`, and `index` counts 0, 1, 2, ... line by line (no
+   * duplicates, no gaps). Default false: the runner's own histories are
+   * paired and dense by construction.
    */
   validatePairs?: boolean;
 }
@@ -55,9 +58,12 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
   let lineNumber = 0;
   // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
   let pendingBad: { lineNumber: number; message: string } | undefined;
-  const openInvokes = new Map<Op["process"], number>();
-  for await (const line of lines) {
+  const openInvokes = new Map<Op["process"], OpenInvoke>();
+  let expectedIndex = 0;
+  for await (const raw of lines) {
     lineNumber++;
+    // A byte order mark is not part of the first op; left in, it shows as an invisible character in messages.
+    const line = lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
     if (line.trim() === "") continue;
     let parsed: unknown;
@@ -70,9 +76,27 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
       };
       continue;
     }
+    const where = `${path}:${lineNumber}`;
+    const unsafe = findUnsafeJsonInteger(line);
+    if (unsafe !== undefined) throw new UsageError(unsafeIntegerMessage(unsafe), where);
+    if (nestsDeeperThan(parsed))
+      throw new UsageError(
+        `a value nests deeper than ${NESTING_DEPTH_MAX} levels; expected flatter data`,
+        where,
+      );
     const problem = validateOp(parsed);
-    if (problem) throw new UsageError(problem, `${path}:${lineNumber}`);
-    if (options.validatePairs) checkPairing(parsed as Op, lineNumber, openInvokes, path);
+    if (problem) throw new UsageError(problem, where);
+    if (options.validatePairs) {
+      const op = parsed as Op;
+      checkPairing(op, lineNumber, openInvokes, path);
+      if (op.index !== expectedIndex) {
+        throw new UsageError(
+          `\`index\` is ${op.index}; expected ${expectedIndex} (indices count 0, 1, 2, ... in file order, without duplicates or gaps)`,
+          where,
+        );
+      }
+      expectedIndex++;
+    }
     yield parsed as Op;
   }
   if (pendingBad) {
@@ -83,14 +107,20 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
   }
 }
 
-/** A process alternates invocation and completion; the nemesis is one process too. */
+interface OpenInvoke {
+  line: number;
+  f: string;
+}
+
+/** A process alternates invocation and completion, with one `f`; the nemesis is one process too. */
 function checkPairing(
   op: Op,
   lineNumber: number,
-  openInvokes: Map<Op["process"], number>,
+  openInvokes: Map<Op["process"], OpenInvoke>,
   path: string,
 ): void {
-  const openLine = openInvokes.get(op.process);
+  const open = openInvokes.get(op.process);
+  const openLine = open?.line;
   if (op.type === "invoke") {
     if (openLine !== undefined) {
       throw new UsageError(
@@ -98,11 +128,17 @@ function checkPairing(
         `${path}:${lineNumber}`,
       );
     }
-    openInvokes.set(op.process, lineNumber);
+    openInvokes.set(op.process, { line: lineNumber, f: op.f });
   } else {
-    if (openLine === undefined) {
+    if (open === undefined) {
       throw new UsageError(
         `a completion (${op.type}) for process ${String(op.process)}, which has no open invocation; expected its invoke first`,
+        `${path}:${lineNumber}`,
+      );
+    }
+    if (open.f !== op.f) {
+      throw new UsageError(
+        `process ${String(op.process)} completes ${JSON.stringify(op.f)} but invoked ${JSON.stringify(open.f)} on line ${open.line}; expected the invocation's f`,
         `${path}:${lineNumber}`,
       );
     }

@@ -11,6 +11,10 @@ import { pairOps } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { escapeTerminal } from "./escape.js";
+
+/** Explanations span lines on purpose (one per checker); every other control character is escaped. */
+const MULTILINE = { keepNewlines: true } as const;
+
 import { describeOp } from "./model.js";
 
 const ANSI = {
@@ -127,13 +131,15 @@ export function formatSummary(
   lines.push(`${paint("bold", name)}${seed} · ${paint(overall.style, paint("bold", overall.word))}`);
   if (!results.complete)
     lines.push(paint("yellow", "  the run did not complete: verdicts cover the history recorded so far"));
-  if (results.error) lines.push(paint("red", `  run error: ${escapeTerminal(results.error)}`));
+  if (results.error) lines.push(paint("red", `  run error: ${escapeTerminal(results.error, MULTILINE)}`));
   const entries = Object.entries(results.checkers ?? {});
   const width = Math.max(0, ...entries.map(([checker]) => checker.length));
   for (const [checker, result] of entries) {
     const v = verdictWord(result.valid);
     const why =
-      result.valid === true || !result.explanation ? "" : `  ${escapeTerminal(String(result.explanation))}`;
+      result.valid === true || !result.explanation
+        ? ""
+        : `  ${escapeTerminal(String(result.explanation), MULTILINE)}`;
     lines.push(
       `  ${paint(v.style, v.mark)} ${escapeTerminal(checker).padEnd(width)}  ${paint(v.style, v.word)}${why}`,
     );
@@ -161,7 +167,7 @@ export function formatSummary(
     lines.push(
       paint(
         "red",
-        `anomaly (${escapeTerminal(checker)}): ${escapeTerminal(String(result.explanation ?? "an anomaly was found"))}`,
+        `anomaly (${escapeTerminal(checker)}): ${escapeTerminal(String(result.explanation ?? "an anomaly was found"), MULTILINE)}`,
       ),
     );
     const example = result.counterexample as { stuck?: unknown; linearizedPrefix?: unknown } | undefined;

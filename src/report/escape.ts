@@ -57,19 +57,30 @@ export function inlineSafe(source: string): string {
 }
 
 /**
- * Control characters that a terminal acts on: C0 (but tab and newline), DEL,
- * C1 (U+0080–U+009F: CSI is one of them), and the bidirectional overrides
- * that reorder what a reader sees. A history's keys, a client's error string
- * or a checker's explanation can carry `\x1b[2J` and a fake "✓ all valid";
+ * Control characters a terminal would obey: C0 (newline and tab included: a
+ * printed value must stay on its line), DEL, C1 (`\u009b` is a one-byte CSI),
+ * the Arabic letter mark and the bidirectional marks and overrides that
+ * reorder what is shown. A history's keys, a client's error string or a
+ * checker's explanation can carry `\x1b[2J` and a fake "✓ all valid";
  * printed raw, that would clear the screen and lie.
  */
-const TERMINAL_CONTROLS =
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Make untrusted text safe to print on a terminal: every control character becomes a visible `\xNN` or `\u{NNNN}`. */
-export function escapeTerminal(text: string): string {
+export interface EscapeTerminalOptions {
+  /** Keep newlines as line breaks (multi-line explanations); default false: `\n`, so a value stays on its line. */
+  keepNewlines?: boolean;
+}
+
+/**
+ * Make untrusted text safe to print on a terminal: every control character
+ * becomes a visible escape (`\n`, `\t`, `\u001b`), so a crafted key cannot
+ * clear the screen or print a fake verdict.
+ */
+export function escapeTerminal(text: string, options: EscapeTerminalOptions = {}): string {
   return text.replace(TERMINAL_CONTROLS, (char) => {
-    const code = char.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+    if (char === "\n") return options.keepNewlines ? "\n" : "\\n";
+    if (char === "\t") return "\\t";
+    if (char === "\r") return "\\r";
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });
 }

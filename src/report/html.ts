@@ -45,7 +45,39 @@ const sha256 = (text: string): string =>
  * before the browser has even read them.
  */
 function opsBlock(history: ReportInput["history"]): string {
-  return gzipSync(JSON.stringify(history), { level: 1 }).toString("base64");
+  // Built in pieces: one JSON string of a big history would pass V8's string limit (~512 MB).
+  const pieces: Buffer[] = [];
+  let pending = "[";
+  for (let i = 0; i < history.length; i++) {
+    const op = history[i]!;
+    let text = JSON.stringify(op);
+    if (text.length > OP_JSON_CHARS_MAX) text = JSON.stringify(cutOp(op));
+    pending += i === 0 ? text : `,${text}`;
+    if (pending.length >= PIECE_CHARS) {
+      pieces.push(Buffer.from(pending, "utf8"));
+      pending = "";
+    }
+  }
+  pieces.push(Buffer.from(`${pending}]`, "utf8"));
+  return gzipSync(Buffer.concat(pieces), { level: 1 }).toString("base64");
+}
+
+/** An op whose JSON is longer than this has its big fields cut in the page; history.jsonl keeps them whole. */
+const OP_JSON_CHARS_MAX = 64 * 1024;
+/** How much of a cut field the page still shows. */
+const FIELD_CHARS_SHOWN = 4096;
+const PIECE_CHARS = 8 * 1024 * 1024;
+
+function cutOp(op: ReportInput["history"][number]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(op)) {
+    const text = JSON.stringify(value) ?? "null";
+    out[field] =
+      text.length > FIELD_CHARS_SHOWN
+        ? `${text.slice(0, FIELD_CHARS_SHOWN)}… (${text.length} characters in all; cut in the report, whole in history.jsonl)`
+        : value;
+  }
+  return out;
 }
 
 let cachedPolicy: string | undefined;

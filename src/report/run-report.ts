@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { readHistoryFile } from "../history/reader.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { renderReport } from "./html.js";

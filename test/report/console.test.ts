@@ -96,7 +96,7 @@ describe("formatSummary: untrusted text cannot drive the terminal", () => {
       } as never,
     );
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
-    expect(text).toContain("\\x1b[2J");
-    expect(text).toContain("\\u{202e}");
+    expect(text).toContain("\\u001b[2J");
+    expect(text).toContain("\\u202e");
   });
 });

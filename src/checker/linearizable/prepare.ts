@@ -9,6 +9,7 @@
  */
 import { pairOps } from "../../history/analysis.js";
 import type { Key, Op } from "../../history/op.js";
+import { keyIdentity } from "../../history/values.js";
 import type { AnyModel, ModelOp, PrepareContext } from "../models/types.js";
 
 /** One op of a partition, ready for the search. */
@@ -61,7 +62,8 @@ export function prepareHistory(
   const position = new Map<Op, number>();
   for (let i = 0; i < clientOps.length; i++) position.set(clientOps[i]!, i);
   const pairs = pairOps(clientOps);
-  const byKey = new Map<Key | undefined, PreparedOp[]>();
+  // Keyed by value, not reference: two `{"k":1}` keys read from two lines are one partition.
+  const byKey = new Map<unknown, { key: Key | undefined; ops: PreparedOp[] }>();
   const split = options.partition && model.partitionKey !== undefined;
   let droppedCount = 0;
   for (const { invoke, completion } of pairs) {
@@ -100,13 +102,14 @@ export function prepareHistory(
       required,
     };
     const key = split ? model.partitionKey!(modelOp) : undefined;
-    let list = byKey.get(key);
-    if (!list) {
-      list = [];
-      byKey.set(key, list);
+    const identity = keyIdentity(key);
+    let partition = byKey.get(identity);
+    if (!partition) {
+      partition = { key, ops: [] };
+      byKey.set(identity, partition);
     }
-    list.push(prepared);
+    partition.ops.push(prepared);
   }
-  const partitions: Partition[] = [...byKey].map(([key, ops]) => ({ key, ops }));
+  const partitions: Partition[] = [...byKey.values()];
   return { partitions, opCount: pairs.length, droppedCount };
 }

@@ -1,5 +1,6 @@
 /** The per-check value interning table models use in `prepare` (see `PrepareContext`). */
 
+import { canonicalJson } from "../../history/values.js";
 import { mix32 as mixUnsigned } from "../../random/random.js";
 import type { PrepareContext } from "./types.js";
 
@@ -10,8 +11,9 @@ export function createPrepareContext(): PrepareContext {
   return {
     intern(value: unknown): number {
       if (value === null || value === undefined) return 0;
-      // Primitives are their own key; objects (vectors, maps) by canonical JSON, so [1, 2] from two lines match.
-      const key = typeof value === "object" ? `\u0000json:${JSON.stringify(value)}` : value;
+      // Primitives are their own key; objects (vectors, maps) by canonical JSON (keys sorted),
+      // so [1, 2] from two lines match, and so do {"a":1,"b":2} and {"b":2,"a":1}.
+      const key = typeof value === "object" ? `\u0000json:${canonicalJson(value)}` : value;
       let id = ids.get(key);
       if (id === undefined) {
         id = values.length;

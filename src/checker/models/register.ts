@@ -21,6 +21,7 @@
  * is dropped.
  */
 import type { Key } from "../../history/op.js";
+import { keyIdentity } from "../../history/values.js";
 import { describeValue, mix32 } from "./context.js";
 import type { Model, ModelOp, PrepareContext, RegisterView } from "./types.js";
 
@@ -158,7 +159,8 @@ export const casRegisterModel = singleRegister(
 );
 
 /** Per-check table of key ids for keyed models. */
-const keyTables = new WeakMap<PrepareContext, Map<Key, number>>();
+/** Per check, key identity (by value: see `keyIdentity`) → dense id. */
+const keyTables = new WeakMap<PrepareContext, Map<unknown, number>>();
 const keyNames = new WeakMap<PrepareContext, Key[]>();
 
 /** A dense id for a key, per check (shared by the keyed models). */
@@ -169,10 +171,11 @@ export function keyIndex(ctx: PrepareContext, key: Key): number {
     keyTables.set(ctx, table);
     keyNames.set(ctx, []);
   }
-  let id = table.get(key);
+  const identity = keyIdentity(key);
+  let id = table.get(identity);
   if (id === undefined) {
     id = table.size;
-    table.set(key, id);
+    table.set(identity, id);
     keyNames.get(ctx)!.push(key);
   }
   return id;

@@ -3,7 +3,7 @@
  * synthesized from line order when the source has none, and invocation /
  * completion pairing checked per process (errors name file:line).
  */
-import { UsageError } from "../../cli/exit-codes.js";
+import { UsageError } from "../../errors/index.js";
 import type { Key, Op, OpType, ProcessId } from "../op.js";
 
 /** Synthesized time step between successive events when the source has no times: 1 ms. */

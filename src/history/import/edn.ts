@@ -9,7 +9,15 @@
  * symbols → `EdnSymbol`, vectors and lists → arrays, sets → `EdnSet`, maps →
  * `Map` (keys may be any value). `toPlain` turns a value into JSON-ready data.
  * Errors are `EdnError`s carrying the 1-based line where they were found.
+ *
+ * Strict where EDN is strict, and stricter where a history needs it: a map or
+ * set with a duplicate key is an error (the EDN spec says so); integers beyond
+ * ±(2^53 − 1) and numbers out of a double's range are refused rather than
+ * silently changed; `##Inf`, `##-Inf` and `##NaN` are refused (JSON cannot
+ * hold them, and NaN equals nothing); `#` followed by a space is named for
+ * what it usually is, a comment in another syntax (EDN's is `;`).
  */
+import { NESTING_DEPTH_MAX, unsafeIntegerMessage } from "../values.js";
 
 export class Keyword {
   constructor(readonly name: string) {}
@@ -55,8 +63,8 @@ const isWhitespace = (c: string): boolean => c === " " || c === "\t" || c === "\
 export class EdnReader {
   private pos = 0;
   private lineNo = 1;
-  /** Nesting cap: a malicious or broken file cannot blow the stack. */
-  private static readonly MAX_DEPTH = 200;
+  /** Nesting cap: a malicious or broken file cannot blow the stack (the same cap as JSONL's). */
+  private static readonly MAX_DEPTH = NESTING_DEPTH_MAX;
 
   constructor(
     private readonly text: string,
@@ -99,7 +107,11 @@ export class EdnReader {
   }
 
   private readForm(depth: number): EdnValue | typeof END | typeof CLOSE {
-    if (depth > EdnReader.MAX_DEPTH) throw new EdnError("nesting too deep", this.lineNo);
+    if (depth > EdnReader.MAX_DEPTH)
+      throw new EdnError(
+        `nesting deeper than ${EdnReader.MAX_DEPTH} levels; expected flatter data`,
+        this.lineNo,
+      );
     this.skip();
     const text = this.text;
     if (this.pos >= text.length) return END;
@@ -111,7 +123,14 @@ export class EdnReader {
         if (items.length % 2 !== 0)
           throw new EdnError("a map needs an even number of forms (key value pairs)", this.lineNo);
         const map = new Map<EdnValue, EdnValue>();
-        for (let i = 0; i < items.length; i += 2) map.set(items[i]!, items[i + 1]!);
+        const seen = new Set<string>();
+        for (let i = 0; i < items.length; i += 2) {
+          const key = ednKeyText(items[i]!);
+          if (seen.has(key))
+            throw new EdnError(`duplicate map key ${key}; a map's keys must differ`, this.lineNo);
+          seen.add(key);
+          map.set(items[i]!, items[i + 1]!);
+        }
         return map;
       }
       case "[":
@@ -134,8 +153,35 @@ export class EdnReader {
         const next = text[this.pos + 1];
         if (next === "{") {
           this.pos += 2;
-          return new EdnSet(this.readUntil("}", depth));
+          const items = this.readUntil("}", depth);
+          const seen = new Set<string>();
+          for (const item of items) {
+            const key = ednKeyText(item);
+            if (seen.has(key))
+              throw new EdnError(`duplicate set element ${key}; a set's elements must differ`, this.lineNo);
+            seen.add(key);
+          }
+          return new EdnSet(items);
         }
+        if (next === "#") {
+          // ##Inf, ##-Inf, ##NaN: symbolic values, complete in themselves (they tag nothing).
+          this.pos += 2;
+          const name = this.readToken();
+          if (name === "Inf" || name === "-Inf" || name === "NaN")
+            throw new EdnError(
+              `##${name} is not a finite number; a history cannot hold it (JSON has no such value, and NaN equals nothing)`,
+              this.lineNo,
+            );
+          throw new EdnError(
+            `unknown symbolic value ##${name}; EDN knows ##Inf, ##-Inf and ##NaN`,
+            this.lineNo,
+          );
+        }
+        if (next === undefined || isWhitespace(next))
+          throw new EdnError(
+            "'#' followed by a space: EDN has no '#' comments (';' starts a comment, '#_' discards the next form)",
+            this.lineNo,
+          );
         if (next === "_") {
           this.pos += 2;
           const discarded = this.readForm(depth + 1);
@@ -258,8 +304,21 @@ export class EdnReader {
     }
     if (/^[+-]?\d/.test(token)) {
       // Integers (with an optional N suffix) and floats (with an optional M suffix).
-      if (/^[+-]?\d+N?$/.test(token)) return Number(token.replace(/N$/, ""));
-      if (/^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?$/.test(token)) return Number(token.replace(/M$/, ""));
+      if (/^[+-]?\d+N?$/.test(token)) {
+        const digits = token.replace(/N$/, "");
+        const value = Number(digits);
+        if (!Number.isSafeInteger(value)) throw new EdnError(unsafeIntegerMessage(token), this.lineNo);
+        return value;
+      }
+      if (/^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?$/.test(token)) {
+        const value = Number(token.replace(/M$/, ""));
+        if (!Number.isFinite(value))
+          throw new EdnError(
+            `number ${token} is beyond a double's range; expected a finite number`,
+            this.lineNo,
+          );
+        return value;
+      }
       throw new EdnError(`malformed number ${token}`, this.lineNo);
     }
     return new EdnSymbol(token);
@@ -270,6 +329,22 @@ const END: unique symbol = Symbol("end");
 const CLOSE: unique symbol = Symbol("close");
 /** The closing delimiter just read (set with CLOSE). */
 let closing = "";
+
+/**
+ * One text per EDN value, equal for equal values (map entries and set
+ * elements sorted): what duplicate keys are found by.
+ */
+export function ednKeyText(value: EdnValue): string {
+  if (value === null) return "nil";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (value instanceof Keyword) return `:${value.name}`;
+  if (value instanceof EdnSymbol) return value.name;
+  if (value instanceof EdnSet) return `#{${value.items.map(ednKeyText).sort().join(" ")}}`;
+  if (Array.isArray(value)) return `[${value.map(ednKeyText).join(" ")}]`;
+  const entries = [...value].map(([k, v]) => `${ednKeyText(k)} ${ednKeyText(v)}`);
+  return `{${entries.sort().join(", ")}}`;
+}
 
 /** Parse a text that holds exactly one EDN value. */
 export function parseEdn(text: string): EdnValue {
@@ -286,8 +361,13 @@ export function toPlain(value: EdnValue): unknown {
   if (Array.isArray(value)) return value.map(toPlain);
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value) out[typeof k === "string" ? k : String(toPlain(k))] = toPlain(v);
+    for (const [k, v] of value) setOwn(out, typeof k === "string" ? k : String(toPlain(k)), toPlain(v));
     return out;
   }
   return value;
+}
+
+/** `out[name] = value` as an own property even for `__proto__` (which assignment would take as the prototype), as JSON.parse does. */
+export function setOwn(out: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -6,15 +6,20 @@
  *   `[k v]` independent tuples;
  * - `porcupine-etcd`: Jepsen etcd log lines from Porcupine's test data;
  * - `porcupine-kv`: Porcupine's kv EDN lines (read as `edn`).
- * `auto` looks at the file's first non-blank line. Every parse error is a
- * `UsageError` naming file:line and what was expected.
+ * `auto` looks at the start of the file's first non-blank line, read from a
+ * bounded prefix (a history can be bigger than a string may be). JSONL and
+ * Porcupine logs are streamed line by line; EDN is read whole, so an EDN file
+ * larger than a string can hold is refused with its size. Every parse error
+ * is a `UsageError` naming file:line and what was expected.
  */
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { UsageError } from "../../cli/exit-codes.js";
+import { createInterface } from "node:readline";
+import { UsageError } from "../../errors/index.js";
 import type { Op } from "../op.js";
 import { readHistoryFile } from "../reader.js";
 import { type EdnImportOptions, parseJepsenEdn } from "./jepsen-edn.js";
-import { parsePorcupineEtcd } from "./porcupine-etcd.js";
+import { PorcupineEtcdParser } from "./porcupine-etcd.js";
 
 export { EdnError, EdnReader, EdnSet, EdnSymbol, type EdnValue, Keyword, parseEdn, toPlain } from "./edn.js";
 export { parseJepsenEdn } from "./jepsen-edn.js";
@@ -49,35 +54,127 @@ export function detectFormat(firstLine: string): HistoryFormat | undefined {
   return undefined;
 }
 
+/** Bytes of the first non-blank line that format detection looks at, at most. */
+export const DETECT_PREFIX_BYTES_MAX = 64 * 1024;
+
+export interface FirstLine {
+  /** The line's start (at most {@link DETECT_PREFIX_BYTES_MAX} bytes), BOM removed. */
+  text: string;
+  /** 1-based. */
+  lineNumber: number;
+  /** Bytes read from the file to find it. */
+  bytesRead: number;
+}
+
+const isBlankByte = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/**
+ * The start of a file's first non-blank line, reading only what it needs:
+ * blank bytes up to it (streamed, in chunks), then at most
+ * {@link DETECT_PREFIX_BYTES_MAX} bytes of the line. Undefined for a file
+ * with nothing but blanks (and a byte order mark).
+ */
+export function readFirstLine(path: string): FirstLine | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+  }
+  try {
+    const chunk = Buffer.alloc(DETECT_PREFIX_BYTES_MAX);
+    let bytesRead = 0;
+    let lineNumber = 1;
+    let atStart = true;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return undefined;
+      bytesRead += n;
+      let i = 0;
+      // A UTF-8 byte order mark at the very start is not content.
+      if (atStart && n >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
+      atStart = false;
+      for (; i < n; i++) {
+        const b = chunk[i]!;
+        if (b === 0x0a) lineNumber++;
+        else if (!isBlankByte(b)) break;
+      }
+      if (i === n) continue;
+      // Found the line's first byte: collect up to the bound or the newline.
+      const line = Buffer.alloc(DETECT_PREFIX_BYTES_MAX);
+      let length = Math.min(n - i, line.length);
+      chunk.copy(line, 0, i, i + length);
+      while (length < line.length && !line.subarray(0, length).includes(0x0a)) {
+        const more = readSync(fd, line, length, line.length - length, null);
+        if (more === 0) break;
+        bytesRead += more;
+        length += more;
+      }
+      let text = line.subarray(0, length).toString("utf8");
+      const newline = text.indexOf("\n");
+      if (newline >= 0) text = text.slice(0, newline);
+      return { text, lineNumber, bytesRead };
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Read and import one history file. */
 export async function importHistoryFile(path: string, options: ImportOptions = {}): Promise<ImportedHistory> {
   let format = options.format ?? "auto";
+  if (format === "auto") {
+    const first = readFirstLine(path);
+    if (first === undefined) return { ops: [], format: "jsonl", warnings: [`${path}: empty file`] };
+    const detected = detectFormat(first.text);
+    if (!detected) {
+      throw new UsageError(
+        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line (or pass --format)",
+        `${path}:${first.lineNumber}`,
+      );
+    }
+    format = detected;
+  }
   if (format === "jsonl") {
     // A checker needs paired ops: say where a file breaks that, as the other importers do.
     const { ops, warnings } = await readHistoryFile(path, { validatePairs: true });
     return { ops, warnings, format };
   }
+  if (format === "porcupine-etcd") {
+    const parser = new PorcupineEtcdParser(path);
+    let lineNumber = 0;
+    const lines = createInterface({
+      input: createReadStream(path, { encoding: "utf8" }),
+      crlfDelay: Infinity,
+    });
+    try {
+      for await (const raw of lines) {
+        lineNumber++;
+        parser.line(lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, lineNumber);
+      }
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+    } finally {
+      lines.close();
+    }
+    return { ops: parser.ops, format, warnings: [], suggestedModel: "cas-register" };
+  }
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
-  }
-  if (format === "auto") {
-    const first = text.split("\n").find((line) => line.trim() !== "");
-    if (first === undefined) return { ops: [], format: "jsonl", warnings: [`${path}: empty file`] };
-    const detected = detectFormat(first);
-    if (!detected) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_STRING_TOO_LONG" || error instanceof RangeError) {
       throw new UsageError(
-        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line (or pass --format)",
-        `${path}:${text.split("\n").findIndex((line) => line.trim() !== "") + 1}`,
+        "too big to read as EDN in one piece (EDN is read whole; at most about 512 MB); convert it to JSONL, which is streamed",
+        path,
       );
     }
-    format = detected;
-    if (format === "jsonl") return importHistoryFile(path, { ...options, format });
-  }
-  if (format === "porcupine-etcd") {
-    return { ops: parsePorcupineEtcd(text, path), format, warnings: [], suggestedModel: "cas-register" };
+    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
   }
   const ops = parseJepsenEdn(text, path, options);
   return format === "porcupine-kv"

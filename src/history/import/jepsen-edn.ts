@@ -10,10 +10,11 @@
  * client op's value is a 2-element vector (a plain register history has `nil`
  * read invocations, so it never looks like that), or when `independent: true`.
  */
-import { UsageError } from "../../cli/exit-codes.js";
+import { UsageError } from "../../errors/index.js";
 import type { Key, Op, OpType, ProcessId } from "../op.js";
+import { stripBom } from "../values.js";
 import { HistoryBuilder, type ImportEvent } from "./builder.js";
-import { EdnError, EdnReader, type EdnValue, Keyword, toPlain } from "./edn.js";
+import { EdnError, EdnReader, type EdnValue, Keyword, setOwn, toPlain } from "./edn.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
 const KNOWN_FIELDS = new Set(["type", "f", "value", "process", "time", "index", "key", "error", "node"]);
@@ -25,7 +26,7 @@ export interface EdnImportOptions {
 
 /** Parse a Jepsen EDN history text. `file` is used in error messages. */
 export function parseJepsenEdn(text: string, file: string, options: EdnImportOptions = {}): Op[] {
-  const reader = new EdnReader(text);
+  const reader = new EdnReader(stripBom(text));
   const maps: { map: Map<EdnValue, EdnValue>; line: number }[] = [];
   try {
     while (reader.hasMore()) {
@@ -130,7 +131,7 @@ function toEvent(map: Map<EdnValue, EdnValue>, where: string): ImportEvent {
   const extra: Record<string, unknown> = {};
   for (const [k, v] of map) {
     const name = k instanceof Keyword ? k.name : String(toPlain(k));
-    if (!KNOWN_FIELDS.has(name)) extra[name] = toPlain(v);
+    if (!KNOWN_FIELDS.has(name)) setOwn(extra, name, toPlain(v));
   }
   const node = field(map, "node");
   if (node !== undefined && node !== null) extra.node = String(toPlain(node));

@@ -11,20 +11,41 @@
  * - A call still open at the end of the file is left open (unknown outcome).
  * The file has no times: they are synthesized from line order.
  */
-import { UsageError } from "../../cli/exit-codes.js";
+import { UsageError } from "../../errors/index.js";
 import type { Op, OpType } from "../op.js";
+import { stripBom } from "../values.js";
 import { HistoryBuilder } from "./builder.js";
 import { EdnError, Keyword, parseEdn, toPlain } from "./edn.js";
 
 const LINE = /^INFO\s+jepsen\.util\s+-\s+(\S+)\s+:(\S+)\s+:(\S+)\s*(.*?)\s*$/;
 
 export function parsePorcupineEtcd(text: string, file: string): Op[] {
-  const builder = new HistoryBuilder(file);
-  const invoked = new Map<number, unknown>();
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    if (raw.trim() === "") continue;
+  const parser = new PorcupineEtcdParser(file);
+  const lines = stripBom(text).split("\n");
+  for (let i = 0; i < lines.length; i++) parser.line(lines[i]!, i + 1);
+  return parser.ops;
+}
+
+/** The same, one line at a time: what a streaming reader feeds (a log can be bigger than a string may be). */
+export class PorcupineEtcdParser {
+  private readonly builder: HistoryBuilder;
+  private readonly invoked = new Map<number, unknown>();
+
+  constructor(private readonly file: string) {
+    this.builder = new HistoryBuilder(file);
+  }
+
+  get ops(): Op[] {
+    return this.builder.ops;
+  }
+
+  /** Read line `lineNumber` (1-based); throws `UsageError` naming file:line. */
+  line(raw: string, lineNumber: number): void {
+    const file = this.file;
+    const builder = this.builder;
+    const invoked = this.invoked;
+    const i = lineNumber - 1;
+    if (raw.trim() === "") return;
     const where = `${file}:${i + 1}`;
     const match = LINE.exec(raw);
     if (!match)
@@ -39,9 +60,13 @@ export function parsePorcupineEtcd(text: string, file: string): Op[] {
       string,
       string,
     ];
-    const process = Number(processText);
-    if (!Number.isInteger(process))
-      throw new UsageError(`expected an integer process, got ${processText}`, where);
+    // Decimal digits only: Number() would also take 0x10, 1e3 and 1.0, and round 20-digit ids.
+    const process = /^\d{1,15}$/.test(processText) ? Number(processText) : Number.NaN;
+    if (!Number.isSafeInteger(process))
+      throw new UsageError(
+        `expected a process number (decimal digits, at most 15), got ${processText}`,
+        where,
+      );
     if (!["invoke", "ok", "fail", "info"].includes(typeText)) {
       throw new UsageError(`expected :invoke, :ok, :fail or :info, got :${typeText}`, where);
     }
@@ -77,5 +102,4 @@ export function parsePorcupineEtcd(text: string, file: string): Op[] {
       i + 1,
     );
   }
-  return builder.ops;
 }
