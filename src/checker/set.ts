@@ -16,9 +16,11 @@
  * words, as unknown, instead of calling every add lost.
  */
 import type { Op } from "../history/op.js";
+import { canonicalJson } from "../history/values.js";
 import type { Checker, CheckResult } from "./types.js";
 
-const keyOf = (value: unknown): string => JSON.stringify(value);
+/** Elements compare by value: objects with the same fields in another order are one element. */
+const keyOf = (value: unknown): string => canonicalJson(value);
 
 /** One judged read's findings. */
 export interface SetReadResult {

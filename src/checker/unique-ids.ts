@@ -2,6 +2,7 @@
  * Unique ids: every `generate` that completed ok must have returned a value
  * no other `generate` returned. Duplicates are anomalies.
  */
+import { canonicalJson } from "../history/values.js";
 import type { Checker, CheckResult } from "./types.js";
 
 export function uniqueIds(): Checker {
@@ -16,7 +17,7 @@ export function uniqueIds(): Checker {
         if (op.type === "invoke") attempted++;
         if (op.type !== "ok") continue;
         acknowledged++;
-        const id = JSON.stringify(op.value);
+        const id = canonicalJson(op.value);
         const indices = seen.get(id);
         if (indices) indices.push(op.index);
         else seen.set(id, [op.index]);
