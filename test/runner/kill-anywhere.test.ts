@@ -212,19 +212,26 @@ async function killOnce(configuration: Configuration, delayMs: number): Promise<
   const poll = setInterval(() => remember(descendantsOf(runnerPid, allProcesses())), 10);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("starting cluster")) {
-        child.stdout.off("data", onData);
-        child.stderr.off("data", onData);
-        setTimeout(resolve, delayMs);
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then(() => reject(new Error(`the runner exited before "starting cluster":\n${output}`)));
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("starting cluster")) {
+          child.stdout.off("data", onData);
+          child.stderr.off("data", onData);
+          setTimeout(resolve, delayMs);
+        }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      void exited.then(() => reject(new Error(`the runner exited before "starting cluster":\n${output}`)));
+    });
+  } catch (error) {
+    clearInterval(poll);
+    rmSync(clusterDir, { recursive: true, force: true });
+    rmSync(store, { recursive: true, force: true });
+    throw error;
+  }
   remember(descendantsOf(runnerPid, allProcesses()));
   child.kill("SIGKILL");
   await exited;
