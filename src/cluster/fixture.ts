@@ -15,7 +15,7 @@
  * last 50 lines of its log. `stop()` (and disposal) SIGKILLs every node and
  * removes the temp dir unless `keep` is set or the cluster was marked failed.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { freshSeed, Random } from "../random/random.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
@@ -24,7 +24,7 @@ import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import type { Cluster, Node } from "./types.js";
-import { unwatchDir, watchDir } from "./watchdog.js";
+import { createWatchedDir, unwatchDir } from "./watchdog.js";
 
 export interface ClusterOptions {
   /** Environment overrides: one object for every node, or a function of the node. */
@@ -449,12 +449,11 @@ export async function startCluster(
   const keep = options.keep ?? false;
   const baseDir = options.baseDir ?? defaultBaseDir(options.storage ?? "tmpfs");
   mkdirSync(baseDir, { recursive: true });
-  const runDir = mkdtempSync(join(baseDir, `crucible-${recipe.name}-`));
-  chmodSync(runDir, 0o700);
-  if (!keep) {
-    registerDir(runDir);
-    watchDir(runDir);
-  }
+  // Registered with the watchdog before it exists: a runner killed at any moment leaves no dir behind.
+  // A kept dir is unregistered at once (kept means kept, whatever ends the runner).
+  const runDir = createWatchedDir(baseDir, `crucible-${recipe.name}-`);
+  if (keep) unwatchDir(runDir);
+  else registerDir(runDir);
   const logDir = options.logDir ?? join(runDir, "logs");
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
 

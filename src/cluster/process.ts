@@ -11,13 +11,15 @@
  *   orderly stop.
  * - Output to a file (not a pipe): a paused or slow runner never blocks a
  *   server on a full pipe, and the log survives the runner for post-mortems.
- * - Every group is registered with the exit handler and the watchdog, so it
- *   dies with the runner however the runner ends.
+ * - Every group is registered with the exit handler and the watchdog as soon
+ *   as `spawn` returns its pid, and every server carries the watchdog's mark
+ *   in its environment from its first instruction, so it dies with the runner
+ *   however and whenever the runner ends (even while it is being spawned).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { registerGroup, unregisterGroup } from "./cleanup.js";
-import { unwatchGroup, watchGroup } from "./watchdog.js";
+import { unwatchGroup, watchdogEnv, watchGroup } from "./watchdog.js";
 
 export interface SpawnOptions {
   command: string;
@@ -52,8 +54,6 @@ export class ManagedProcess {
     this.pid = child.pid;
     this.command = options.command;
     this.logPath = options.logPath;
-    registerGroup(this.pid);
-    watchGroup(this.pid);
     this.exited = new Promise<ExitStatus>((resolve) => {
       child.once("exit", (code, signal) => {
         this.status = { code, signal };
@@ -68,6 +68,8 @@ export class ManagedProcess {
 
   /** Spawn `command` in its own group; rejects when it cannot be executed at all (ENOENT, EACCES). */
   static async spawn(options: SpawnOptions): Promise<ManagedProcess> {
+    // Before the spawn: the watchdog must be running (and its mark in the env) before the child is.
+    const env = { ...options.env, ...watchdogEnv() };
     const fd = openSync(options.logPath, "a", 0o600);
     let child: ChildProcess;
     try {
@@ -77,17 +79,31 @@ export class ManagedProcess {
       );
       child = spawn(options.command, options.args, {
         cwd: options.cwd,
-        env: options.env,
+        env,
         detached: true,
         stdio: ["ignore", fd, fd],
       });
     } finally {
       closeSync(fd);
     }
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
-    });
+    // Registered at once, not after the "spawn" event: nothing may run between the fork and this.
+    const pid = child.pid;
+    if (pid !== undefined) {
+      registerGroup(pid);
+      watchGroup(pid);
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once("spawn", resolve);
+        child.once("error", reject);
+      });
+    } catch (error) {
+      if (pid !== undefined) {
+        unregisterGroup(pid);
+        unwatchGroup(pid);
+      }
+      throw error;
+    }
     return new ManagedProcess(child, options);
   }
 

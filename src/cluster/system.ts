@@ -83,8 +83,20 @@ export function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
-/** The tmpfs dir for data dirs (`/dev/shm`) when it exists and is writable, else the OS temp dir. */
+/**
+ * Environment variable naming the parent dir of every cluster's temp dir,
+ * whatever the storage asks for: a test (or a CI job) that must tell its
+ * runs' dirs apart from everyone else's on a shared machine sets it.
+ */
+export const CLUSTER_DIR_ENV = "CRUCIBLE_CLUSTER_DIR";
+
+/**
+ * The parent dir for data dirs: `$CRUCIBLE_CLUSTER_DIR` when set; else, for
+ * tmpfs, `/dev/shm` when it exists and is writable; else the OS temp dir.
+ */
 export function defaultBaseDir(storage: "tmpfs" | "disk"): string {
+  const fromEnv = process.env[CLUSTER_DIR_ENV];
+  if (fromEnv) return fromEnv;
   if (storage === "tmpfs") {
     try {
       accessSync("/dev/shm", constants.W_OK | constants.X_OK);

@@ -196,7 +196,10 @@ export async function createNetnsNetwork(options: CreateNetnsOptions): Promise<N
     ...namespaces.map((ns) => ["netns", "del", ns]),
     ["link", "del", bridgeName],
   ];
-  const script = `cat >/dev/null; ${deleteArgs.map((args) => `${ip} ${args.join(" ")} 2>/dev/null`).join("; ")}; exit 0`;
+  // Twice, a second apart: an `ip ... add` the runner had in flight when it was killed may finish after the
+  // first pass (nothing new can start once the runner is dead).
+  const deletes = deleteArgs.map((args) => `${ip} ${args.join(" ")} 2>/dev/null`).join("; ");
+  const script = `cat >/dev/null; ${deletes}; sleep 1; ${deletes}; exit 0`;
   const watchdog = spawn("/bin/sh", ["-c", script], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
   watchdog.on("error", () => {});
   watchdog.stdin?.on("error", () => {});

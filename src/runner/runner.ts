@@ -30,6 +30,7 @@ import { summarize } from "../history/analysis.js";
 import { Journal } from "../history/journal.js";
 import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
+import { describeValue, writableCompletion } from "../history/writable.js";
 import { Random } from "../random/random.js";
 import { healedKinds, isNeutralNemesisOp } from "../report/periods.js";
 import type { RunOptions, TestSpec } from "./spec.js";
@@ -537,7 +538,8 @@ export class Runner {
         this.driver.woke(worker); // a sleep ended
         continue;
       }
-      const op = this.completionOp(flight.invoke, completion);
+      // Checked before it is journaled: a value JSON cannot hold becomes an info op saying why.
+      const op = writableCompletion(this.completionOp(flight.invoke, completion), flight.invoke);
       this.record(op);
       if (op.process === "nemesis") this.trackFaults(op);
       else this.counts[op.type as "ok" | "fail" | "info"]++;
@@ -556,7 +558,7 @@ export class Runner {
         index: this.history.length,
         time: this.nowNs(),
         type: "info",
-        error: `client returned an invalid completion: ${JSON.stringify(completion)}`,
+        error: `client returned an invalid completion: ${describeValue(completion, "completion")}`,
       };
     }
     const { type, value, error, node, ...extra } = completion;

@@ -6,9 +6,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
 import { afterEach, describe, expect, test } from "vitest";
+import { WATCHDOG_SOURCE } from "../../src/cluster/watchdog.js";
 
 const runnerPath = fileURLToPath(new URL("./fixtures/runner.ts", import.meta.url));
+const windowPath = fileURLToPath(new URL("./fixtures/watchdog-window.ts", import.meta.url));
 const started: ChildProcess[] = [];
 
 afterEach(() => {
@@ -151,5 +154,36 @@ describe("no orphans", () => {
     while (existsSync(run.runDir) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(existsSync(run.runDir)).toBe(false);
+  });
+
+  test("the watchdog's inline source is valid JavaScript", () => {
+    expect(() => new Script(WATCHDOG_SOURCE)).not.toThrow();
+  });
+
+  test("SIGKILL before a server's group or a dir is registered anywhere else: the watchdog's mark and createWatchedDir cover it", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", windowPath], {
+      stdio: ["ignore", "pipe", "inherit"],
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    });
+    started.push(child);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const info = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
+      let stdout = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /READY (.*)\n/.exec(stdout);
+        if (match) resolve(JSON.parse(match[1]!));
+      });
+      void exited.then(() => reject(new Error(`fixture exited before READY:\n${stdout}`)));
+    });
+    expect(isAlive(info.pid)).toBe(true);
+    expect(existsSync(info.dir)).toBe(true);
+    child.kill("SIGKILL");
+    await exited;
+    await expectAllGone([info.pid]);
+    const deadline = Date.now() + 5_000;
+    while (existsSync(info.dir) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(info.dir)).toBe(false);
   });
 });
