@@ -53,4 +53,10 @@ export interface Results {
   stats: RunStats;
   /** Notes for a reader: fallbacks taken, faults that could not be applied, ... */
   notes: string[];
+  /**
+   * Whether the run saw enough for `valid` to stand (client ops recorded, the
+   * cluster seen to recover, a final phase that succeeded). When it did not,
+   * a verdict the checkers called valid is `unknown`, and `reasons` say why.
+   */
+  evidence?: { sufficient: boolean; reasons: string[] };
 }

@@ -132,6 +132,8 @@ export function formatSummary(
   if (!results.complete)
     lines.push(paint("yellow", "  the run did not complete: verdicts cover the history recorded so far"));
   if (results.error) lines.push(paint("red", `  run error: ${escapeTerminal(results.error, MULTILINE)}`));
+  for (const reason of results.evidence?.reasons ?? [])
+    lines.push(paint("yellow", `  not enough evidence for valid: ${escapeTerminal(reason)}`));
   const entries = Object.entries(results.checkers ?? {});
   const width = Math.max(0, ...entries.map(([checker]) => checker.length));
   for (const [checker, result] of entries) {

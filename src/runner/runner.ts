@@ -33,6 +33,7 @@ import type { Results } from "../history/results.js";
 import { describeValue, writableCompletion } from "../history/writable.js";
 import { Random } from "../random/random.js";
 import { healedKinds, isNeutralNemesisOp } from "../report/periods.js";
+import { judgeEvidence } from "./evidence.js";
 import type { RunOptions, TestSpec } from "./spec.js";
 
 export interface RunnerConfig {
@@ -120,6 +121,8 @@ export class Runner {
   /** Every op journaled so far, in order. */
   readonly history: Op[] = [];
   readonly notes: string[] = [];
+  /** History index at which the final phase began (undefined until it does): what evidence calls final. */
+  private finalPhaseStartIndex: number | undefined;
   cluster: Cluster | undefined;
 
   private readonly log: (line: string) => void;
@@ -250,6 +253,7 @@ export class Runner {
   async runFinalPhase(): Promise<void> {
     if (this.interrupted) return;
     this.phase = "final";
+    this.finalPhaseStartIndex = this.history.length;
     this.log("final phase: healing faults, then final ops");
     const heal = this.spec.nemesis?.finalGenerator;
     this.driver.replace(
@@ -319,8 +323,12 @@ export class Runner {
       results[checker.name] = await runChecker(checker, this.history, { signal: this.checkAbort.signal });
     }
     this.phase = "done";
+    const checked = mergeValidity(Object.values(results).map((result) => result.valid));
+    // Valid needs evidence: a dead cluster passes most checkers (failed ops constrain nothing).
+    const evidence = judgeEvidence(this.history, { finalPhaseStartIndex: this.finalPhaseStartIndex });
     return {
-      valid: mergeValidity(Object.values(results).map((result) => result.valid)),
+      valid: checked === true && !evidence.sufficient ? "unknown" : checked,
+      evidence: { sufficient: evidence.sufficient, reasons: [...evidence.reasons] },
       checkers: results,
       complete: !this.interrupted,
       ...(this.interrupted && {
