@@ -2,7 +2,9 @@
  * Turning plain values into generators (Jepsen's protocol extensions on maps,
  * functions, sequences and nil), and filling in an op's process and time.
  */
+import { UsageError } from "../errors/index.js";
 import type { Invocation, Op } from "../history/op.js";
+import { describeValue } from "../history/writable.js";
 import type { GenContext, Generator, GeneratorLike, GenOp, Step } from "./types.js";
 
 /** How many times in a row a function generator may return an already-exhausted generator before we call it a bug. */
@@ -184,7 +186,9 @@ export function lift(x: GeneratorLike): Generator | null {
   if (typeof x === "function") return new FromFunction(x);
   if (Array.isArray(x)) return x.length === 0 ? null : new Sequence(x as readonly GeneratorLike[], 0, null);
   if (isInvocation(x)) return new Once(x);
-  throw new TypeError(`not a generator, an invocation, a function, an array or null: ${JSON.stringify(x)}`);
+  throw new UsageError(
+    `the generator gave ${describeValue(x, "value")}: expected an op ({ f, value }), a generator, a function, an array or null`,
+  );
 }
 
 /** `lift`, but the exhausted generator instead of null: what combinators build on. */

@@ -57,6 +57,15 @@ export interface Completion<V = unknown> {
   value?: V;
   error?: string;
   node?: string;
+  /**
+   * The connection this op went over is dead (the client saw ECONNREFUSED,
+   * a reset, a closed socket): the runner closes it and opens a new one, after
+   * the same back-off as a failed open, before the worker's next op. Give it
+   * with `fail` when the op certainly did not happen ("certainly failed, and
+   * my connection is dead"); with `info` the connection is replaced anyway.
+   * Not journaled.
+   */
+  connectionLost?: boolean;
   [extra: string]: unknown;
 }
 

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { crucibleVersion } from "../cli/version.js";
+import { describeError, UsageError } from "../errors/index.js";
+import { crucibleVersion } from "../errors/version.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { writeRunReport } from "../report/index.js";
@@ -93,7 +94,7 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   const runner = new Runner({ spec, options, runDir, ...(config.signal && { signal: config.signal }), log });
   config.onRunner?.(runner);
   let results: Results;
-  let failure: Error | undefined;
+  let failure: unknown;
   try {
     await runner.start();
     if (runner.cluster) {
@@ -103,18 +104,30 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
     await (config.driveMainPhase ? config.driveMainPhase(runner) : runner.runMainPhase());
     await runner.runFinalPhase();
   } catch (error) {
-    failure = error as Error;
-    log(`run failed: ${failure.stack ?? failure.message}`);
+    failure = error;
+    log(
+      `run failed: ${error instanceof UsageError ? error.message : error instanceof Error && error.stack ? error.stack : describeError(error)}`,
+    );
   } finally {
     await runner.teardown();
   }
   results = await runner.check();
-  if (failure) {
-    results = { ...results, complete: false, error: `the run failed: ${failure.message}` };
+  if (failure !== undefined) {
+    // A run that failed has not earned `valid`: an anomaly found before the failure stands.
+    results = {
+      ...results,
+      valid: results.valid === true ? "unknown" : results.valid,
+      complete: false,
+      error: `the run failed: ${describeError(failure)}`,
+    };
   }
   writeJsonFile(join(runDir, "results.json"), results);
   const reportErrors = config.writeReports === false ? [] : await writeReports(runDir);
   if (reportErrors.length) writeFileSync(join(runDir, "report-errors.txt"), `${reportErrors.join("\n")}\n`);
+  // The test itself is wrong (a generator that gives 42, a cluster() that returns no cluster): the
+  // results are written, and the user is told what to fix in which file, as for any bad input.
+  if (failure instanceof UsageError)
+    throw new UsageError(failure.detail, failure.where ?? config.source, { cause: failure });
   return { results, test, runDir, spec, reportErrors, history: runner.history };
 }
 

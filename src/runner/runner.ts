@@ -22,6 +22,7 @@ import { mergeValidity, runChecker } from "../checker/compose.js";
 import type { Checker, CheckResult } from "../checker/types.js";
 import type { ClientConnection } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
+import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisContext } from "../faults/types.js";
 import { GeneratorDriver } from "../generator/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
@@ -103,15 +104,22 @@ const NEMESIS: WorkerId = "nemesis";
 const PENDING_POLL_MS = 5;
 /** How long teardown waits for the cluster to stop. */
 const CLUSTER_STOP_TIMEOUT_MS = 60_000;
+/** How long teardown waits for the clients' close() calls. */
+const CLOSE_TIMEOUT_MS = 5_000;
 /** How long a worker waits before opening a connection again after a failed open. */
 const OPEN_RETRY_BACKOFF_MS = 100;
 /** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
 const NEMESIS_TIMEOUT_MS = 120_000;
 
-const errorMessage = (error: unknown): string =>
-  error instanceof Error
-    ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
-    : String(error);
+/** Enough of the Cluster shape for the runner to drive it and stop it. */
+function isCluster(value: unknown): value is Cluster {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<Cluster>;
+  return Array.isArray(candidate.nodes) && typeof candidate.stop === "function";
+}
+
+/** Words for anything a client, nemesis or hook threw: never throws itself (a null-prototype object, a hostile toString). */
+const errorMessage = describeError;
 
 export class Runner {
   readonly spec: TestSpec;
@@ -123,6 +131,8 @@ export class Runner {
   readonly notes: string[] = [];
   /** History index at which the final phase began (undefined until it does): what evidence calls final. */
   private finalPhaseStartIndex: number | undefined;
+  /** A bound teardown had to enforce (a hung close()): the run did not end cleanly, exit 3. */
+  private teardownFailure: string | undefined;
   cluster: Cluster | undefined;
 
   private readonly log: (line: string) => void;
@@ -202,12 +212,20 @@ export class Runner {
     this.startMs = performance.now();
     if (this.spec.cluster) {
       this.log(`starting cluster`);
-      this.cluster = await this.spec.cluster({
+      const cluster: unknown = await this.spec.cluster({
         random: this.random.fork("cluster"),
         logDir: `${this.runDir}/nodes`,
         options: this.options,
         signal: this.runAbort.signal,
       });
+      if (!isCluster(cluster)) {
+        // Stop whatever it did start, if it can be stopped, before saying so.
+        await (cluster as { stop?: () => Promise<void> } | undefined)?.stop?.().catch(() => {});
+        throw new UsageError(
+          `the test's cluster() resolved to ${describeValue(cluster, "value")}; expected a cluster (nodes and stop(), e.g. from startCluster)`,
+        );
+      }
+      this.cluster = cluster;
       if (this.cluster.variant) this.log(`cluster variant: ${this.cluster.variant}`);
     }
     const firstNode = this.cluster?.nodes[0];
@@ -221,8 +239,10 @@ export class Runner {
     // Time zero is when the workload may begin: setup time is not part of the history.
     this.startMs = performance.now();
     const sweepEveryMs = Math.max(5, Math.min(100, Math.floor(this.opTimeoutMs / 4)));
+    // Not unref'd: while ops are in flight this timer is what keeps Node waiting for them, so an
+    // invoke that never settles times out as info instead of Node exiting (code 13) with nothing
+    // left to wait on. Teardown clears it.
     this.sweepTimer = setInterval(() => this.sweepTimeouts(), sweepEveryMs);
-    this.sweepTimer.unref();
   }
 
   /** Run the main phase until its generator is exhausted (time limit) or the run is stopped. */
@@ -288,10 +308,17 @@ export class Runner {
     );
     this.connections.clear();
     await this.attempt("closing client connections", async () => {
-      await Promise.race([
-        Promise.all(closing),
-        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
-      ]);
+      // A ref'd bound: a close() that never settles must neither hang the run nor let Node exit early.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), CLOSE_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([Promise.all(closing), bound]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        this.teardownFailure = `a client's close() did not settle within ${CLOSE_TIMEOUT_MS} ms`;
+        throw new Error(this.teardownFailure);
+      }
     });
     await this.attempt("stopping the cluster", async () => {
       if (!this.cluster) return;
@@ -320,7 +347,12 @@ export class Runner {
       : [this.spec.checker as Checker];
     const results: Record<string, CheckResult> = {};
     for (const checker of checkers) {
-      results[checker.name] = await runChecker(checker, this.history, { signal: this.checkAbort.signal });
+      results[checker.name] = await runChecker(
+        checker,
+        this.history,
+        { signal: this.checkAbort.signal },
+        this.spec.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.spec.checkerTimeoutMs },
+      );
     }
     this.phase = "done";
     const checked = mergeValidity(Object.values(results).map((result) => result.valid));
@@ -330,10 +362,11 @@ export class Runner {
       valid: checked === true && !evidence.sufficient ? "unknown" : checked,
       evidence: { sufficient: evidence.sufficient, reasons: [...evidence.reasons] },
       checkers: results,
-      complete: !this.interrupted,
+      complete: !this.interrupted && this.teardownFailure === undefined,
       ...(this.interrupted && {
         error: "the run was interrupted; the verdict covers the history recorded so far",
       }),
+      ...(!this.interrupted && this.teardownFailure !== undefined && { error: this.teardownFailure }),
       stats: summarize(this.history),
       notes: [...(this.cluster?.notes ?? []), ...this.notes],
     };
@@ -553,7 +586,12 @@ export class Runner {
       else this.counts[op.type as "ok" | "fail" | "info"]++;
       // After info the driver moves the worker to a new process (Jepsen's rule); it gets a fresh connection too.
       this.driver.completed(op);
-      if (op.type === "info" && typeof worker === "number") this.dropConnection(worker);
+      if (typeof worker !== "number") continue;
+      if ((completion as { connectionLost?: unknown } | undefined)?.connectionLost === true) {
+        // The client says its connection is dead: reopen after the back-off, as after a failed open.
+        this.openFailedAtMs.set(worker, performance.now());
+        this.dropConnection(worker);
+      } else if (op.type === "info") this.dropConnection(worker);
     }
   }
 
@@ -569,7 +607,7 @@ export class Runner {
         error: `client returned an invalid completion: ${describeValue(completion, "completion")}`,
       };
     }
-    const { type, value, error, node, ...extra } = completion;
+    const { type, value, error, node, connectionLost: _connectionLost, ...extra } = completion;
     // Extra fields first: a client returning `{ ...op, type: "ok" }` must not overwrite the
     // completion's own index, time, process or f with the invocation's.
     const op: Op = {

@@ -4,9 +4,9 @@
  * `crucible run path/to/test.ts` loads; the built-in demo test is such a file.
  */
 import type { Checker } from "../checker/types.js";
-import { UsageError } from "../cli/exit-codes.js";
 import type { Client } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
+import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisPackage } from "../faults/types.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Random } from "../random/random.js";
@@ -54,6 +54,8 @@ export interface TestSpec {
   concurrency?: number;
   timeLimitMs?: number;
   opTimeoutMs?: number;
+  /** How long each checker may run before it is called unknown (default 10 minutes). */
+  checkerTimeoutMs?: number;
   /** Free-form facts stored in test.json (workload parameters, ...). */
   describe?: Record<string, unknown>;
 }
@@ -75,7 +77,17 @@ export async function resolveTest(
   options: RunOptions,
   source?: string,
 ): Promise<TestSpec> {
-  const spec = typeof definition === "function" ? await definition(options) : definition;
+  let spec: TestSpec;
+  try {
+    spec = typeof definition === "function" ? await definition(options) : definition;
+  } catch (error) {
+    // A UsageError from the definition (e.g. a target that needs more nodes) is the user's message already.
+    if (error instanceof UsageError)
+      throw new UsageError(error.detail, error.where ?? source, { cause: error });
+    throw new UsageError(`the test's definition function threw: ${describeError(error)}`, source, {
+      cause: error,
+    });
+  }
   const problem = specProblem(spec);
   if (problem) throw new UsageError(`not a valid test: ${problem}`, source);
   return spec;
@@ -86,6 +98,8 @@ function specProblem(spec: TestSpec | undefined): string | undefined {
   if (typeof spec.name !== "string" || spec.name.trim() === "") return "expected `name`, a non-empty string";
   if (!spec.client || typeof spec.client.open !== "function")
     return "expected `client` with an open() method";
+  if (spec.cluster !== undefined && typeof spec.cluster !== "function")
+    return "expected `cluster` to be a function returning the started cluster";
   if (spec.generator === undefined) return "expected `generator` (the client workload)";
   const checkers: readonly Checker[] = Array.isArray(spec.checker)
     ? (spec.checker as readonly Checker[])
@@ -100,7 +114,7 @@ function specProblem(spec: TestSpec | undefined): string | undefined {
       return `two checkers are named ${checker.name}; one result would hide the other`;
     names.add(checker.name);
   }
-  for (const field of ["concurrency", "timeLimitMs", "opTimeoutMs"] as const) {
+  for (const field of ["concurrency", "timeLimitMs", "opTimeoutMs", "checkerTimeoutMs"] as const) {
     const value = spec[field];
     if (value !== undefined && !(typeof value === "number" && value > 0))
       return `\`${field}\` must be positive`;
