@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors/index.js";
 import { makeContext, WorkerTable } from "../../src/generator/context.js";
 import { empty, fillIn, isGenerator, lift, perfect, simulate } from "../../src/generator/index.js";
 import type { GenContext } from "../../src/generator/types.js";
@@ -89,6 +90,7 @@ describe("lift", () => {
   it("recognizes generators and rejects junk", () => {
     expect(isGenerator(empty)).toBe(true);
     expect(isGenerator(read)).toBe(false);
-    expect(() => lift(42 as never)).toThrow(TypeError);
+    expect(() => lift(42 as never)).toThrow(UsageError);
+    expect(() => lift(42 as never)).toThrow("the generator gave 42");
   });
 });
