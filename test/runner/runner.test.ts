@@ -15,7 +15,8 @@ const write = { f: "write", value: 1 };
 
 describe("Runner", () => {
   it("journals every invocation and completion, in pairs, to history.jsonl", async () => {
-    const options = runOptions({ timeLimitMs: 150 });
+    // limit(500) ends the run; the time limit is only a backstop (a loaded CI machine needs more than 150 ms).
+    const options = runOptions({ timeLimitMs: 10_000 });
     const runDir = tempStore();
     const runner = new Runner({
       spec: { name: "noop", client: noopClient, generator: limit(500, () => write), checker: stats() },
@@ -138,6 +139,37 @@ describe("Runner", () => {
     // One attempt per worker per 100 ms backoff (plus the first): without the backoff this is thousands.
     expect(results.stats.byType.fail).toBeGreaterThan(0);
     expect(results.stats.byType.fail).toBeLessThanOrEqual(2 * (500 / 100 + 2));
+  });
+
+  it("a fail with connectionLost closes the connection and reopens after the back-off", async () => {
+    let opens = 0;
+    let closes = 0;
+    const dies: Client = {
+      name: "dies",
+      async open() {
+        opens++;
+        return {
+          // The connection is dead: every op certainly failed, and says so.
+          invoke: async () => ({ type: "fail", error: "ECONNREFUSED", connectionLost: true }),
+          close: async () => {
+            closes++;
+          },
+        };
+      },
+    };
+    const runner = new Runner({
+      spec: { name: "conn-lost", client: dies, generator: () => write, checker: stats() },
+      options: runOptions({ concurrency: 2, timeLimitMs: 500 }),
+      runDir: tempStore(),
+    });
+    const results = await runner.run();
+    // Each op ends its connection: one open per op, one op per worker per 100 ms back-off (plus the first).
+    expect(results.stats.byType.fail).toBeGreaterThan(2);
+    expect(results.stats.byType.fail).toBeLessThanOrEqual(2 * (500 / 100 + 2));
+    expect(opens).toBeGreaterThanOrEqual(results.stats.byType.fail);
+    expect(closes).toBeGreaterThanOrEqual(results.stats.byType.fail - 2);
+    // Not journaled: it is an instruction to the runner, not a fact about the op.
+    expect(runner.history.some((op) => "connectionLost" in op)).toBe(false);
   });
 
   it("routes nemesis ops to the nemesis, heals in the final phase and tears down", async () => {
