@@ -8,6 +8,7 @@
 import { readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { UsageError } from "../errors/index.js";
+import { summarize } from "../history/analysis.js";
 import { readHistoryFile } from "../history/reader.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { renderReport } from "./html.js";
@@ -99,17 +100,29 @@ export async function writeRunReport(runDir: string): Promise<RunReportPaths> {
   const test = await readJson<TestInfo>(join(runDir, "test.json"), "the run's test.json");
   if (!test)
     warnings.push(`${join(runDir, "test.json")}: missing; the report has no seed or reproduce command`);
-  const results = await readJson<Results>(join(runDir, "results.json"), "the run's results.json");
-  if (!results)
-    throw new UsageError(
-      "results.json is missing: was the run checked? (`crucible check` writes it)",
-      runDir,
-    );
   const historyPath = join(runDir, "history.jsonl");
   if (!(await stat(historyPath).catch(() => undefined)))
     throw new UsageError("history.jsonl is missing", runDir);
   const history = await readHistoryFile(historyPath);
   warnings.push(...history.warnings);
+  const stored = await readJson<Results>(join(runDir, "results.json"), "the run's results.json");
+  let results: Results;
+  if (stored) results = stored;
+  else {
+    // The runner died before checking (SIGKILL, power): report the history it recorded, unjudged.
+    const check = `crucible check ${historyPath} --model <model>`;
+    warnings.push(
+      `${join(runDir, "results.json")}: missing (the run never reached its checkers); judge the history with \`${check}\``,
+    );
+    results = {
+      valid: "unknown",
+      checkers: {},
+      complete: false,
+      error: `the runner stopped before it checked the history (no results.json); \`${check}\` judges what was recorded`,
+      stats: summarize(history.ops),
+      notes: [],
+    };
+  }
   const files = await rawFiles(runDir);
   const reportPath = join(runDir, "report.html");
   const junitPath = join(runDir, "junit.xml");

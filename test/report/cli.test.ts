@@ -33,6 +33,28 @@ describe("crucible report <run-dir>", () => {
     expect(await readFile(join(dir, "junit.xml"), "utf8")).toContain("<testsuites");
   });
 
+  it("reports a SIGKILLed run's history (no results.json) unjudged, saying how to judge it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "crucible-cli-report-killed-"));
+    dirs.push(dir);
+    await writeRunDir(dir, syntheticRun({ seed: 3, ops: 40, concurrency: 2, durationS: 1 }));
+    await rm(join(dir, "results.json"));
+    const program = new Command().exitOverride();
+    registerReportCommand(program);
+    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    let warned = "";
+    try {
+      await program.parseAsync(["node", "crucible", "report", dir]);
+      warned = write.mock.calls.map((call) => String(call[0])).join("");
+    } finally {
+      write.mockRestore();
+    }
+    expect(warned).toContain("never reached its checkers");
+    expect(warned).toContain("crucible check");
+    expect(warned).not.toContain("writes it");
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    expect(html).toContain("no results.json");
+  });
+
   it("rejects a folder that is not a run with a UsageError", async () => {
     const dir = await mkdtemp(join(tmpdir(), "crucible-cli-empty-"));
     dirs.push(dir);
