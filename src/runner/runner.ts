@@ -23,6 +23,7 @@ import type { Checker, CheckResult } from "../checker/types.js";
 import type { ClientConnection } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
 import type { NemesisContext } from "../faults/types.js";
+import { healedKinds, isNeutralNemesisOp } from "../faults/vocabulary.js";
 import { GeneratorDriver } from "../generator/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
 import type { GenOp, WorkerId } from "../generator/types.js";
@@ -31,7 +32,6 @@ import { Journal } from "../history/journal.js";
 import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
 import { Random } from "../random/random.js";
-import { healedKinds, isNeutralNemesisOp } from "../report/periods.js";
 import type { RunOptions, TestSpec } from "./spec.js";
 
 export interface RunnerConfig {
