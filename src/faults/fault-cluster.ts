@@ -52,6 +52,14 @@ export interface RecipeHooks {
   advertisePeerUrl(node: NodeSpec): string;
 }
 
+/** Hooks that leave every address as it is (no proxies). */
+export const directHooks: RecipeHooks = {
+  peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
+  peerUrl: (_from, _to, directUrl) => directUrl,
+  replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
+  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
+};
+
 /** "proxy": userspace proxies (no root); "netns": namespaces + iptables (root); "auto": netns when available; "none". */
 export type NetworkMode = "none" | "proxy" | "netns" | "auto";
 

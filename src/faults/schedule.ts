@@ -20,23 +20,17 @@
  * only `"primary"` waits for execution (the leader moves), and then the
  * completion names it.
  *
- * `nemesisForRun(options)` turns `crucible run --nemesis kill,partition
- * --nemesis-interval 5s` into a {@link FaultPlan}: the package, and the
- * cluster start that gives those faults what they need (proxies, namespaces,
- * libfaketime).
+ * The run's options (`--nemesis kill,partition --nemesis-interval 5s`) become
+ * a schedule and the cluster start those faults need in the runner's
+ * `nemesisForRun` (src/runner/nemesis-for-run.ts).
  */
-import { UsageError } from "../cli/exit-codes.js";
-import { type ClusterOptions, startCluster } from "../cluster/fixture.js";
-import type { Recipe } from "../cluster/recipe.js";
-import type { Cluster } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Invocation, Op } from "../history/op.js";
-import { Random } from "../random/random.js";
-import type { ClusterContext, RunOptions } from "../runner/spec.js";
+import type { Random } from "../random/random.js";
 import { clockNemesis } from "./clock-nemesis.js";
 import { composeNemeses } from "./compose.js";
-import { type NetworkMode, type RecipeHooks, startFaultCluster } from "./fault-cluster.js";
 import { networkNemesis } from "./network-nemesis.js";
 import { processNemesis } from "./process.js";
 import { abortableSleep } from "./sleep.js";
@@ -204,86 +198,3 @@ export function parseFaultKinds(kinds: readonly string[]): FaultKind[] {
   }
   return [...new Set(kinds)] as FaultKind[];
 }
-
-/** What `nemesisForRun` gives the test: the package and the matching cluster start. */
-export interface FaultPlan {
-  readonly kinds: readonly FaultKind[];
-  /** Undefined when no fault was asked for. */
-  readonly nemesis: NemesisPackage | undefined;
-  /** Whether the cluster needs proxies/namespaces and libfaketime. */
-  readonly needsNetwork: boolean;
-  readonly needsClock: boolean;
-  /**
-   * Start the cluster the faults need: `startFaultCluster` when network or
-   * clock faults are asked for, plain `startCluster` otherwise. `network`
-   * overrides `--network` (`options.extra.network`: proxy | netns | auto).
-   */
-  startCluster(args: {
-    readonly recipe: (hooks: RecipeHooks) => Recipe;
-    readonly ctx: ClusterContext;
-    readonly network?: NetworkMode;
-    readonly cluster?: ClusterOptions;
-  }): Promise<Cluster>;
-}
-
-/**
- * Turn the run options (`--nemesis`, `--nemesis-interval`, `--time-limit`,
- * `--seed`, `--nodes`, and `extra.network`) into a fault plan. The schedule's
- * stream is `new Random(options.seed).fork("nemesis-schedule")`, as the
- * process faults always used, so seeds keep replaying.
- */
-export function nemesisForRun(options: RunOptions, overrides: Partial<FaultScheduleOptions> = {}): FaultPlan {
-  const kinds = parseFaultKinds(options.nemesis);
-  const nodeNames = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
-  const needsNetwork = kindsNeed(kinds, "network");
-  const needsClock = kindsNeed(kinds, "clock");
-  const nemesis =
-    kinds.length === 0
-      ? undefined
-      : faultSchedule({
-          kinds,
-          nodeNames,
-          intervalMs: options.nemesisIntervalMs,
-          timeLimitMs: options.timeLimitMs,
-          random: new Random(options.seed).fork("nemesis-schedule"),
-          ...overrides,
-        });
-  const extraNetwork = options.extra.network;
-  const network: NetworkMode =
-    extraNetwork === "proxy" || extraNetwork === "netns" || extraNetwork === "auto" || extraNetwork === "none"
-      ? extraNetwork
-      : "proxy";
-  return {
-    kinds,
-    nemesis,
-    needsNetwork,
-    needsClock,
-    async startCluster(args) {
-      const clusterOptions: ClusterOptions = {
-        logDir: args.ctx.logDir,
-        random: args.ctx.random,
-        keep: args.ctx.options.keep,
-        ...args.cluster,
-      };
-      if (!needsNetwork && !needsClock) {
-        return startCluster(args.recipe(directHooks), args.ctx.options.nodes, clusterOptions);
-      }
-      return startFaultCluster({
-        recipe: args.recipe,
-        size: args.ctx.options.nodes,
-        network: needsNetwork ? (args.network ?? network) : "none",
-        clock: needsClock,
-        cluster: clusterOptions,
-        random: args.ctx.random,
-      });
-    },
-  };
-}
-
-/** Hooks that leave every address as it is (no proxies). */
-export const directHooks: RecipeHooks = {
-  peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
-  peerUrl: (_from, _to, directUrl) => directUrl,
-  replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
-  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
-};
