@@ -421,34 +421,27 @@ class NetnsFaults implements NetnsNetwork {
     await this.flush(PART_CHAIN);
   }
 
+  /** Apply a fault to each named node in turn; what was applied where, in words. */
+  private async onEachNode(
+    nodes: readonly string[],
+    apply: (i: number) => Promise<string>,
+  ): Promise<string[]> {
+    const applied: string[] = [];
+    for (const name of nodes) applied.push(await apply(this.index(name)));
+    return applied;
+  }
+
   async loss(nodes: readonly string[], probability: number): Promise<LinkFaultReport> {
     const p = String(Math.min(1, Math.max(0, probability)));
-    const applied: string[] = [];
-    for (const name of nodes) {
-      const i = this.index(name);
+    const statistic = ["-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"];
+    const applied = await this.onEachNode(nodes, async (i) => {
       // Replace, not add: two rules at p each would drop 1 - (1 - p)^2 of the packets.
       await this.iptables(i, ["-w", "-F", LOSS_CHAIN]);
-      await this.iptables(i, [
-        "-w",
-        "-A",
-        LOSS_CHAIN,
-        "-m",
-        "statistic",
-        "--mode",
-        "random",
-        "--probability",
-        p,
-        "-j",
-        "DROP",
-      ]);
-      applied.push(`${this.layout.namespaces[i]} INPUT`);
-    }
-    return {
-      nodes: nodes.slice(),
-      via: "netns/iptables-statistic",
-      applied,
-      note: "packets are dropped by the kernel's randomness: which ones does not replay from the seed",
-    };
+      await this.iptables(i, ["-w", "-A", LOSS_CHAIN, ...statistic]);
+      return `${this.layout.namespaces[i]} INPUT`;
+    });
+    const note = "packets are dropped by the kernel's randomness: which ones does not replay from the seed";
+    return { nodes: nodes.slice(), via: "netns/iptables-statistic", applied, note };
   }
 
   async healLoss(): Promise<void> {
@@ -457,12 +450,10 @@ class NetnsFaults implements NetnsNetwork {
 
   async bandwidth(nodes: readonly string[], bytesPerSec: number): Promise<LinkFaultReport> {
     const bits = Math.max(8_000, Math.round(bytesPerSec * 8));
-    const applied: string[] = [];
-    for (const name of nodes) {
-      const i = this.index(name);
+    const applied = await this.onEachNode(nodes, async (i) => {
       await this.setRootQdisc(i, ["tbf", "rate", `${bits}bit`, "burst", "32kbit", "latency", "400ms"]);
-      applied.push(`${this.layout.namespaces[i]} ${this.layout.nodeVeth[i]} egress tbf ${bits}bit`);
-    }
+      return `${this.layout.namespaces[i]} ${this.layout.nodeVeth[i]} egress tbf ${bits}bit`;
+    });
     return {
       nodes: nodes.slice(),
       via: "netns/tc-tbf",
@@ -480,25 +471,21 @@ class NetnsFaults implements NetnsNetwork {
     nodes: readonly string[],
     fault: LatencyFault,
   ): Promise<LinkFaultReport | undefined> {
-    const applied: string[] = [];
+    const delay = ["netem", "delay", `${fault.delayMs}ms`, `${fault.jitterMs ?? 0}ms`];
+    let applied: string[];
     try {
-      for (const name of nodes) {
-        const i = this.index(name);
-        await this.setRootQdisc(i, ["netem", "delay", `${fault.delayMs}ms`, `${fault.jitterMs ?? 0}ms`]);
-        applied.push(`${this.layout.namespaces[i]} ${this.layout.nodeVeth[i]} egress netem`);
-      }
+      applied = await this.onEachNode(nodes, async (i) => {
+        await this.setRootQdisc(i, delay);
+        return `${this.layout.namespaces[i]} ${this.layout.nodeVeth[i]} egress netem`;
+      });
     } catch (error) {
       if (!/qdisc kind is unknown/i.test(String(error))) throw error;
       this.netem = false;
       return undefined;
     }
     this.netem = true;
-    return {
-      nodes: nodes.slice(),
-      via: "netns/tc-netem",
-      applied,
-      note: "netem replaces a tbf bandwidth limit on the same node",
-    };
+    const note = "netem replaces a tbf bandwidth limit on the same node";
+    return { nodes: nodes.slice(), via: "netns/tc-netem", applied, note };
   }
 
   async latency(nodes: readonly string[], fault: LatencyFault): Promise<LinkFaultReport> {

@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CLOCK_FS } from "../../src/faults/clock-nemesis.js";
+import { FAULT_KINDS, FAULTS, healedKinds, isNeutralNemesisOp, isStarter } from "../../src/faults/index.js";
 import { NETWORK_FS } from "../../src/faults/network-nemesis.js";
 import { processNemesis } from "../../src/faults/process.js";
-import {
-  FAULT_KINDS,
-  FAULTS,
-  healedKinds,
-  isNeutralNemesisOp,
-  isStarter,
-} from "../../src/faults/vocabulary.js";
 
 describe("the fault vocabulary", () => {
   it("names only ops the nemeses carry out, each kind with the nemesis of what it needs", () => {

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { nemesisForRun } from "../../src/runner/nemesis-for-run.js";
-import type { RunOptions } from "../../src/runner/spec.js";
+import { runOptions } from "./helpers.js";
 
 describe("nemesisForRun", () => {
   it("builds the package and says what the cluster needs", () => {
-    const options: RunOptions = {
-      seed: 7,
-      timeLimitMs: 10_000,
-      concurrency: 3,
-      nodes: 3,
-      nemesis: ["kill", "partition", "clock"],
-      nemesisIntervalMs: 1_000,
-      opTimeoutMs: 1_000,
-      storeDir: "store",
-      keep: false,
-      extra: {},
-    };
+    const nemesis = ["kill", "partition", "clock"];
+    const options = runOptions({ seed: 7, timeLimitMs: 10_000, concurrency: 3, nodes: 3, nemesis });
     const plan = nemesisForRun(options);
     expect(plan.needsNetwork).toBe(true);
     expect(plan.needsClock).toBe(true);
