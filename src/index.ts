@@ -49,6 +49,7 @@ export type * from "./history/results.js";
 export { freshSeed, parseSeed, Random } from "./random/random.js";
 // Reports
 export * from "./report/index.js";
+export { type FaultPlan, nemesisForRun } from "./runner/nemesis-for-run.js";
 export type { RunTestConfig, RunTestOutcome } from "./runner/run-test.js";
 export { runTest } from "./runner/run-test.js";
 export type { Progress, RunnerConfig } from "./runner/runner.js";

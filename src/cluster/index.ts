@@ -22,7 +22,7 @@ export {
   waitUntilReady,
 } from "./probes.js";
 export { ManagedProcess, signalGroup } from "./process.js";
-export type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
+export type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "./recipe.js";
 export { type BinaryOptions, binary } from "./recipes/binary.js";
 export { type DemoMode, type DemoOptions, demo } from "./recipes/demo.js";
 export { ETCD_VARIANTS, type EtcdOptions, etcd, etcdLinearizableRead, etcdStatus } from "./recipes/etcd.js";

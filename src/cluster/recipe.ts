@@ -63,6 +63,36 @@ export interface Launch {
   readonly cwd?: string;
 }
 
+/**
+ * How a node addresses its peers, which decides what a proxy mesh between
+ * the nodes can cut: `"per-peer"` when each node is told its own address for
+ * each peer (every link, one-way too, can be cut), `"per-node"` when a node
+ * advertises one address to all its peers (a node can only be cut off as a
+ * whole, one way), `"none"` when node-to-node traffic cannot be proxied.
+ */
+export type PeerAddressing = "per-peer" | "per-node" | "none";
+
+/**
+ * What network and clock faults need to know about a recipe. All optional: a
+ * recipe without them still gets client-link faults, and clock faults it
+ * cannot verify are reported `unknown`. Ours fill them in (demo, Redis, etcd);
+ * so can a user's own recipe.
+ */
+export interface RecipeFaults {
+  /** How the recipe's nodes address their peers, for the proxy mesh. Default `"none"`. */
+  readonly peerAddressing?: PeerAddressing;
+  /** Which nodes open connections to which (`from` dials `to`); default every ordered pair. Redis: replicas dial n1. */
+  dials?(nodeNames: readonly string[]): readonly { readonly from: string; readonly to: string }[];
+  /**
+   * The launch of a node that must listen on its own host, not loopback: in
+   * a network namespace a server bound to 127.0.0.1 cannot be reached.
+   * Default: the launch unchanged (the server already binds `node.host`).
+   */
+  bindHost?(node: NodeSpec, launch: Launch): Launch;
+  /** Read a node's wall clock in ms since the epoch, to verify clock faults; undefined when it cannot tell. */
+  readClockMs?(node: Node, signal: AbortSignal): Promise<number | undefined>;
+}
+
 export interface Recipe {
   /** "etcd", "redis", ...: the cluster's name. */
   readonly name: string;
@@ -101,4 +131,6 @@ export interface Recipe {
   meta?(node: NodeSpec): Record<string, unknown>;
   /** The current leader or primary, where the recipe can tell. */
   leader?(cluster: Cluster): Promise<Node | undefined>;
+  /** What network and clock faults need to know about this system. */
+  readonly faults?: RecipeFaults;
 }

@@ -28,17 +28,16 @@
  * namespaces) stops with the cluster.
  */
 
-import { UsageError } from "../cli/exit-codes.js";
 import { type ClusterOptions, type LocalCluster, type LocalNode, startCluster } from "../cluster/fixture.js";
-import type { Launch, NodeSpec, Recipe } from "../cluster/recipe.js";
-import { RespError, respCommand } from "../cluster/resp.js";
+import type { Launch, NodeSpec, PeerAddressing, Recipe, RecipeFaults } from "../cluster/recipe.js";
 import type { Cluster, Node } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
 import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
 import type { DirectedLink } from "./partition.js";
-import { type PeerAddressing, type ProxyMesh, startProxyMesh } from "./proxy/mesh.js";
+import { type ProxyMesh, startProxyMesh } from "./proxy/mesh.js";
 import type { ProxyTarget } from "./proxy/types.js";
 
 /** Hooks a recipe uses so node-to-node links go through the proxy mesh. */
@@ -53,6 +52,14 @@ export interface RecipeHooks {
   advertisePeerUrl(node: NodeSpec): string;
 }
 
+/** Hooks that leave every address as it is (no proxies). */
+export const directHooks: RecipeHooks = {
+  peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
+  peerUrl: (_from, _to, directUrl) => directUrl,
+  replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
+  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
+};
+
 /** "proxy": userspace proxies (no root); "netns": namespaces + iptables (root); "auto": netns when available; "none". */
 export type NetworkMode = "none" | "proxy" | "netns" | "auto";
 
@@ -65,10 +72,11 @@ export interface StartFaultClusterOptions {
   readonly clock?: boolean;
   /**
    * How nodes address their peers, for the proxy mesh (see `proxy/mesh.ts`).
-   * Default by recipe name: demo and redis `per-peer`, etcd `per-node`, others `none`.
+   * Default the recipe's `faults.peerAddressing` (demo and Redis `per-peer`,
+   * etcd `per-node`), else `none`.
    */
   readonly peerAddressing?: PeerAddressing;
-  /** Who dials whom (default: Redis replicas dial n1; others every ordered pair). */
+  /** Who dials whom. Default the recipe's `faults.dials` (Redis: replicas dial n1), else every ordered pair. */
   readonly dials?: readonly DirectedLink[];
   /** Passed to `startCluster` (logDir, keep, env, ...). `random` below wins over its seed. */
   readonly cluster?: ClusterOptions;
@@ -97,12 +105,6 @@ export interface FaultCluster extends Cluster {
 export function faultToolsOf(cluster: Cluster | undefined): FaultTools | undefined {
   const candidate = cluster as Partial<FaultCluster> | undefined;
   return candidate?.faults;
-}
-
-function defaultAddressing(recipeName: string): PeerAddressing {
-  if (recipeName === "demo" || recipeName === "redis") return "per-peer";
-  if (recipeName === "etcd") return "per-node";
-  return "none";
 }
 
 /** A node seen through its client proxy. */
@@ -172,184 +174,150 @@ class FaultNode implements Node {
   }
 }
 
-/** How to read a node's wall clock, by recipe: the demo server's `/clock`, Redis `TIME`. */
-function clockProbeFor(
-  recipeName: string,
-  nodeOf: (name: string) => LocalNode | undefined,
-): ClockProbe | undefined {
-  if (recipeName === "demo") {
-    return async (name, signal) => {
-      const node = nodeOf(name);
-      if (!node) return undefined;
-      const response = await fetch(`${node.url}/clock`, { signal });
-      if (!response.ok) return undefined;
-      const body = (await response.json()) as { wallMs?: unknown };
-      return typeof body.wallMs === "number" ? body.wallMs : undefined;
-    };
+/**
+ * Resolve `auto`/`netns` against what this machine can do. `netns` asked for
+ * by name and unavailable is a usage error: falling back would run a
+ * different test than the one asked for.
+ */
+function resolveNetworkMode(asked: NetworkMode, notes: string[]): Exclude<NetworkMode, "auto"> {
+  if (asked !== "auto" && asked !== "netns") return asked;
+  const availability = netnsAvailability();
+  if (availability.available) return "netns";
+  if (asked === "netns") {
+    throw new UsageError(
+      `netns is not available here: ${availability.reason}; use proxy or auto`,
+      undefined,
+      {
+        setting: { name: "network", value: "netns" },
+      },
+    );
   }
-  if (recipeName === "redis") {
-    return async (name) => {
-      const node = nodeOf(name);
-      if (!node) return undefined;
-      const reply = await respCommand({ host: node.host, port: node.port, args: ["TIME"], timeoutMs: 2_000 });
-      if (reply instanceof RespError || !Array.isArray(reply)) return undefined;
-      const [seconds, micros] = reply.map((part) => Number(part));
-      if (seconds === undefined || micros === undefined || Number.isNaN(seconds)) return undefined;
-      return seconds * 1000 + micros / 1000;
-    };
-  }
-  return undefined;
+  notes.push(`network faults through proxies, not namespaces: ${availability.reason}`);
+  return "proxy";
 }
 
-/** Start the cluster with what network and clock faults need; see the module doc. */
-export async function startFaultCluster(options: StartFaultClusterOptions): Promise<FaultCluster> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const notes: string[] = [];
-  const nodeNames = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
+/**
+ * The proxy mesh of a fault cluster, started at the first node's setup (when
+ * the ports are known), and the {@link RecipeHooks} that route node-to-node
+ * links through it. Hooks answer with direct addresses unless the network
+ * mode is `proxy` and the mesh is up.
+ */
+class MeshLinks {
+  mesh: ProxyMesh | undefined;
+  /** Set once the recipe is known (the hooks exist before it). */
+  addressing: PeerAddressing = "none";
+  private meshFor: unknown;
 
-  let mode = options.network ?? "proxy";
-  if (mode === "auto" || mode === "netns") {
-    const availability = netnsAvailability();
-    if (availability.available) mode = "netns";
-    else if (mode === "netns") {
-      // Asked for by name: falling back would run a different test than the one asked for.
-      throw new UsageError(
-        `--network netns is not available here: ${availability.reason}; use --network proxy or auto`,
-      );
-    } else {
-      notes.push(`network faults through proxies, not namespaces: ${availability.reason}`);
-      mode = "proxy";
-    }
+  constructor(private readonly routed: boolean) {}
+
+  private peer(from: NodeSpec, to: NodeSpec): ProxyTarget | undefined {
+    return this.routed && this.mesh ? this.mesh.peerAddress({ from: from.name, to: to.name }) : undefined;
   }
 
-  let mesh: ProxyMesh | undefined;
-  let meshFor: unknown;
-  let recipeName = "";
-  let addressing: PeerAddressing = "none";
-  const requireMesh = (): ProxyMesh => {
-    if (!mesh) throw new Error("fault cluster: the proxy mesh is not started yet (a hook ran before setup)");
-    return mesh;
-  };
-  const hooks: RecipeHooks = {
-    peerAddress: (from, to) =>
-      mode === "proxy" && mesh
-        ? requireMesh().peerAddress({ from: from.name, to: to.name })
-        : { host: to.host, port: to.port },
+  readonly hooks: RecipeHooks = {
+    peerAddress: (from, to) => this.peer(from, to) ?? { host: to.host, port: to.port },
     peerUrl: (from, to, directUrl) => {
-      if (mode !== "proxy" || !mesh) return directUrl;
-      const target = requireMesh().peerAddress({ from: from.name, to: to.name });
-      return directUrl.replace(`${to.host}:${to.port}`, `${target.host}:${target.port}`);
+      const target = this.peer(from, to);
+      return target ? directUrl.replace(`${to.host}:${to.port}`, `${target.host}:${target.port}`) : directUrl;
     },
     replicaOfAddress: (replica, primary) =>
-      mode === "proxy" && mesh
-        ? requireMesh().peerAddress({ from: replica.name, to: primary.name })
-        : { host: primary.host, port: primary.port },
+      this.peer(replica, primary) ?? { host: primary.host, port: primary.port },
     advertisePeerUrl: (node) => {
-      const peerPort = node.ports.peer ?? node.port;
-      if (mode !== "proxy" || !mesh || addressing !== "per-node") return `http://${node.host}:${peerPort}`;
       // Any dialer's address for `node` is its one inbound proxy under per-node addressing.
       const dialer = node.cluster.nodes.find((other) => other.name !== node.name);
-      if (!dialer) return `http://${node.host}:${peerPort}`;
-      const target = requireMesh().peerAddress({ from: dialer.name, to: node.name });
-      return `http://${target.host}:${target.port}`;
+      const target = this.addressing === "per-node" && dialer ? this.peer(dialer, node) : undefined;
+      return target
+        ? `http://${target.host}:${target.port}`
+        : `http://${node.host}:${node.ports.peer ?? node.port}`;
     },
   };
-  const inner = options.recipe(hooks);
-  recipeName = inner.name;
-  addressing = mode === "proxy" ? (options.peerAddressing ?? defaultAddressing(inner.name)) : "none";
-  const dials =
-    options.dials ??
-    (inner.name === "redis"
-      ? nodeNames.slice(1).map((name) => ({ from: name, to: nodeNames[0]! }))
-      : undefined);
 
-  let netns: NetnsNetwork | undefined;
-  if (mode === "netns") {
-    netns = await createNetnsNetwork({ nodeNames, log });
-    if (netns.sweptLeftovers.length > 0) {
-      notes.push(`removed leftovers of a dead run: ${netns.sweptLeftovers.join(", ")}`);
-    }
-  }
-
-  let clock: ClockFaults | undefined;
-  let localNodes: readonly LocalNode[] = [];
-  if (options.clock) {
-    if (findLibfaketime()) {
-      clock = clockFaults({
-        probe: clockProbeFor(inner.name, (name) => localNodes.find((node) => node.name === name)),
-      });
-    } else {
-      notes.push("clock faults unavailable: libfaketime not found (Debian package faketime)");
-    }
-  }
-
-  const startMesh = async (cluster: NodeSpec["cluster"]): Promise<void> => {
-    if (meshFor === cluster) return;
-    await mesh?.close();
-    mesh = await startProxyMesh({
+  /** Start (or, for a new cluster spec, restart) the mesh in front of these nodes. */
+  async start(
+    cluster: NodeSpec["cluster"],
+    options: { readonly dials: readonly DirectedLink[] | undefined; readonly random: Random },
+  ): Promise<void> {
+    if (this.meshFor === cluster) return;
+    await this.mesh?.close();
+    this.mesh = await startProxyMesh({
       nodes: cluster.nodes.map((node) => ({
         name: node.name,
         client: { host: node.host, port: node.port },
         peer: { host: node.host, port: node.ports.peer ?? node.port },
       })),
-      peerAddressing: addressing,
-      ...(dials ? { dials } : {}),
+      peerAddressing: this.addressing,
+      ...(options.dials ? { dials: options.dials } : {}),
       random: options.random.fork("proxy-mesh"),
     });
-    meshFor = cluster;
-  };
-  const recipe: Recipe = {
-    ...inner,
-    async setup(node) {
-      if (mode === "proxy" || mode === "netns") await startMesh(node.cluster);
-      await inner.setup?.(node);
-    },
-  };
-  const userWrap = options.cluster?.wrapLaunch;
-  const wrapLaunch = (node: NodeSpec, launch: Launch): Launch => {
+    this.meshFor = cluster;
+  }
+}
+
+/** Clock fault tools that verify through the recipe's clock reader, or a note when libfaketime is missing. */
+function clockTools(
+  faults: RecipeFaults,
+  nodeOf: (name: string) => Node | undefined,
+  notes: string[],
+): ClockFaults | undefined {
+  if (!findLibfaketime()) {
+    notes.push("clock faults unavailable: libfaketime not found (Debian package faketime)");
+    return undefined;
+  }
+  const read = faults.readClockMs;
+  const probe: ClockProbe | undefined = read
+    ? async (name, signal) => {
+        const node = nodeOf(name);
+        return node ? read(node, signal) : undefined;
+      }
+    : undefined;
+  return clockFaults({ probe });
+}
+
+/** Each launch under the user's wrapper, then libfaketime, then (bound to its own host) its namespace. */
+function launchWrapper(
+  recipe: Recipe,
+  userWrap: ClusterOptions["wrapLaunch"],
+  clock: ClockFaults | undefined,
+  netns: NetnsNetwork | undefined,
+): (node: NodeSpec, launch: Launch) => Launch {
+  return (node, launch) => {
     let out = userWrap ? userWrap(node, launch) : launch;
     if (clock) out = clock.wrap(node, out);
     if (netns) {
-      // The demo server binds 127.0.0.1 unless told: in a namespace it must bind its own address.
-      if (recipeName === "demo" && !out.args.includes("--host"))
-        out = { ...out, args: [...out.args, "--host", node.host] };
+      out = recipe.faults?.bindHost?.(node, out) ?? out;
       out = netns.wrap(node.index, out);
     }
     return out;
   };
+}
 
-  let cluster: LocalCluster;
-  try {
-    cluster = await startCluster(recipe, options.size, {
-      ...options.cluster,
-      random: options.random,
-      wrapLaunch,
-      ...(netns ? { hostOf: (index: number) => netns!.host(index) } : {}),
-    });
-  } catch (error) {
-    await mesh?.close().catch(() => {});
-    await netns?.close();
-    throw error;
-  }
-  localNodes = cluster.nodes;
-
-  let network: NetworkFaults | undefined;
+/** The network fault tools of a started cluster, and what they cannot do here in `notes`. */
+function networkTools(
+  recipeName: string,
+  links: MeshLinks,
+  netns: NetnsNetwork | undefined,
+  notes: string[],
+): NetworkFaults | undefined {
+  const { mesh, addressing } = links;
   if (netns) {
     if (mesh) netns.setProxyFallback(proxyNetwork(mesh, { clusterName: recipeName }));
-    network = netns;
     notes.push(`network faults in network namespaces ${netns.prefix}-* (${netns.subnet}), iptables and tc`);
-  } else if (mesh) {
-    network = proxyNetwork(mesh, { clusterName: recipeName });
-    if (addressing === "per-node") {
-      notes.push(
-        `${recipeName}: one peer address per node, so the proxy mesh can only cut a node off as a whole in one direction; partitions report which links were really cut (run as root for namespaces)`,
-      );
-    } else if (addressing === "none") {
-      notes.push(`${recipeName}: node-to-node traffic is not proxied; only client links can be faulted`);
-    }
+    return netns;
   }
-  for (const note of notes) log(`crucible: ${note}`);
+  if (!mesh) return undefined;
+  if (addressing === "per-node") {
+    notes.push(
+      `${recipeName}: one peer address per node, so the proxy mesh can only cut a node off as a whole in one direction; partitions report which links were really cut (run as root for namespaces)`,
+    );
+  } else if (addressing === "none") {
+    notes.push(`${recipeName}: node-to-node traffic is not proxied; only client links can be faulted`);
+  }
+  return proxyNetwork(mesh, { clusterName: recipeName });
+}
 
+/** The started cluster seen through its proxies, with its fault tools; stopping it stops everything. */
+function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster {
+  const { mesh, netns, clock } = faults;
   const nodes = cluster.nodes.map(
     (node) =>
       new FaultNode(node, mesh ? mesh.clientAddress(node.name) : undefined, {
@@ -369,7 +337,8 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
     })();
     return stopping;
   };
-  const faultCluster: FaultCluster = {
+  const leader = cluster.leader;
+  return {
     name: cluster.name,
     nodes,
     node(index: number) {
@@ -379,19 +348,71 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
     },
     clientUrls: nodes.map((node) => node.url),
     variant: cluster.variant,
-    ...(cluster.leader
+    ...(leader
       ? {
           leader: async () => {
-            const leader = await cluster.leader!();
-            return leader ? nodes.find((node) => node.name === leader.name) : undefined;
+            const found = await leader.call(cluster);
+            return found ? nodes.find((node) => node.name === found.name) : undefined;
           },
         }
       : {}),
     stop,
-    notes,
-    faults: { network, clock, mesh, netns, notes },
+    notes: faults.notes,
+    faults,
     inner: cluster,
     [Symbol.asyncDispose]: stop,
   };
-  return faultCluster;
+}
+
+/** Start the cluster with what network and clock faults need; see the module doc. */
+export async function startFaultCluster(options: StartFaultClusterOptions): Promise<FaultCluster> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const notes: string[] = [];
+  const nodeNames = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
+  const mode = resolveNetworkMode(options.network ?? "proxy", notes);
+
+  const links = new MeshLinks(mode === "proxy");
+  const inner = options.recipe(links.hooks);
+  const recipeFaults = inner.faults ?? {};
+  links.addressing =
+    mode === "proxy" ? (options.peerAddressing ?? recipeFaults.peerAddressing ?? "none") : "none";
+  const dials = options.dials ?? recipeFaults.dials?.(nodeNames);
+
+  let netns: NetnsNetwork | undefined;
+  if (mode === "netns") {
+    netns = await createNetnsNetwork({ nodeNames, log });
+    if (netns.sweptLeftovers.length > 0) {
+      notes.push(`removed leftovers of a dead run: ${netns.sweptLeftovers.join(", ")}`);
+    }
+  }
+  let localNodes: readonly LocalNode[] = [];
+  const clock = options.clock
+    ? clockTools(recipeFaults, (name) => localNodes.find((node) => node.name === name), notes)
+    : undefined;
+
+  const recipe: Recipe = {
+    ...inner,
+    async setup(node) {
+      if (mode !== "none") await links.start(node.cluster, { dials, random: options.random });
+      await inner.setup?.(node);
+    },
+  };
+  let cluster: LocalCluster;
+  try {
+    cluster = await startCluster(recipe, options.size, {
+      ...options.cluster,
+      random: options.random,
+      wrapLaunch: launchWrapper(inner, options.cluster?.wrapLaunch, clock, netns),
+      ...(netns ? { hostOf: (index: number) => netns!.host(index) } : {}),
+    });
+  } catch (error) {
+    await links.mesh?.close().catch(() => {});
+    await netns?.close();
+    throw error;
+  }
+  localNodes = cluster.nodes;
+
+  const network = networkTools(inner.name, links, netns, notes);
+  for (const note of notes) log(`crucible: ${note}`);
+  return faultClusterOf(cluster, { network, clock, mesh: links.mesh, netns, notes });
 }

@@ -20,6 +20,7 @@ export { CLOCK_FS, clockNemesis } from "./clock-nemesis.js";
 export { composeNemeses } from "./compose.js";
 export { type CustomFaultResult, type CustomNemesisOptions, customFaults, customNemesis } from "./custom.js";
 export {
+  directHooks,
   type FaultCluster,
   type FaultTools,
   faultToolsOf,
@@ -56,17 +57,11 @@ export {
 } from "./process.js";
 export * from "./proxy/index.js";
 export {
-  directHooks,
-  FAULT_KINDS,
-  type FaultKind,
-  type FaultPlan,
   type FaultScheduleOptions,
   faultSchedule,
   faultScheduleOps,
   healOps,
   nemesisForKinds,
-  nemesisForRun,
-  type PartitionShape,
   parseFaultKinds,
   recoveryNemesis,
 } from "./schedule.js";
@@ -80,3 +75,17 @@ export {
   targetOf,
 } from "./targets.js";
 export type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
+export {
+  FAULT_KINDS,
+  FAULTS,
+  type FaultDraw,
+  type FaultHeal,
+  type FaultKind,
+  type FaultKindInfo,
+  type FaultNeed,
+  healedKinds,
+  isNeutralNemesisOp,
+  isStarter,
+  kindsNeed,
+  type PartitionShape,
+} from "./vocabulary.js";

@@ -20,45 +20,33 @@
  * only `"primary"` waits for execution (the leader moves), and then the
  * completion names it.
  *
- * `nemesisForRun(options)` turns `crucible run --nemesis kill,partition
- * --nemesis-interval 5s` into a {@link FaultPlan}: the package, and the
- * cluster start that gives those faults what they need (proxies, namespaces,
- * libfaketime).
+ * The run's options (`--nemesis kill,partition --nemesis-interval 5s`) become
+ * a schedule and the cluster start those faults need in the runner's
+ * `nemesisForRun` (src/runner/nemesis-for-run.ts).
  */
-import { UsageError } from "../cli/exit-codes.js";
-import { type ClusterOptions, startCluster } from "../cluster/fixture.js";
-import type { Recipe } from "../cluster/recipe.js";
-import type { Cluster } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Invocation, Op } from "../history/op.js";
-import { Random } from "../random/random.js";
-import type { ClusterContext, RunOptions } from "../runner/spec.js";
+import type { Random } from "../random/random.js";
 import { clockNemesis } from "./clock-nemesis.js";
 import { composeNemeses } from "./compose.js";
-import { type NetworkMode, type RecipeHooks, startFaultCluster } from "./fault-cluster.js";
 import { networkNemesis } from "./network-nemesis.js";
-import { bridge, grudgeToJson, isolate, majoritiesRing, randomHalves } from "./partition.js";
 import { processNemesis } from "./process.js";
 import { abortableSleep } from "./sleep.js";
 import { resolveTarget, type TargetSpec } from "./targets.js";
 import type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
+import {
+  FAULT_KINDS,
+  FAULTS,
+  type FaultDraw,
+  type FaultHeal,
+  type FaultKind,
+  kindsNeed,
+  type PartitionShape,
+} from "./vocabulary.js";
 
-/** The fault kinds a schedule can mix (the names `--nemesis` takes). */
-export const FAULT_KINDS = [
-  "kill",
-  "pause",
-  "stop",
-  "partition",
-  "latency",
-  "loss",
-  "bandwidth",
-  "reset",
-  "clock",
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export type PartitionShape = "halves" | "isolate" | "majorities-ring" | "bridge" | "primaries";
+export { FAULT_KINDS, type FaultKind, type PartitionShape } from "./vocabulary.js";
 
 export interface FaultScheduleOptions {
   readonly kinds: readonly FaultKind[];
@@ -87,72 +75,26 @@ export interface FaultScheduleOptions {
   readonly settleMs?: number;
 }
 
-const HEAL_OF: Record<FaultKind, string | undefined> = {
-  kill: "start",
-  stop: "start",
-  pause: "resume",
-  partition: "stop-partition",
-  latency: "stop-latency",
-  loss: "stop-loss",
-  bandwidth: "stop-bandwidth",
-  reset: undefined,
-  clock: "reset-clock",
-};
+const ALL_SHAPES: readonly PartitionShape[] = ["halves", "isolate", "majorities-ring", "bridge", "primaries"];
 
-function partitionOp(shape: PartitionShape, nodes: readonly string[], random: Random): Invocation {
-  if (shape === "primaries") return { f: "start-partition", value: { shape } };
-  const grudge =
-    shape === "halves"
-      ? randomHalves(nodes, random)
-      : shape === "isolate"
-        ? isolate(nodes, { random })
-        : shape === "majorities-ring"
-          ? majoritiesRing(nodes, random)
-          : bridge(random.shuffle(nodes));
-  return { f: "start-partition", value: { shape, grudge: grudgeToJson(grudge) } };
-}
-
-/** The fault op of one round (exported for tests). */
-function faultOp(kind: FaultKind, options: FaultScheduleOptions, random: Random): Invocation {
-  const nodes = options.nodeNames;
-  const target = () => resolveTarget(random.pick(options.targets ?? ["one", "primary"]), nodes, random);
-  switch (kind) {
-    case "kill":
-    case "pause":
-    case "stop":
-      return { f: kind, value: target() };
-    case "partition": {
-      // With two nodes a ring or a bridge cuts nothing: the round would be wasted.
-      const shapes = (
-        options.partitionShapes ?? ["halves", "isolate", "majorities-ring", "bridge", "primaries"]
-      ).filter((shape) => nodes.length >= 3 || (shape !== "majorities-ring" && shape !== "bridge"));
-      return partitionOp(random.pick(shapes), nodes, random);
-    }
-    case "latency":
-      return {
-        f: "start-latency",
-        value: { nodes: target(), ...(options.latency ?? { delayMs: 100, jitterMs: 50 }) },
-      };
-    case "loss":
-      return { f: "start-loss", value: { nodes: target(), probability: options.lossProbability ?? 0.02 } };
-    case "bandwidth":
-      return {
-        f: "start-bandwidth",
-        value: { nodes: target(), bytesPerSec: options.bandwidthBytesPerSec ?? 65_536 },
-      };
-    case "reset":
-      return { f: "reset-connections", value: { nodes: target() } };
-    case "clock": {
-      const max = Math.max(100, options.clockDeltaMsMax ?? 5_000);
-      const deltaMs = random.int(100, max) * (random.chance(0.5) ? 1 : -1);
-      if (random.chance(0.5)) return { f: "bump-clock", value: { nodes: target(), deltaMs } };
-      const periodMs = random.int(10, 200);
-      return {
-        f: "strobe-clock",
-        value: { nodes: target(), deltaMs, periodMs, durationMs: Math.min(options.intervalMs, 2_000) },
-      };
-    }
-  }
+/** The schedule's settings for drawing one op, defaults resolved. */
+function faultDraw(options: FaultScheduleOptions): FaultDraw {
+  const { nodeNames: nodes, random } = options;
+  const targets = options.targets ?? ["one", "primary"];
+  return {
+    nodes,
+    random,
+    target: () => resolveTarget(random.pick(targets), nodes, random),
+    // With two nodes a ring or a bridge cuts nothing: the round would be wasted.
+    partitionShapes: (options.partitionShapes ?? ALL_SHAPES).filter(
+      (shape) => nodes.length >= 3 || (shape !== "majorities-ring" && shape !== "bridge"),
+    ),
+    latency: options.latency ?? { delayMs: 100, jitterMs: 50 },
+    lossProbability: options.lossProbability ?? 0.02,
+    bandwidthBytesPerSec: options.bandwidthBytesPerSec ?? 65_536,
+    clockDeltaMsMax: options.clockDeltaMsMax ?? 5_000,
+    intervalMs: options.intervalMs,
+  };
 }
 
 /** The main-phase schedule as plain ops: fault, heal, fault, heal... (exported for tests: same seed, same list). */
@@ -161,29 +103,26 @@ export function faultScheduleOps(options: FaultScheduleOptions): Invocation[] {
   if (!(options.intervalMs > 0))
     throw new RangeError(`faultSchedule: intervalMs must be > 0, got ${options.intervalMs}`);
   const rounds = Math.min(100_000, Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1);
+  const draw = faultDraw(options);
   const ops: Invocation[] = [];
   for (let round = 0; round < rounds; round++) {
-    const kind = options.random.pick(options.kinds);
-    ops.push(faultOp(kind, options, options.random));
-    const heal = HEAL_OF[kind];
-    if (heal)
-      ops.push({ f: heal, value: kind === "kill" || kind === "stop" || kind === "pause" ? "all" : null });
+    const info = FAULTS[options.random.pick(options.kinds)];
+    ops.push(info.draw(draw));
+    if (info.heal) ops.push({ f: info.heal.f, value: info.heal.value });
   }
   return ops;
 }
 
-/** The heal ops for these kinds, in a safe order: processes back first, then the network, then clocks. */
+/** The heal ops for these kinds, in a safe order (see {@link FaultHeal.rank}): processes back first, then the network, then clocks. */
 export function healOps(kinds: readonly FaultKind[]): Invocation[] {
-  const order: FaultKind[] = ["pause", "kill", "stop", "partition", "latency", "loss", "bandwidth", "clock"];
-  const seen = new Set<string>();
-  const ops: Invocation[] = [];
-  for (const kind of order) {
-    const heal = HEAL_OF[kind];
-    if (!kinds.includes(kind) || !heal || seen.has(heal)) continue;
-    seen.add(heal);
-    ops.push({ f: heal, value: heal === "start" || heal === "resume" ? "all" : null });
+  const heals = new Map<string, FaultHeal>();
+  for (const kind of FAULT_KINDS) {
+    const heal = FAULTS[kind].heal;
+    if (kinds.includes(kind) && heal) heals.set(heal.f, heal);
   }
-  return ops;
+  return [...heals.values()]
+    .sort((a, b) => a.rank - b.rank)
+    .map((heal) => ({ f: heal.f, value: heal.value }));
 }
 
 /**
@@ -226,12 +165,9 @@ export function recoveryNemesis(): Nemesis {
 /** The nemesis that runs every op of these kinds (and `wait-for-recovery`). */
 export function nemesisForKinds(kinds: readonly FaultKind[]): Nemesis {
   const nemeses: Nemesis[] = [];
-  if (kinds.some((kind) => kind === "kill" || kind === "pause" || kind === "stop"))
-    nemeses.push(processNemesis());
-  if (kinds.some((kind) => ["partition", "latency", "loss", "bandwidth", "reset"].includes(kind))) {
-    nemeses.push(networkNemesis());
-  }
-  if (kinds.includes("clock")) nemeses.push(clockNemesis());
+  if (kindsNeed(kinds, "process")) nemeses.push(processNemesis());
+  if (kindsNeed(kinds, "network")) nemeses.push(networkNemesis());
+  if (kindsNeed(kinds, "clock")) nemeses.push(clockNemesis());
   nemeses.push(recoveryNemesis());
   return composeNemeses(nemeses, kinds.join("+") || "none");
 }
@@ -262,88 +198,3 @@ export function parseFaultKinds(kinds: readonly string[]): FaultKind[] {
   }
   return [...new Set(kinds)] as FaultKind[];
 }
-
-/** What `nemesisForRun` gives the test: the package and the matching cluster start. */
-export interface FaultPlan {
-  readonly kinds: readonly FaultKind[];
-  /** Undefined when no fault was asked for. */
-  readonly nemesis: NemesisPackage | undefined;
-  /** Whether the cluster needs proxies/namespaces and libfaketime. */
-  readonly needsNetwork: boolean;
-  readonly needsClock: boolean;
-  /**
-   * Start the cluster the faults need: `startFaultCluster` when network or
-   * clock faults are asked for, plain `startCluster` otherwise. `network`
-   * overrides `--network` (`options.extra.network`: proxy | netns | auto).
-   */
-  startCluster(args: {
-    readonly recipe: (hooks: RecipeHooks) => Recipe;
-    readonly ctx: ClusterContext;
-    readonly network?: NetworkMode;
-    readonly cluster?: ClusterOptions;
-  }): Promise<Cluster>;
-}
-
-/**
- * Turn the run options (`--nemesis`, `--nemesis-interval`, `--time-limit`,
- * `--seed`, `--nodes`, and `extra.network`) into a fault plan. The schedule's
- * stream is `new Random(options.seed).fork("nemesis-schedule")`, as the
- * process faults always used, so seeds keep replaying.
- */
-export function nemesisForRun(options: RunOptions, overrides: Partial<FaultScheduleOptions> = {}): FaultPlan {
-  const kinds = parseFaultKinds(options.nemesis);
-  const nodeNames = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
-  const needsNetwork = kinds.some((kind) =>
-    ["partition", "latency", "loss", "bandwidth", "reset"].includes(kind),
-  );
-  const needsClock = kinds.includes("clock");
-  const nemesis =
-    kinds.length === 0
-      ? undefined
-      : faultSchedule({
-          kinds,
-          nodeNames,
-          intervalMs: options.nemesisIntervalMs,
-          timeLimitMs: options.timeLimitMs,
-          random: new Random(options.seed).fork("nemesis-schedule"),
-          ...overrides,
-        });
-  const extraNetwork = options.extra.network;
-  const network: NetworkMode =
-    extraNetwork === "proxy" || extraNetwork === "netns" || extraNetwork === "auto" || extraNetwork === "none"
-      ? extraNetwork
-      : "proxy";
-  return {
-    kinds,
-    nemesis,
-    needsNetwork,
-    needsClock,
-    async startCluster(args) {
-      const clusterOptions: ClusterOptions = {
-        logDir: args.ctx.logDir,
-        random: args.ctx.random,
-        keep: args.ctx.options.keep,
-        ...args.cluster,
-      };
-      if (!needsNetwork && !needsClock) {
-        return startCluster(args.recipe(directHooks), args.ctx.options.nodes, clusterOptions);
-      }
-      return startFaultCluster({
-        recipe: args.recipe,
-        size: args.ctx.options.nodes,
-        network: needsNetwork ? (args.network ?? network) : "none",
-        clock: needsClock,
-        cluster: clusterOptions,
-        random: args.ctx.random,
-      });
-    },
-  };
-}
-
-/** Hooks that leave every address as it is (no proxies). */
-export const directHooks: RecipeHooks = {
-  peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
-  peerUrl: (_from, _to, directUrl) => directUrl,
-  replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
-  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
-};

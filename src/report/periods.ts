@@ -1,7 +1,10 @@
 /**
  * Fault periods: when was the system under a fault? The nemesis journals each
  * fault op as an invoke and a completion (`kill` … `start`, `pause` … `resume`,
- * `partition` … `heal`); this pairs them into periods that reports shade.
+ * `start-partition` … `stop-partition`); this pairs them into periods that
+ * reports shade. Which op heals which is the fault vocabulary's
+ * (`faults/vocabulary.ts`: the table of kinds, then the naming rule for any
+ * other nemesis); docs/faults.md says how a custom nemesis names its ops.
  *
  * A period runs from the invocation of the op that starts the fault to the
  * completion of the op that heals it. That is the widest window in which the
@@ -11,6 +14,7 @@
  * A nemesis op that neither starts nor heals a known fault (a one-shot
  * `bump-clock`, say) is a period of its own, from its invoke to its completion.
  */
+import { healedKinds, isNeutralNemesisOp, isStarter } from "../faults/vocabulary.js";
 import type { Op } from "../history/op.js";
 
 export interface FaultPeriod {
@@ -31,60 +35,6 @@ export interface FaultPeriod {
   value: unknown;
   /** True for one-shot ops with no healing partner. */
   instant: boolean;
-}
-
-/**
- * Which op heals which fault. Several names map to one kind because nemeses
- * differ (`stop`/`kill` are both healed by `start`); a healing op closes every
- * open fault of each kind it heals.
- */
-const HEALS: Record<string, readonly string[]> = {
-  start: ["kill", "stop", "crash"],
-  resume: ["pause", "stop-process"],
-  heal: ["partition", "partition-halves", "partition-ring", "isolate", "drop", "latency", "loss", "slow"],
-  "stop-partition": ["start-partition"],
-  "reset-clock": ["bump-clock", "strobe-clock", "skew-clock", "clock-skew", "bump", "strobe", "skew"],
-  "clock-reset": ["bump-clock", "strobe-clock", "skew-clock", "clock-skew", "bump", "strobe", "skew"],
-  "heal-network": [
-    "partition",
-    "latency",
-    "loss",
-    "slow",
-    "drop",
-    "start-partition",
-    "start-latency",
-    "start-loss",
-    "start-bandwidth",
-  ],
-  release: ["hold"],
-  "unrevoke-lease": ["revoke-lease"],
-};
-
-const STARTERS = new Set(Object.values(HEALS).flat());
-
-/** Nemesis ops that are neither a fault nor a heal: they get no period. */
-const NEUTRAL = new Set(["wait-for-recovery", "log"]);
-
-/**
- * The kinds an op with this f heals; also pairs the generic `start-X` →
- * `stop-X`, `X-start` → `X-stop`. Shared with the runner's live display of
- * the faults in effect.
- */
-export function healedKinds(f: string): readonly string[] {
-  const known = HEALS[f];
-  if (known) return known;
-  if (f.startsWith("stop-")) return [`start-${f.slice(5)}`];
-  if (f.endsWith("-stop")) return [`${f.slice(0, -5)}-start`];
-  if (f.startsWith("heal-")) return [f.slice(5)];
-  return [];
-}
-
-export function isNeutralNemesisOp(f: string): boolean {
-  return NEUTRAL.has(f);
-}
-
-export function isStarter(f: string): boolean {
-  return STARTERS.has(f) || f.startsWith("start-") || f.endsWith("-start");
 }
 
 /**
@@ -110,7 +60,7 @@ export function faultPeriods(history: readonly Op[]): FaultPeriod[] {
     const invoke = pendingInvoke && pendingInvoke.f === op.f ? pendingInvoke : op;
     pendingInvoke = undefined;
     // A failed fault did not happen, and a failed heal healed nothing.
-    if (NEUTRAL.has(op.f) || op.type === "fail") continue;
+    if (isNeutralNemesisOp(op.f) || op.type === "fail") continue;
     const healed = healedKinds(op.f);
     if (healed.length > 0) {
       // A heal with an unknown outcome may not have healed: the period stays open until one is known.

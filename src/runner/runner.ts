@@ -24,6 +24,7 @@ import type { ClientConnection } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
 import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisContext } from "../faults/types.js";
+import { healedKinds, isNeutralNemesisOp } from "../faults/vocabulary.js";
 import { GeneratorDriver } from "../generator/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
 import type { GenOp, WorkerId } from "../generator/types.js";
@@ -33,7 +34,6 @@ import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
 import { describeValue, writableCompletion } from "../history/writable.js";
 import { Random } from "../random/random.js";
-import { healedKinds, isNeutralNemesisOp } from "../report/periods.js";
 import { judgeEvidence } from "./evidence.js";
 import type { RunOptions, TestSpec } from "./spec.js";
 

@@ -29,10 +29,10 @@ import { etcd } from "../cluster/recipes/etcd.js";
 import { postgres } from "../cluster/recipes/postgres.js";
 import { redis } from "../cluster/recipes/redis.js";
 import type { NetworkMode, RecipeHooks } from "../faults/fault-cluster.js";
-import { nemesisForRun } from "../faults/schedule.js";
 import { stagger } from "../generator/index.js";
 import type { GenContext } from "../generator/types.js";
 import type { Invocation } from "../history/op.js";
+import { nemesisForRun } from "../runner/nemesis-for-run.js";
 import { defineTest, type RunOptions } from "../runner/spec.js";
 import { REGISTER_TARGETS } from "./targets.js";
 

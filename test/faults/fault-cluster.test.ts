@@ -11,13 +11,21 @@ import type { ClientConnection } from "../../src/client/types.js";
 import { demo } from "../../src/cluster/recipes/demo.js";
 import type { Node } from "../../src/cluster/types.js";
 import { findLibfaketime } from "../../src/faults/clock.js";
-import { type FaultCluster, startFaultCluster } from "../../src/faults/fault-cluster.js";
+import {
+  type FaultCluster,
+  type StartFaultClusterOptions,
+  startFaultCluster,
+} from "../../src/faults/fault-cluster.js";
+
 import { nemesisForKinds } from "../../src/faults/schedule.js";
 import type { NemesisContext } from "../../src/faults/types.js";
+import { FAULT_KINDS } from "../../src/faults/vocabulary.js";
 import type { Completion, Invocation, Op } from "../../src/history/op.js";
 import { Random } from "../../src/random/random.js";
 
 const haveFaketime = findLibfaketime() !== undefined;
+
+type FaultRecipe = StartFaultClusterOptions["recipe"];
 
 /** A hand-driven history: journal invoke and completion of client and nemesis ops. */
 class Recorder {
@@ -52,16 +60,8 @@ class Recorder {
 
 describe.skipIf(!haveFaketime)("fault cluster: demo through proxies, under libfaketime", () => {
   let cluster: FaultCluster;
-  const nemesis = nemesisForKinds([
-    "kill",
-    "pause",
-    "partition",
-    "latency",
-    "loss",
-    "bandwidth",
-    "reset",
-    "clock",
-  ]);
+  // Every kind but stop (a graceful kill: the kill test covers its heal).
+  const nemesis = nemesisForKinds(FAULT_KINDS.filter((kind) => kind !== "stop"));
   const abort = new AbortController();
   const ctx = (): NemesisContext => ({
     cluster,
@@ -325,6 +325,39 @@ describe.skipIf(!haveFaketime)("fault cluster teardown", () => {
         socket.on("error", () => resolve(true));
       });
       expect(refused, `proxy port ${port}`).toBe(true);
+    }
+  }, 30_000);
+});
+
+describe("fault cluster: a user's recipe", () => {
+  const start = (recipe: FaultRecipe) =>
+    startFaultCluster({
+      recipe,
+      size: 2,
+      network: "proxy",
+      random: new Random(7).fork("cluster"),
+      log: () => {},
+      cluster: { log: () => {} },
+    });
+  const peerProxies = (cluster: FaultCluster) =>
+    cluster.faults.mesh!.proxies().filter(({ label }) => label.startsWith("peer ")).length;
+
+  it("is proxied by what its faults field says, whatever its name", async () => {
+    const renamed = await start((hooks) => ({ ...demo({ peerUrl: hooks.peerUrl }), name: "my-store" }));
+    try {
+      expect(renamed.faults.mesh!.peerAddressing).toBe("per-peer");
+      expect(peerProxies(renamed)).toBe(2);
+    } finally {
+      await renamed.stop();
+    }
+    const bare = await start((hooks) => ({ ...demo({ peerUrl: hooks.peerUrl }), faults: undefined }));
+    try {
+      expect(bare.faults.mesh!.peerAddressing).toBe("none");
+      expect(bare.faults.notes.some((note) => note.includes("node-to-node traffic is not proxied"))).toBe(
+        true,
+      );
+    } finally {
+      await bare.stop();
     }
   }, 30_000);
 });

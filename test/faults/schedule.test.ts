@@ -1,18 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
+import { UsageError } from "../../src/errors/index.js";
 import {
   FAULT_KINDS,
   type FaultKind,
   faultSchedule,
   faultScheduleOps,
   healOps,
-  nemesisForRun,
   parseFaultKinds,
 } from "../../src/faults/schedule.js";
 import { majoritySize, minoritySize, resolveTarget } from "../../src/faults/targets.js";
 import { nemesis, simulate } from "../../src/generator/index.js";
 import { Random } from "../../src/random/random.js";
-import type { RunOptions } from "../../src/runner/spec.js";
 
 const ALL: FaultKind[] = ["kill", "pause", "partition", "latency", "loss", "bandwidth", "clock"];
 const ops = (seed: number, kinds: readonly FaultKind[] = ALL) =>
@@ -103,28 +101,6 @@ describe("fault schedule", () => {
     expect(parseFaultKinds(["kill", "kill", "clock"])).toEqual(["kill", "clock"]);
     expect(() => parseFaultKinds(["kill", "meteor"])).toThrow(UsageError);
     expect(FAULT_KINDS).toContain("partition");
-  });
-
-  it("nemesisForRun builds the package and says what the cluster needs", () => {
-    const options: RunOptions = {
-      seed: 7,
-      timeLimitMs: 10_000,
-      concurrency: 3,
-      nodes: 3,
-      nemesis: ["kill", "partition", "clock"],
-      nemesisIntervalMs: 1_000,
-      opTimeoutMs: 1_000,
-      storeDir: "store",
-      keep: false,
-      extra: {},
-    };
-    const plan = nemesisForRun(options);
-    expect(plan.needsNetwork).toBe(true);
-    expect(plan.needsClock).toBe(true);
-    expect(plan.nemesis?.kinds).toEqual(["kill", "partition", "clock"]);
-    expect(nemesisForRun({ ...options, nemesis: [] }).nemesis).toBeUndefined();
-    const again = nemesisForRun(options);
-    expect(JSON.stringify(again.nemesis?.generator)).toBe(JSON.stringify(plan.nemesis?.generator));
   });
 });
 

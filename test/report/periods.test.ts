@@ -15,7 +15,7 @@ function history(rows: [number, Op["type"], number | "nemesis", string, unknown?
 }
 
 describe("faultPeriods", () => {
-  it("pairs kill…start, pause…resume and partition…heal from invoke to the healing completion", () => {
+  it("pairs kill…start, pause…resume and start-partition…stop-partition from invoke to the healing completion", () => {
     const ops = history([
       [0, "invoke", 0, "read"],
       [10, "invoke", "nemesis", "kill", ["n1"]],
@@ -27,10 +27,10 @@ describe("faultPeriods", () => {
       [31, "ok", "nemesis", "pause", ["n2"]],
       [40, "invoke", "nemesis", "resume"],
       [41, "ok", "nemesis", "resume"],
-      [50, "invoke", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
-      [52, "ok", "nemesis", "partition", [["n1"], ["n2", "n3"]]],
-      [60, "invoke", "nemesis", "heal"],
-      [61, "ok", "nemesis", "heal"],
+      [50, "invoke", "nemesis", "start-partition", [["n1"], ["n2", "n3"]]],
+      [52, "ok", "nemesis", "start-partition", [["n1"], ["n2", "n3"]]],
+      [60, "invoke", "nemesis", "stop-partition"],
+      [61, "ok", "nemesis", "stop-partition"],
     ]);
     const periods = faultPeriods(ops);
     expect(
@@ -38,7 +38,7 @@ describe("faultPeriods", () => {
     ).toEqual([
       ["kill", 10, 25, "start", 1, 5],
       ["pause", 30, 41, "resume", 6, 9],
-      ["partition", 50, 61, "heal", 10, 13],
+      ["start-partition", 50, 61, "stop-partition", 10, 13],
     ]);
     expect(periods.every((p) => p.healed && !p.instant)).toBe(true);
     expect(periods[0]!.value).toEqual(["n1"]);
@@ -48,18 +48,18 @@ describe("faultPeriods", () => {
     const ops = history([
       [0, "invoke", "nemesis", "kill"],
       [1, "ok", "nemesis", "kill"],
-      [2, "invoke", "nemesis", "partition"],
-      [3, "ok", "nemesis", "partition"],
+      [2, "invoke", "nemesis", "start-partition"],
+      [3, "ok", "nemesis", "start-partition"],
       [4, "invoke", "nemesis", "kill"],
       [5, "ok", "nemesis", "kill"],
-      [6, "invoke", "nemesis", "heal"],
-      [7, "ok", "nemesis", "heal"],
+      [6, "invoke", "nemesis", "heal-network"],
+      [7, "ok", "nemesis", "heal-network"],
       [8, "invoke", "nemesis", "start"],
       [9, "ok", "nemesis", "start"],
     ]);
     expect(faultPeriods(ops).map((p) => [p.kind, p.startNs / 1e6, p.endNs / 1e6])).toEqual([
       ["kill", 0, 9],
-      ["partition", 2, 7],
+      ["start-partition", 2, 7],
     ]);
   });
 
@@ -81,8 +81,8 @@ describe("faultPeriods", () => {
 
   it("pairs generic start-X/stop-X, makes one-shot ops instant periods, and ignores heals with nothing open", () => {
     const ops = history([
-      [0, "invoke", "nemesis", "heal"],
-      [1, "ok", "nemesis", "heal"],
+      [0, "invoke", "nemesis", "heal-network"],
+      [1, "ok", "nemesis", "heal-network"],
       [2, "invoke", "nemesis", "start-loss"],
       [3, "ok", "nemesis", "start-loss"],
       [4, "invoke", "nemesis", "stop-loss"],

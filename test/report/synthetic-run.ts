@@ -49,12 +49,12 @@ export function syntheticRun(options: SyntheticRunOptions): SyntheticRun {
   const random = new Random(options.seed, "synthetic-run");
   const durationNs = options.durationS * NS_PER_S;
   const drafts: Draft[] = [];
-  // Faults: kill → start, pause → resume, partition → heal, one after another with gaps.
+  // Faults: kill → start, pause → resume, start-partition → stop-partition, one after another with gaps.
   const faults: { start: number; end: number; f: string; heal: string }[] = [];
   const kinds = [
     ["kill", "start"],
     ["pause", "resume"],
-    ["partition", "heal"],
+    ["start-partition", "stop-partition"],
   ] as const;
   let t = durationNs * 0.08;
   for (let i = 0; t < durationNs * 0.85 && i < 100; i++) {

@@ -14,7 +14,7 @@
  */
 import type { Probe } from "../probes.js";
 import { tcpProbe } from "../probes.js";
-import type { Launch, NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import type { Launch, NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "../recipe.js";
 
 export interface BinaryOptions {
   /** The cluster's name; default "binary". */
@@ -37,6 +37,8 @@ export interface BinaryOptions {
   stopGraceMs?: number;
   setup?: (node: NodeSpec) => Promise<void>;
   meta?: (node: NodeSpec) => Record<string, unknown>;
+  /** What network and clock faults need to know about the system (peer addressing, clock reader, ...). */
+  faults?: RecipeFaults;
 }
 
 export function binary(options: BinaryOptions): Recipe {
@@ -49,6 +51,7 @@ export function binary(options: BinaryOptions): Recipe {
     stopGraceMs: options.stopGraceMs,
     setup: options.setup,
     meta: options.meta,
+    ...(options.faults ? { faults: options.faults } : {}),
     launch(node): Launch {
       const env = typeof options.env === "function" ? options.env(node) : options.env;
       return { command: options.command, args: options.args?.(node) ?? [], env };

@@ -13,7 +13,7 @@
  */
 import { demoServerCommand } from "../../demo/launch.js";
 import { httpProbe } from "../probes.js";
-import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import type { NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "../recipe.js";
 
 export type DemoMode = "linearizable" | "stale-reads";
 
@@ -70,5 +70,19 @@ export function demo(options: DemoOptions = {}): Recipe {
     async leader(cluster) {
       return cluster.nodes[0];
     },
+    faults: DEMO_FAULTS,
   };
 }
+
+/** Each node is given its own URL for each peer; `GET /clock` tells the wall clock; it binds 127.0.0.1 unless told. */
+const DEMO_FAULTS: RecipeFaults = {
+  peerAddressing: "per-peer",
+  bindHost: (node, launch) =>
+    launch.args.includes("--host") ? launch : { ...launch, args: [...launch.args, "--host", node.host] },
+  async readClockMs(node, signal) {
+    const response = await fetch(`${node.url}/clock`, { signal });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { wallMs?: unknown };
+    return typeof body.wallMs === "number" ? body.wallMs : undefined;
+  },
+};

@@ -149,6 +149,9 @@ export function etcd(options: EtcdOptions = {}): Recipe {
       if (!leaderId) return undefined;
       return known.find((entry) => entry.status.memberId === leaderId)?.node;
     },
+    // A member advertises one peer URL to all its peers. No clock reader: a Go binary reads the
+    // clock through the vDSO, out of libfaketime's reach (the clock faults detect that themselves).
+    faults: { peerAddressing: "per-node" },
   };
 }
 

@@ -9,7 +9,7 @@
  * replica should `SET` then `WAIT 1 <ms>` on the writing connection.
  */
 import { functionProbe } from "../probes.js";
-import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import type { NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "../recipe.js";
 import { parseInfo, RespError, respCommand } from "../resp.js";
 import { requireExecutable } from "../system.js";
 
@@ -109,5 +109,19 @@ export function redis(options: RedisOptions = {}): Recipe {
     async leader(cluster) {
       return cluster.nodes[0];
     },
+    faults: REDIS_FAULTS,
   };
 }
+
+/** A replica is told its primary's address (its own proxy per replica); only replicas dial, and only n1; `TIME` tells the clock. */
+const REDIS_FAULTS: RecipeFaults = {
+  peerAddressing: "per-peer",
+  dials: (nodeNames) => nodeNames.slice(1).map((name) => ({ from: name, to: nodeNames[0]! })),
+  async readClockMs(node) {
+    const reply = await respCommand({ host: node.host, port: node.port, args: ["TIME"], timeoutMs: 2_000 });
+    if (reply instanceof RespError || !Array.isArray(reply)) return undefined;
+    const [seconds, micros] = reply.map((part) => Number(part));
+    if (seconds === undefined || micros === undefined || Number.isNaN(seconds)) return undefined;
+    return seconds * 1000 + micros / 1000;
+  },
+};

@@ -28,6 +28,7 @@
  * happen: it reports each link of the grudge as `cut` (dropped on every
  * connection that carries it), `partial` (on some) or `uncut`.
  */
+import type { PeerAddressing } from "../../cluster/recipe.js";
 import type { Random } from "../../random/random.js";
 import { type DirectedLink, type Grudge, grudgeToJson, linksToCut } from "../partition.js";
 import { type FaultProxy, startProxy } from "./proxy.js";
@@ -41,8 +42,8 @@ export interface MeshNode {
   readonly peer?: ProxyTarget;
 }
 
-/** See the module doc. */
-export type PeerAddressing = "per-peer" | "per-node" | "none";
+/** See the module doc; a recipe declares its own as `recipe.faults.peerAddressing`. */
+export type { PeerAddressing };
 
 export interface StartProxyMeshOptions {
   readonly nodes: readonly MeshNode[];
