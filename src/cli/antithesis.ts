@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { controlledSpec, FifoController } from "../control/controller.js";
 import { resolveControlledSeed } from "../control/seed.js";
+import { ExitCode } from "../errors/index.js";
 import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import { resolveTest, type TestDefinition } from "../runner/spec.js";
-import { ExitCode } from "./exit-codes.js";
 import { parseDurationMs } from "./options.js";
 import {
   addRunFlags,

@@ -24,7 +24,7 @@ import {
   perFile,
   walkDataDriven,
 } from "../datadriven/run.js";
-import { ExitCode, type ExitCodeValue, UsageError } from "./exit-codes.js";
+import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { choiceParser } from "./options.js";
 
 export const DATADRIVEN_TARGETS = ["demo", "etcd", "redis"] as const;

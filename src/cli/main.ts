@@ -5,9 +5,9 @@
  * 0 valid · 1 invalid · 2 unknown · 3 run failed · 64 bad usage or input.
  */
 import { Command, CommanderError } from "commander";
-import { ExitCode, UsageError } from "./exit-codes.js";
+import { ExitCode, UsageError } from "../errors/index.js";
+import { crucibleVersion } from "../errors/version.js";
 import { registerRunCommand, setInvocationArgv } from "./run.js";
-import { crucibleVersion } from "./version.js";
 
 type Register = (program: Command) => void;
 

@@ -18,7 +18,7 @@
  * the printed replay command pins the seed.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { freshSeed, parseSeed } from "../random/random.js";
 
 export const SEED_ENV = "CRUCIBLE_SEED";

@@ -16,7 +16,7 @@
  * usage error that says to pass `--target`.
  */
 import type { DatadrivenFlags } from "../cli/datadriven.js";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { CLUSTER_DIRECTIVE_NAMES, clusterDirectives } from "./directives/cluster.js";
 import { ClusterHarness } from "./directives/harness.js";
 import { TARGET_KINDS, type TargetKind } from "./directives/target.js";

@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { unifiedDiff } from "./diff.js";
 import type { Directive, DirectiveContext } from "./directive.js";
 import type { CmdArg } from "./line-parser.js";

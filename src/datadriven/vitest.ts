@@ -15,7 +15,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { type DataDrivenFile, type Entry, parseDataDriven } from "./parser.js";
 import {
   DataDrivenFileRun,

@@ -28,11 +28,11 @@
  * namespaces) stops with the cluster.
  */
 
-import { UsageError } from "../cli/exit-codes.js";
 import { type ClusterOptions, type LocalCluster, type LocalNode, startCluster } from "../cluster/fixture.js";
 import type { Launch, NodeSpec, Recipe } from "../cluster/recipe.js";
 import { RespError, respCommand } from "../cluster/resp.js";
 import type { Cluster, Node } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
 import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";

@@ -25,10 +25,11 @@
  * cluster start that gives those faults what they need (proxies, namespaces,
  * libfaketime).
  */
-import { UsageError } from "../cli/exit-codes.js";
+
 import { type ClusterOptions, startCluster } from "../cluster/fixture.js";
 import type { Recipe } from "../cluster/recipe.js";
 import type { Cluster } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Invocation, Op } from "../history/op.js";

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { crucibleVersion } from "../cli/version.js";
+import { crucibleVersion } from "../errors/version.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { writeRunReport } from "../report/index.js";

@@ -4,9 +4,9 @@
  * `crucible run path/to/test.ts` loads; the built-in demo test is such a file.
  */
 import type { Checker } from "../checker/types.js";
-import { UsageError } from "../cli/exit-codes.js";
 import type { Client } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import type { NemesisPackage } from "../faults/types.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Random } from "../random/random.js";

@@ -33,8 +33,9 @@
  * same way on every machine. A mistake in a directive (unknown node, bad
  * link, missing argument) is a `UsageError` at `file:line`.
  */
-import { UsageError } from "../../cli/exit-codes.js";
+
 import type { LocalNode } from "../../cluster/fixture.js";
+import { UsageError } from "../../errors/index.js";
 import { completeGrudge, type Grudge, grudgeFrom } from "../../faults/partition.js";
 import type { Directions } from "../../faults/proxy/types.js";
 import type { Directive } from "../directive.js";
