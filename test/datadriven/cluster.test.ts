@@ -68,7 +68,7 @@ describe("examples/datadriven against the demo server", () => {
     );
     const results = await walkDataDriven(
       EXAMPLES,
-      perFile((file) => makeClusterHandler(file, { rewrite: false, target: "demo" })),
+      perFile((file) => makeClusterHandler(file, { target: "demo" })),
       { throwOnFailure: false, rewrite: false },
     );
     const failures = results.filter((result) => result.status !== "pass");
