@@ -23,6 +23,7 @@ import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
 import { escapeTerminal } from "../report/escape.js";
+import { cliErrorMessage } from "./errors.js";
 import { choiceParser, parseDurationMs } from "./options.js";
 
 export interface CheckFlags {
@@ -159,7 +160,7 @@ function errorReport(file: string, error: Error): CheckFileReport {
     parseMs: 0,
     checkMs: 0,
     peakMemoryBytes: peakRss(),
-    error: error.message,
+    error: cliErrorMessage(error),
   };
 }
 

@@ -132,8 +132,9 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
     const detected = detectFormat(first.text);
     if (!detected) {
       throw new UsageError(
-        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line (or pass --format)",
+        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line",
         `${path}:${first.lineNumber}`,
+        { setting: { name: "format", expected: historyFormats } },
       );
     }
     format = detected;
