@@ -15,8 +15,10 @@
  * (watch events can be coalesced or dropped, and some file systems have
  * none). Anything else that appears is ignored, with one warning per entry.
  */
+
 import { type FSWatcher, lstatSync, mkdirSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeError } from "../errors/index.js";
 
 export const RUNNER_PID_FILE = ".runner-pid";
 
@@ -84,7 +86,7 @@ export class ControlDirectory {
       try {
         rmSync(path, { force: true });
       } catch (error) {
-        this.warn(`could not remove ${path}: ${(error as Error).message}`);
+        this.warn(`could not remove ${path}: ${describeError(error)}`);
       }
     }
     try {
@@ -156,7 +158,7 @@ export class ControlDirectory {
     try {
       names = readdirSync(this.dir);
     } catch (error) {
-      this.warn(`cannot read the control directory ${this.dir}: ${(error as Error).message}`);
+      this.warn(`cannot read the control directory ${this.dir}: ${describeError(error)}`);
       return;
     }
     const present = new Set(names);

@@ -22,6 +22,7 @@ import { mergeValidity, runChecker } from "../checker/compose.js";
 import type { Checker, CheckResult } from "../checker/types.js";
 import type { ClientConnection } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
+import { describeError } from "../errors/index.js";
 import type { NemesisContext } from "../faults/types.js";
 import { GeneratorDriver } from "../generator/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
@@ -106,11 +107,6 @@ const CLUSTER_STOP_TIMEOUT_MS = 60_000;
 const OPEN_RETRY_BACKOFF_MS = 100;
 /** Nemesis ops may legitimately take long (a restart waits for readiness); they get this timeout. */
 const NEMESIS_TIMEOUT_MS = 120_000;
-
-const errorMessage = (error: unknown): string =>
-  error instanceof Error
-    ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
-    : String(error);
 
 export class Runner {
   readonly spec: TestSpec;
@@ -391,7 +387,7 @@ export class Runner {
     try {
       await action();
     } catch (error) {
-      const note = `${what} failed: ${errorMessage(error)}`;
+      const note = `${what} failed: ${describeError(error)}`;
       this.notes.push(note);
       this.log(note);
     }
@@ -502,12 +498,12 @@ export class Runner {
             // The op was never sent, so it certainly did not happen.
             (error: unknown): Completion => ({
               type: "fail",
-              error: `could not open a connection: ${errorMessage(error)}`,
+              error: `could not open a connection: ${describeError(error)}`,
             }),
           );
     call.then(
       (completion) => this.settle(worker, flight, completion),
-      (error: unknown) => this.settle(worker, flight, { type: "info", error: errorMessage(error) }),
+      (error: unknown) => this.settle(worker, flight, { type: "info", error: describeError(error) }),
     );
     return invoke;
   }

@@ -35,7 +35,7 @@
  */
 
 import type { LocalNode } from "../../cluster/fixture.js";
-import { UsageError } from "../../errors/index.js";
+import { describeError, UsageError } from "../../errors/index.js";
 import { completeGrudge, type Grudge, grudgeFrom } from "../../faults/partition.js";
 import type { Directions } from "../../faults/proxy/types.js";
 import type { Directive } from "../directive.js";
@@ -452,7 +452,7 @@ function grudgeArgs(d: Directive, names: readonly string[]): Grudge {
     try {
       return grudgeFrom(names, spec);
     } catch (error) {
-      throw d.error(error instanceof Error ? error.message : String(error));
+      throw d.error(describeError(error));
     }
   }
   const components: string[][] = [[]];
@@ -469,6 +469,6 @@ function grudgeArgs(d: Directive, names: readonly string[]): Grudge {
   try {
     return completeGrudge(components);
   } catch (error) {
-    throw d.error(error instanceof Error ? error.message : String(error));
+    throw d.error(describeError(error));
   }
 }
