@@ -18,7 +18,7 @@
 
 import { type FSWatcher, lstatSync, mkdirSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeError } from "../errors/index.js";
+import { describeError, invariant } from "../errors/index.js";
 
 export const RUNNER_PID_FILE = ".runner-pid";
 
@@ -71,7 +71,7 @@ export class ControlDirectory {
 
   /** Create (or empty) the directory, write the pid file, start watching. */
   open(): void {
-    if (this.opened || this.closed) throw new Error(`the control directory ${this.dir} was already opened`);
+    invariant(!this.opened && !this.closed, `the control directory ${this.dir} was already opened`);
     this.opened = true;
     mkdirSync(this.dir, { recursive: true });
     // Emptied of what the protocol put there (FIFOs, command names, our pid file), and nothing else:

@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { UsageError } from "../errors/index.js";
+import { invariant, UsageError } from "../errors/index.js";
 import { unifiedDiff } from "./diff.js";
 import type { Directive, DirectiveContext } from "./directive.js";
 import type { CmdArg } from "./line-parser.js";
@@ -341,7 +341,7 @@ export class DataDrivenFileRun {
 
   /** Run one directive (in file order), compare, record. */
   async runDirective(entry: DirectiveEntry): Promise<DirectiveResult> {
-    if (this.closed) throw new Error("DataDrivenFileRun: runDirective after close");
+    invariant(!this.closed, "DataDrivenFileRun: runDirective after close");
     if (this.stopped) return this.skip(entry);
     const d = this.prepare(entry.directive);
     let result: DirectiveResult;
