@@ -60,20 +60,29 @@ export interface Progress {
 }
 
 /**
- * One op in flight. Its abort signal is made only when the client asks for
+ * What keeps a worker busy: an op that was journaled and awaits its
+ * completion, or a sleep the generator asked for, which is journaled nowhere
+ * and has no index.
+ */
+type FlightWork =
+  | { readonly kind: "op"; readonly invoke: Op }
+  | { readonly kind: "sleep"; readonly durationNs: number };
+
+/**
+ * One op (or sleep) in flight. Its abort signal is made only when the client asks for
  * it: most calls never look, and an AbortController per op was a tenth of
  * the runner's time.
  */
 class InFlight {
-  readonly invoke: Op;
+  readonly work: FlightWork;
   readonly deadlineNs: number;
   /** Set when the op has been completed (by its client or by the timeout sweep). */
   settled = false;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
 
-  constructor(invoke: Op, deadlineNs: number) {
-    this.invoke = invoke;
+  constructor(work: FlightWork, deadlineNs: number) {
+    this.work = work;
     this.deadlineNs = deadlineNs;
   }
 
@@ -348,7 +357,7 @@ export class Runner {
     for (const [worker, flight] of this.inFlight) {
       flight.abort(new Error("run interrupted"));
       // A sleep has nothing to abort: end it now (its timer's late settle is ignored).
-      if (flight.invoke.index < 0) this.settle(worker, flight, { type: "ok" });
+      if (flight.work.kind === "sleep") this.settle(worker, flight, { type: "ok" });
     }
     this.wake?.();
   }
@@ -467,12 +476,10 @@ export class Runner {
       return undefined;
     }
     if (type === "sleep") {
-      const flight = new InFlight(
-        { index: -1, time: 0, type: "invoke", process, f: "sleep", value },
-        Number.POSITIVE_INFINITY,
-      );
+      const durationNs = Number(value);
+      const flight = new InFlight({ kind: "sleep", durationNs }, Number.POSITIVE_INFINITY);
       this.inFlight.set(worker, flight);
-      setTimeout(() => this.settle(worker, flight, { type: "ok" }), Number(value) / 1e6);
+      setTimeout(() => this.settle(worker, flight, { type: "ok" }), durationNs / 1e6);
       return undefined;
     }
     const invoke: Op = {
@@ -487,7 +494,7 @@ export class Runner {
     this.record(invoke);
     this.driver.invoked(invoke);
     const timeoutMs = this.timeoutMsOf(worker);
-    const flight = new InFlight(invoke, invoke.time + timeoutMs * 1e6);
+    const flight = new InFlight({ kind: "op", invoke }, invoke.time + timeoutMs * 1e6);
     this.inFlight.set(worker, flight);
     if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
     const call =
@@ -530,12 +537,13 @@ export class Runner {
     while (this.completions.length > 0) {
       const { worker, flight, completion } = this.completions.shift()!;
       this.inFlight.delete(worker);
-      if (flight.invoke.index < 0) {
+      if (flight.work.kind === "sleep") {
         this.driver.woke(worker); // a sleep ended
         continue;
       }
+      const { invoke } = flight.work;
       // Checked before it is journaled: a value JSON cannot hold becomes an info op saying why.
-      const op = writableCompletion(this.completionOp(flight.invoke, completion), flight.invoke);
+      const op = writableCompletion(this.completionOp(invoke, completion), invoke);
       this.record(op);
       if (op.process === "nemesis") this.trackFaults(op);
       else this.counts[op.type as "ok" | "fail" | "info"]++;
