@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { invariant, UsageError } from "../errors/index.js";
+import { describeError, invariant, UsageError } from "../errors/index.js";
 import { unifiedDiff } from "./diff.js";
 import type { Directive, DirectiveContext } from "./directive.js";
 import type { CmdArg } from "./line-parser.js";
@@ -366,7 +366,7 @@ export class DataDrivenFileRun {
       const message =
         error instanceof UsageError && error.where !== undefined
           ? error.message
-          : `${d.pos}: \`${d.title}\` failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+          : `${d.pos}: \`${d.title}\` failed: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`;
       result = { entry, status: "error", error, message, changed: false };
     }
     if (result.status !== "pass") this.failed = true;

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `demo-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `demo-server: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}\n`,
   );
   process.exit(EXIT_FAILED);
 });
