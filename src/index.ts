@@ -6,7 +6,14 @@
  * each of them.
  */
 
-export { compose, DEFAULT_CHECKER_TIMEOUT_MS, mergeValidity, only, runChecker, validateResult } from "./checker/compose.js";
+export {
+  compose,
+  DEFAULT_CHECKER_TIMEOUT_MS,
+  mergeValidity,
+  only,
+  runChecker,
+  validateResult,
+} from "./checker/compose.js";
 export { counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
 export * from "./checker/linearizable/index.js";
@@ -16,8 +23,6 @@ export { stats } from "./checker/stats.js";
 // Checkers
 export type * from "./checker/types.js";
 export { uniqueIds } from "./checker/unique-ids.js";
-// CLI exit codes
-export { ExitCode, exitCodeForValidity, UsageError } from "./cli/exit-codes.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
 export { postgresClient } from "./client/postgres.js";
@@ -32,6 +37,8 @@ export * from "./control/index.js";
 export * from "./datadriven/index.js";
 // The demo system under test
 export { demoServerCommand } from "./demo/launch.js";
+// CLI exit codes
+export { ExitCode, exitCodeForValidity, UsageError } from "./errors/index.js";
 export * from "./faults/index.js";
 export * from "./faults/partition.js";
 export * from "./faults/proxy/index.js";

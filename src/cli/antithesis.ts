@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { controlledSpec, FifoController } from "../control/controller.js";
 import { resolveControlledSeed } from "../control/seed.js";
+import { describeError, ExitCode } from "../errors/index.js";
 import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import { resolveTest, type TestDefinition } from "../runner/spec.js";
-import { ExitCode } from "./exit-codes.js";
 import { parseDurationMs } from "./options.js";
 import {
   addRunFlags,
@@ -119,7 +119,7 @@ export async function executeAntithesis(config: ExecuteAntithesisConfig): Promis
       await controller.finish(
         JSON.stringify({
           exitCode: ExitCode.runFailed,
-          error: `the run failed: ${(error as Error).message}`,
+          error: `the run failed: ${describeError(error)}`,
         }),
       );
       throw error;

@@ -19,10 +19,11 @@ import {
 } from "../checker/linearizable/index.js";
 import { modelByName, modelNames } from "../checker/models/index.js";
 import type { Validity } from "../checker/types.js";
-import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
+import { describeError, ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
 import { escapeTerminal } from "../report/escape.js";
+import { cliErrorMessage } from "./errors.js";
 import { choiceParser, parseDurationMs } from "./options.js";
 
 export interface CheckFlags {
@@ -159,7 +160,7 @@ function errorReport(file: string, error: Error): CheckFileReport {
     parseMs: 0,
     checkMs: 0,
     peakMemoryBytes: peakRss(),
-    error: error.message,
+    error: cliErrorMessage(error),
   };
 }
 
@@ -206,7 +207,7 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
     // A value of the wrong shape for the model (e.g. a cas value that is not a pair) is bad input.
     return errorReport(
       file,
-      new UsageError(`does not fit the ${modelName} model: ${(error as Error).message}`, file),
+      new UsageError(`does not fit the ${modelName} model: ${describeError(error)}`, file),
     );
   }
   const report: CheckFileReport = {

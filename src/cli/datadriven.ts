@@ -15,16 +15,17 @@
  * that names it and lists the known ones.
  */
 import type { Command } from "commander";
+import type { ClusterHandlerOptions } from "../datadriven/cluster-handler.js";
 import { genericDirectives, tableHandler } from "../datadriven/generic.js";
 import {
   type DirectiveResult,
   type FileHandler,
   type FileResult,
-  failureMessages,
   perFile,
   walkDataDriven,
 } from "../datadriven/run.js";
-import { ExitCode, type ExitCodeValue, UsageError } from "./exit-codes.js";
+import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
+import { cliErrorMessage } from "./errors.js";
 import { choiceParser } from "./options.js";
 
 export const DATADRIVEN_TARGETS = ["demo", "etcd", "redis"] as const;
@@ -85,7 +86,7 @@ export async function runDatadrivenCommand(
       });
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      stderr(`${error.message}\n`);
+      stderr(`${cliErrorMessage(error)}\n`);
       usageProblem = true;
       continue;
     }
@@ -126,23 +127,40 @@ function report(
     return;
   }
   stdout(`${(file.status === "invalid" ? "INVALID" : "FAIL").padEnd(10)} ${file.path}\n`);
-  for (const message of failureMessages(file)) stderr(`${message}\n\n`);
+  for (const message of cliFailureMessages(file)) stderr(`${message}\n\n`);
+}
+
+/** The engine's failure reports, with each user error's settings spelled as flags. */
+function cliFailureMessages(file: FileResult): string[] {
+  if (file.error !== undefined) return [cliErrorMessage(file.error)];
+  return file.results.flatMap((result) => {
+    if (result.message === undefined) return [];
+    const named = result.error instanceof UsageError && result.error.setting !== undefined;
+    return [named ? cliErrorMessage(result.error) : result.message];
+  });
+}
+
+/** The flags as the ready-made cluster handler's options (it checks them and names them as settings). */
+function clusterHandlerOptions(flags: DatadrivenFlags): ClusterHandlerOptions {
+  return { target: flags.target, demoMode: flags.demoMode };
 }
 
 type HandlerMaker = (file: string, flags: DatadrivenFlags) => Promise<FileHandler>;
+type ClusterHandlerMaker = (file: string, options: ClusterHandlerOptions) => Promise<FileHandler>;
 
 /**
  * The cluster directives (exec, async/await, wait, tick, hold/release,
  * kill/restart, ...) live in `src/datadriven/cluster-handler.ts`, exporting
- * `makeClusterHandler(file, flags)`; in a build without it this finds
+ * `makeClusterHandler(file, options)`; in a build without it this finds
  * nothing and the generic handler runs. Loaded lazily so the command stays
  * light (and starts no cluster code for generic files).
  */
 async function clusterHandlerFactory(): Promise<HandlerMaker | undefined> {
   const specifier = "../datadriven/cluster-handler.js";
   try {
-    const loaded = (await import(specifier)) as { makeClusterHandler?: HandlerMaker };
-    return loaded.makeClusterHandler;
+    const loaded = (await import(specifier)) as { makeClusterHandler?: ClusterHandlerMaker };
+    const make = loaded.makeClusterHandler;
+    return make && ((file, flags) => make(file, clusterHandlerOptions(flags)));
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" &&

@@ -17,8 +17,8 @@ import { etcd } from "../cluster/recipes/etcd.js";
 import { postgres } from "../cluster/recipes/postgres.js";
 import { redis } from "../cluster/recipes/redis.js";
 import type { Node } from "../cluster/types.js";
+import { UsageError } from "../errors/index.js";
 import { parseSeed } from "../random/random.js";
-import { UsageError } from "./exit-codes.js";
 
 export const DEMO_TARGETS = ["demo", "etcd", "redis", "postgres"] as const;
 export type DemoTarget = (typeof DEMO_TARGETS)[number];

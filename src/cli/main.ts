@@ -5,9 +5,10 @@
  * 0 valid · 1 invalid · 2 unknown · 3 run failed · 64 bad usage or input.
  */
 import { Command, CommanderError } from "commander";
-import { ExitCode, UsageError } from "./exit-codes.js";
+import { ExitCode, UsageError } from "../errors/index.js";
+import { crucibleVersion } from "../errors/version.js";
+import { cliErrorMessage, exitCodeForError } from "./errors.js";
 import { registerRunCommand, setInvocationArgv } from "./run.js";
-import { crucibleVersion } from "./version.js";
 
 type Register = (program: Command) => void;
 
@@ -67,11 +68,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       return ExitCode.usage;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`crucible: ${error.message}\n`);
-      return ExitCode.usage;
-    }
-    process.stderr.write(`crucible: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.runFailed;
+    // A user error is one line with its settings spelled as flags; anything else keeps its stack.
+    const text =
+      error instanceof UsageError || !(error instanceof Error) ? cliErrorMessage(error) : error.stack;
+    process.stderr.write(`crucible: ${text ?? cliErrorMessage(error)}\n`);
+    return exitCodeForError(error);
   }
 }

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { freshSeed } from "../random/random.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
@@ -15,7 +16,6 @@ import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { REGISTER_TARGETS } from "../tests/targets.js";
-import { ExitCode, exitCodeForValidity, UsageError } from "./exit-codes.js";
 import { choiceParser, listParser, parseDurationMs, parsePositiveInt, parseSeedFlag } from "./options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
@@ -124,7 +124,7 @@ export async function loadTestFile(path: string): Promise<TestDefinition> {
       loaded = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
     }
   } catch (error) {
-    throw new UsageError(`could not load the test file: ${(error as Error).message}`, path);
+    throw new UsageError(`could not load the test file: ${describeError(error)}`, path);
   }
   // A .ts file outside an ESM package is compiled as CommonJS: its exports arrive under `default`.
   const exports =

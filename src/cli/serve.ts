@@ -4,8 +4,8 @@
  * and runs until Ctrl-C (SIGINT) or SIGTERM.
  */
 import type { Command } from "commander";
+import { UsageError } from "../errors/index.js";
 import { startReportServer } from "../report/server.js";
-import { UsageError } from "./exit-codes.js";
 
 function parsePort(text: string): number {
   const port = Number(text);

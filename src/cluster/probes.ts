@@ -6,7 +6,9 @@
  * A probe resolves `true` when ready, and `false` or throws when not yet; the
  * last failure's message ends up in the timeout error.
  */
+
 import { connect } from "node:net";
+import { describeError } from "../errors/index.js";
 
 export interface ProbeContext {
   /** Aborted when the attempt's timeout passes or the wait is abandoned. */
@@ -119,7 +121,7 @@ export async function waitUntilReady(options: WaitUntilReadyOptions): Promise<Re
       if (await options.probe({ signal })) return { ready: true, attempts };
       lastError = "probe said not ready";
     } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
+      lastError = describeError(error);
     }
     const stepMs = Math.min(intervalMs, deadline - performance.now());
     if (stepMs > 0) await new Promise((resolve) => setTimeout(resolve, stepMs));

@@ -2,10 +2,12 @@
  * Small facts about the machine a cluster runs on: free ports, where
  * executables are, where temp dirs go, whether we are root.
  */
+
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { invariant } from "../errors/index.js";
 
 /** Loopback: every server binds here. */
 export const LOOPBACK = "127.0.0.1";
@@ -28,7 +30,7 @@ export async function freePorts(count: number): Promise<number[]> {
         server.listen(0, LOOPBACK, resolve);
       });
       const address = server.address();
-      if (address === null || typeof address === "string") throw new Error("freePorts: no port");
+      invariant(address !== null && typeof address !== "string", "freePorts: a TCP server has no port");
       ports.push(address.port);
     }
     return ports;

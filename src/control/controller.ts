@@ -20,6 +20,7 @@
  * error line. A FIFO whose reader went away is dropped after a short wait,
  * never waited on forever.
  */
+import { describeError } from "../errors/index.js";
 import type { Op } from "../history/op.js";
 import { opToJson } from "../history/op.js";
 import type { Runner } from "../runner/runner.js";
@@ -68,8 +69,6 @@ export interface FifoControllerOptions {
 export const EXHAUSTED_ANSWER = { exhausted: true, message: "the main phase has no more ops" } as const;
 
 const errorAnswer = (message: string): string => `${JSON.stringify({ error: message })}\n`;
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * The spec a test runs with under external control: no time limit on the
@@ -215,7 +214,7 @@ export class FifoController {
       line = op ? `${opToJson(op)}\n` : `${JSON.stringify(EXHAUSTED_ANSWER)}\n`;
     } catch (error) {
       failure = error;
-      line = errorAnswer(`the runner failed: ${errorMessage(error)}`);
+      line = errorAnswer(`the runner failed: ${describeError(error)}`);
     }
     const written = await writeAndClose(opened.fd, line, { timeoutMs: this.writeTimeoutMs });
     if (written !== "written") {

@@ -15,8 +15,10 @@
  * (watch events can be coalesced or dropped, and some file systems have
  * none). Anything else that appears is ignored, with one warning per entry.
  */
+
 import { type FSWatcher, lstatSync, mkdirSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { describeError, invariant } from "../errors/index.js";
 
 export const RUNNER_PID_FILE = ".runner-pid";
 
@@ -69,7 +71,7 @@ export class ControlDirectory {
 
   /** Create (or empty) the directory, write the pid file, start watching. */
   open(): void {
-    if (this.opened || this.closed) throw new Error(`the control directory ${this.dir} was already opened`);
+    invariant(!this.opened && !this.closed, `the control directory ${this.dir} was already opened`);
     this.opened = true;
     mkdirSync(this.dir, { recursive: true });
     // Emptied of what the protocol put there (FIFOs, command names, our pid file), and nothing else:
@@ -84,7 +86,7 @@ export class ControlDirectory {
       try {
         rmSync(path, { force: true });
       } catch (error) {
-        this.warn(`could not remove ${path}: ${(error as Error).message}`);
+        this.warn(`could not remove ${path}: ${describeError(error)}`);
       }
     }
     try {
@@ -156,7 +158,7 @@ export class ControlDirectory {
     try {
       names = readdirSync(this.dir);
     } catch (error) {
-      this.warn(`cannot read the control directory ${this.dir}: ${(error as Error).message}`);
+      this.warn(`cannot read the control directory ${this.dir}: ${describeError(error)}`);
       return;
     }
     const present = new Set(names);

@@ -9,7 +9,9 @@
  * pipe (`EAGAIN`) is retried until a deadline, a reader that closed
  * (`EPIPE`; Node ignores SIGPIPE) ends the attempt.
  */
+
 import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { describeError } from "../errors/index.js";
 
 export interface OpenFifoOptions {
   /** How long to wait for a reader to open the FIFO; default 5,000 ms. */
@@ -40,7 +42,7 @@ export async function openFifoForWriting(
       return { kind: "open", fd: openSync(path, constants.O_WRONLY | constants.O_NONBLOCK) };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENXIO") return { kind: "error", message: (error as Error).message };
+      if (code !== "ENXIO") return { kind: "error", message: describeError(error) };
     }
     if (Date.now() >= deadline || options.signal?.aborted) return { kind: "no-reader" };
     await pause(retryEveryMs);

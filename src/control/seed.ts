@@ -18,7 +18,7 @@
  * the printed replay command pins the seed.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { UsageError } from "../cli/exit-codes.js";
+import { describeError, UsageError } from "../errors/index.js";
 import { freshSeed, parseSeed } from "../random/random.js";
 
 export const SEED_ENV = "CRUCIBLE_SEED";
@@ -49,7 +49,7 @@ export function seedFromEntropyFile(path: string): number {
   try {
     fd = openSync(path, "r");
   } catch (error) {
-    throw new UsageError(`cannot open the entropy file: ${(error as Error).message}`, path);
+    throw new UsageError(`cannot open the entropy file: ${describeError(error)}`, path);
   }
   try {
     let filled = 0;

@@ -5,18 +5,17 @@
  *
  * ```ts
  * await walkDataDriven("examples/datadriven", perFile((file) =>
- *   makeClusterHandler(file, { rewrite: false, target: "demo" })));
+ *   makeClusterHandler(file, { target: "demo" })));
  * ```
  *
  * The cluster starts on the first directive that needs it (a file of
  * generic directives starts nothing) and stops in `close()`, which the
  * engine calls after the file whether its directives passed, mismatched or
- * threw: no process outlives the file. Without a target (`flags.target`
+ * threw: no process outlives the file. Without a target (`options.target`
  * undefined) only the generic directives run, and a cluster directive is a
- * usage error that says to pass `--target`.
+ * usage error that names the missing `target` setting.
  */
-import type { DatadrivenFlags } from "../cli/datadriven.js";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { CLUSTER_DIRECTIVE_NAMES, clusterDirectives } from "./directives/cluster.js";
 import { ClusterHarness } from "./directives/harness.js";
 import { TARGET_KINDS, type TargetKind } from "./directives/target.js";
@@ -36,20 +35,39 @@ export {
   type TargetOptions,
 } from "./directives/target.js";
 
+/**
+ * What the ready-made handler drives. The CLI maps its flags onto this
+ * (`--target` → `target`, `--demo-mode` → `demoMode`); a user's own runner
+ * fills it in directly.
+ */
+export interface ClusterHandlerOptions {
+  /** The system the cluster directives drive (`demo`, `etcd`, `redis`); undefined: generic directives only. */
+  readonly target?: string | undefined;
+  /** The demo server's mode (`linearizable`, `stale-reads`); only with target `demo`. */
+  readonly demoMode?: string | undefined;
+}
+
 /** Make the handler for one file; see the module doc. `_file` is unused: every file gets the same setup. */
-export async function makeClusterHandler(_file: string, flags: DatadrivenFlags): Promise<FileHandler> {
-  if (flags.target === undefined) return { handler: tableHandler(genericDirectives(withoutTarget())) };
-  if (!(TARGET_KINDS as readonly string[]).includes(flags.target))
-    throw new UsageError(`--target ${flags.target}: expected one of ${TARGET_KINDS.join(", ")}`);
-  const kind = flags.target as TargetKind;
-  if (flags.demoMode !== undefined && kind !== "demo")
-    throw new UsageError(`--demo-mode applies to --target demo, not ${kind}`);
-  if (flags.demoMode !== undefined && flags.demoMode !== "linearizable" && flags.demoMode !== "stale-reads")
-    throw new UsageError(`--demo-mode ${flags.demoMode}: expected linearizable or stale-reads`);
-  const harness = new ClusterHarness({
-    kind,
-    ...(flags.demoMode === undefined ? {} : { demoMode: flags.demoMode }),
-  });
+export async function makeClusterHandler(
+  _file: string,
+  options: ClusterHandlerOptions,
+): Promise<FileHandler> {
+  const { target, demoMode } = options;
+  if (target === undefined) return { handler: tableHandler(genericDirectives(withoutTarget())) };
+  if (!(TARGET_KINDS as readonly string[]).includes(target))
+    throw new UsageError(`expected one of ${TARGET_KINDS.join(", ")}`, undefined, {
+      setting: { name: "target", value: target },
+    });
+  const kind = target as TargetKind;
+  if (demoMode !== undefined && kind !== "demo")
+    throw new UsageError(`not ${kind}`, undefined, {
+      setting: { name: "demoMode", value: demoMode, requires: { name: "target", value: "demo" } },
+    });
+  if (demoMode !== undefined && demoMode !== "linearizable" && demoMode !== "stale-reads")
+    throw new UsageError("expected linearizable or stale-reads", undefined, {
+      setting: { name: "demoMode", value: demoMode },
+    });
+  const harness = new ClusterHarness({ kind, ...(demoMode === undefined ? {} : { demoMode }) });
   return {
     handler: tableHandler(genericDirectives(clusterDirectives(harness))),
     close: () => harness.close(),
@@ -61,8 +79,10 @@ function withoutTarget(): DirectiveTable {
   const table: Record<string, DirectiveHandler> = {};
   for (const name of CLUSTER_DIRECTIVE_NAMES) {
     table[name] = (d) => {
-      throw d.error(
-        `unknown directive ${JSON.stringify(d.cmd)} without a target: cluster directives need --target ${TARGET_KINDS.join("|")}`,
+      throw new UsageError(
+        `unknown directive ${JSON.stringify(d.cmd)} without a target: cluster directives need one`,
+        d.pos,
+        { setting: { name: "target", expected: TARGET_KINDS } },
       );
     };
   }

@@ -13,7 +13,7 @@
  * base 10, Go's boolean spellings, Go durations) and throw a `UsageError`
  * that names `file:line`, so a typo in a test file points at itself.
  */
-import { UsageError } from "../cli/exit-codes.js";
+import { invariant, UsageError } from "../errors/index.js";
 import { type CmdArg, formatCmdArg } from "./line-parser.js";
 import { type RetryOptions, retry } from "./retry.js";
 import { normalizeOutput } from "./text.js";
@@ -236,7 +236,7 @@ function parseArgValue<K extends ArgKind>(d: Directive, key: string, value: stri
       return ms as ArgValue<K>;
     }
     default:
-      throw new Error(`unknown argument kind ${String(kind)}`);
+      invariant(false, `unknown argument kind ${String(kind)}`);
   }
 }
 

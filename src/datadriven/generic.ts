@@ -24,7 +24,7 @@
  */
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import type { Directive } from "./directive.js";
 import { parseDirectiveLine } from "./line-parser.js";
 import type { DirectiveHandler } from "./run.js";

@@ -18,7 +18,7 @@
  *   instead: `name=(a b)`.
  * Keys may repeat; lookups take the first occurrence.
  */
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { goTrimSpace } from "./text.js";
 
 /** One argument of a directive: `key`, `key=v` or `key=(v1, v2)`. */

@@ -38,7 +38,7 @@
  * that never closes is an error here (Go takes the rest of the file as the
  * output), and every error is a `UsageError` naming `file:line`.
  */
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { Directive } from "./directive.js";
 import { parseDirectiveLine } from "./line-parser.js";
 import { goTrimSpace, isBlankLine, logicalLine, SEPARATOR, type SplitText, splitLines } from "./text.js";

@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { UsageError } from "../cli/exit-codes.js";
+import { describeError, invariant, UsageError } from "../errors/index.js";
 import { unifiedDiff } from "./diff.js";
 import type { Directive, DirectiveContext } from "./directive.js";
 import type { CmdArg } from "./line-parser.js";
@@ -341,7 +341,7 @@ export class DataDrivenFileRun {
 
   /** Run one directive (in file order), compare, record. */
   async runDirective(entry: DirectiveEntry): Promise<DirectiveResult> {
-    if (this.closed) throw new Error("DataDrivenFileRun: runDirective after close");
+    invariant(!this.closed, "DataDrivenFileRun: runDirective after close");
     if (this.stopped) return this.skip(entry);
     const d = this.prepare(entry.directive);
     let result: DirectiveResult;
@@ -366,7 +366,7 @@ export class DataDrivenFileRun {
       const message =
         error instanceof UsageError && error.where !== undefined
           ? error.message
-          : `${d.pos}: \`${d.title}\` failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+          : `${d.pos}: \`${d.title}\` failed: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}`;
       result = { entry, status: "error", error, message, changed: false };
     }
     if (result.status !== "pass") this.failed = true;

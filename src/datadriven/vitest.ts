@@ -15,7 +15,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, test } from "vitest";
-import { UsageError } from "../cli/exit-codes.js";
+import { invariant, UsageError } from "../errors/index.js";
 import { type DataDrivenFile, type Entry, parseDataDriven } from "./parser.js";
 import {
   DataDrivenFileRun,
@@ -70,7 +70,7 @@ function registerEntries(entries: readonly Entry[], currentRun: () => DataDriven
     }
     test(directiveStepName(entry), async (context) => {
       const run = currentRun();
-      if (run === undefined) throw new Error("datadriven: the file's handler did not open");
+      invariant(run !== undefined, "datadriven: the file's handler did not open");
       if (run.stopped) {
         run.skip(entry);
         context.skip("an earlier directive of this file failed");

@@ -6,7 +6,7 @@
  * line) is written in the double-separator form; output that is already
  * correct is left in whatever form it was written.
  */
-import { UsageError } from "../cli/exit-codes.js";
+import { UsageError } from "../errors/index.js";
 import { type DataDrivenFile, type DirectiveEntry, readExpectedBlock } from "./parser.js";
 import { isBlankLine, joinLines, normalizeOutput, SEPARATOR } from "./text.js";
 

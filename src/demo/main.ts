@@ -14,8 +14,10 @@
  *
  * Imports node builtins only (and this folder), so it starts fast.
  */
+
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
+import { describeError } from "../errors/index.js";
 import { DEMO_SERVER_USAGE, type DemoServerArgs, parseDemoServerArgs } from "./args.js";
 import { DemoNode } from "./node.js";
 import { serveDemoNode } from "./server.js";
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   try {
     args = parseDemoServerArgs(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`demo-server: ${(error as Error).message}\n${DEMO_SERVER_USAGE}\n`);
+    process.stderr.write(`demo-server: ${describeError(error)}\n${DEMO_SERVER_USAGE}\n`);
     process.exit(EXIT_USAGE);
   }
   const log = (line: string): void => {
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    `demo-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    `demo-server: ${error instanceof Error ? (error.stack ?? error.message) : describeError(error)}\n`,
   );
   process.exit(EXIT_FAILED);
 });

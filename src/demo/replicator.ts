@@ -19,6 +19,7 @@
  * injector can put a proxy on each link.
  */
 import type { Agent } from "node:http";
+import { describeError } from "../errors/index.js";
 import { PostError, peerAgent, postJson } from "./http.js";
 import type { FollowerProgress, LogEntry, ReplicateRequest, ReplicateResponse } from "./protocol.js";
 
@@ -144,7 +145,7 @@ export class Replicator {
         backoffMs = 0;
       } catch (error) {
         if (this.#stopped) break;
-        const message = error instanceof PostError || error instanceof Error ? error.message : String(error);
+        const message = error instanceof PostError ? error.message : describeError(error);
         if (this.#lastError === undefined) {
           this.#options.log(`replication to ${this.#options.follower} failing: ${message}`);
         }

@@ -2,8 +2,10 @@
  * The demo server's HTTP layer: routes requests to a {@link DemoNode}. The
  * protocol is described in `protocol.ts`.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { describeError } from "../errors/index.js";
 import { BodyTooLargeError, readBody, sendJson } from "./http.js";
 import type { DemoNode } from "./node.js";
 import type { OpRequest, ReplicateRequest } from "./protocol.js";
@@ -28,7 +30,7 @@ export async function serveDemoNode(
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     handle(node, req, res).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       // Unknown outcome: the op may have been applied before the failure.
       sendJson(res, 500, { type: "info", error: `internal error: ${message}`, node: node.name });
     });
@@ -147,7 +149,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<Parsed>
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
+    return { ok: false, error: `body is not JSON: ${describeError(error)}` };
   }
 }
 

@@ -21,10 +21,12 @@
  *
  * Only node builtins are imported: the server must start fast.
  */
+
 import { constants as fsConstants } from "node:fs";
 import { type FileHandle, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { invariant } from "../errors/index.js";
 import type { LogEntry } from "./protocol.js";
 
 export const WAL_FILE = "wal.log";
@@ -214,7 +216,7 @@ export class WriteAheadLog {
 
   /** Queue a record for the next group commit; `onDurable` reports it once fsynced. */
   append(entry: LogEntry): void {
-    if (this.#closed) throw new Error("WriteAheadLog.append after close");
+    invariant(!this.#closed, "WriteAheadLog.append after close");
     if (this.#failed) throw this.#failed;
     this.#pending.push(entry);
     if (!this.#flushScheduled) {
@@ -228,7 +230,7 @@ export class WriteAheadLog {
    * leader). The caller must not have records pending: they would predate it.
    */
   installSnapshot(index: number, data: Map<string, unknown>): Promise<void> {
-    if (this.#pending.length > 0) throw new Error("installSnapshot with records pending");
+    invariant(this.#pending.length === 0, "installSnapshot with records pending");
     const done = this.#chain.then(() => this.#writeSnapshot(index, data));
     this.#chain = done.catch(() => {});
     return done;

@@ -45,7 +45,35 @@ export function exitCodeForValidity(valid: true | false | "unknown"): ExitCodeVa
  */
 export interface Setting {
   readonly name: string;
+  /** The value chosen; absent when the setting was missing. */
   readonly value?: string;
+  /** The values that would work, when the setting was missing and there are few. */
+  readonly expected?: readonly string[];
+  /** The other setting this one only applies with (`demoMode` needs `{ name: "target", value: "demo" }`). */
+  readonly requires?: { readonly name: string; readonly value: string };
+}
+
+/**
+ * The one-line text of a user error: `where: `, then the setting and its value
+ * when one is at fault (`network netns: needs root`), or the detail followed
+ * by the values a missing setting could take (`... (target demo|etcd|redis)`),
+ * or the setting it needs (`demoMode applies to target demo, not etcd`).
+ * `spell` names a setting: the library uses its option name, the CLI its flag.
+ */
+export function formatUsage(
+  detail: string,
+  where: string | undefined,
+  setting: Setting | undefined,
+  spell: (name: string) => string = (name) => name,
+): string {
+  const at = where ? `${where}: ` : "";
+  if (setting === undefined) return `${at}${detail}`;
+  const name = spell(setting.name);
+  if (setting.requires !== undefined)
+    return `${at}${name} applies to ${spell(setting.requires.name)} ${setting.requires.value}, ${detail}`;
+  if (setting.value !== undefined) return `${at}${name} ${setting.value}: ${detail}`;
+  if (setting.expected !== undefined) return `${at}${detail} (${name} ${setting.expected.join("|")})`;
+  return `${at}${detail} (${name})`;
 }
 
 export interface UsageErrorOptions {
@@ -57,7 +85,8 @@ export interface UsageErrorOptions {
 /**
  * An error the user can fix (bad flag, malformed file, a test definition of
  * the wrong shape): printed without a stack trace, exit 64. `where` names the
- * file and line (`history.jsonl:12`).
+ * file and line (`history.jsonl:12`). With a `setting`, the message names it
+ * by its option name ({@link formatUsage}); the CLI re-spells it as a flag.
  */
 export class UsageError extends Error {
   readonly where: string | undefined;
@@ -67,7 +96,7 @@ export class UsageError extends Error {
   readonly detail: string;
   constructor(message: string, where?: string, options: UsageErrorOptions = {}) {
     super(
-      where ? `${where}: ${message}` : message,
+      formatUsage(message, where, options.setting),
       options.cause === undefined ? undefined : { cause: options.cause },
     );
     this.name = "UsageError";

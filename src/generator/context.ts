@@ -10,6 +10,7 @@
  * `nextProcess(process, concurrency)` (Jepsen's rule), so that process
  * numbers stay unique and `process % concurrency` is always the worker.
  */
+import { invariant } from "../errors/index.js";
 import type { ProcessId } from "../history/op.js";
 import type { Random } from "../random/random.js";
 import type { GenContext, WorkerId } from "./types.js";
@@ -104,7 +105,7 @@ export class WorkerTable {
 
   markBusy(worker: WorkerId): void {
     const i = this.slot(worker);
-    if (this.busyFlags[i]) throw new Error(`worker ${String(worker)} is already busy`);
+    invariant(!this.busyFlags[i], `worker ${String(worker)} is already busy`);
     this.busyFlags[i] = true;
     this.busyCount++;
     this.freeSnapshot = null;
@@ -112,7 +113,7 @@ export class WorkerTable {
 
   markFree(worker: WorkerId): void {
     const i = this.slot(worker);
-    if (!this.busyFlags[i]) throw new Error(`worker ${String(worker)} is not busy`);
+    invariant(this.busyFlags[i], `worker ${String(worker)} is not busy`);
     this.busyFlags[i] = false;
     this.busyCount--;
     this.freeSnapshot = null;

@@ -19,6 +19,7 @@
  *    as in Jepsen, so the generator can still map the old process to its
  *    worker). A finished sleep is `woke(worker)`; generators hear nothing.
  */
+import { invariant } from "../errors/index.js";
 import type { Op } from "../history/op.js";
 import type { Random } from "../random/random.js";
 import { makeContext, WorkerTable } from "./context.js";
@@ -84,11 +85,18 @@ export class GeneratorDriver {
     if (step.op === "pending") return PENDING;
     const op = step.op;
     const worker = this.table.workerOf(op.process);
-    if (worker === undefined || this.table.processOf(worker) !== op.process || !this.table.isFree(worker)) {
-      throw new Error(
-        `the generator emitted an op for a process that is not a free worker's current process: ${describe(op)}`,
-      );
-    }
+    invariant(
+      worker !== undefined,
+      `the generator emitted an op for a process that is not a free worker's current process (no worker has it): ${describe(op)}`,
+    );
+    invariant(
+      this.table.processOf(worker) === op.process,
+      `the generator emitted an op for a process that is not a free worker's current process (its worker moved on): ${describe(op)}`,
+    );
+    invariant(
+      this.table.isFree(worker),
+      `the generator emitted an op for a process that is not a free worker's current process (its worker is busy): ${describe(op)}`,
+    );
     this.candidate = { op, worker, next: step.next };
     return { kind: "op", op, worker };
   }
@@ -96,8 +104,7 @@ export class GeneratorDriver {
   /** Commit the op the last `poll` returned. Throws if something happened in between (poll again). */
   take(): { op: GenOp; worker: WorkerId } {
     const candidate = this.candidate;
-    if (candidate === null)
-      throw new Error("take() without a fresh poll(): poll again after every completion");
+    invariant(candidate !== null, "take() without a fresh poll(): poll again after every completion");
     this.candidate = null;
     this.gen = candidate.next;
     if (candidate.op.type !== "log") this.table.markBusy(candidate.worker);
@@ -117,7 +124,7 @@ export class GeneratorDriver {
   completed(op: Op): WorkerId {
     this.candidate = null;
     const worker = this.table.workerOf(op.process);
-    if (worker === undefined) throw new Error(`a completion for an unknown process: ${JSON.stringify(op)}`);
+    invariant(worker !== undefined, `a completion for an unknown process: ${JSON.stringify(op)}`);
     this.table.markFree(worker);
     if (this.gen !== null) this.gen = this.gen.update(this.context(op.time), op);
     if (op.type === "info" && worker !== "nemesis") this.table.renumber(worker);

@@ -22,7 +22,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { describeError } from "../errors/index.js";
+import { describeError, invariant } from "../errors/index.js";
 import { type Op, opToJson } from "./op.js";
 
 /** `writeSync(fd, buffer, offset, length)`: bytes written, possibly fewer than `length`. */
@@ -89,8 +89,7 @@ export class Journal {
 
   /** Queue one op; call `flush` before anything acts on it. */
   append(op: Op): void {
-    if (this.fd === undefined)
-      throw new Error(`journal ${this.path} is closed; cannot append op ${op.index}`);
+    invariant(this.fd !== undefined, `journal ${this.path} is closed; cannot append op ${op.index}`);
     this.pending += `${opToJson(op)}\n`;
     this.count++;
   }

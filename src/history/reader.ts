@@ -7,7 +7,7 @@
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { UsageError } from "../errors/index.js";
+import { describeError, UsageError } from "../errors/index.js";
 import type { Op } from "./op.js";
 import { findUnsafeJsonInteger, NESTING_DEPTH_MAX, nestsDeeperThan, unsafeIntegerMessage } from "./values.js";
 
@@ -72,7 +72,7 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
     } catch (error) {
       pendingBad = {
         lineNumber,
-        message: `not valid JSON (${(error as Error).message}); expected one op per line`,
+        message: `not valid JSON (${describeError(error)}); expected one op per line`,
       };
       continue;
     }

@@ -11,6 +11,7 @@
  * `info` op (its outcome is unknown to the history) whose error says which
  * part, and why, so the run goes on and the test's author knows what to fix.
  */
+import { describeError } from "../errors/index.js";
 import type { Op } from "./op.js";
 
 /** Nesting deeper than this is refused: readers (and `JSON.parse` on small stacks) cannot follow. */
@@ -82,7 +83,7 @@ export function unwritableReason(value: unknown, name = "value"): string | undef
       try {
         current = toJSON.call(current);
       } catch (error) {
-        return `${frame.path}.toJSON() threw: ${error instanceof Error ? error.message : String(error)}`;
+        return `${frame.path}.toJSON() threw: ${describeError(error)}`;
       }
       const converted = describePrimitive(current);
       if (converted) return `${frame.path}.toJSON() ${converted.replace(/^is/, "returned")}`;

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { UsageError } from "../errors/index.js";
+import { describeError, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { readHistoryFile } from "../history/reader.js";
 import type { Results, TestInfo } from "../history/results.js";
@@ -36,7 +36,7 @@ async function readJson<T>(path: string, what: string): Promise<T | undefined> {
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new UsageError(`not valid JSON (${(error as Error).message}); expected ${what}`, path);
+    throw new UsageError(`not valid JSON (${describeError(error)}); expected ${what}`, path);
   }
 }
 

@@ -7,12 +7,14 @@
  * Binds 127.0.0.1 by default: run folders hold logs and data of the system
  * under test, which are nobody else's business.
  */
+
 import { createReadStream, type Dirent } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename, extname, join, sep } from "node:path";
 import type { Validity } from "../checker/types.js";
+import { describeError } from "../errors/index.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { escapeHtml } from "./escape.js";
 import { reportContentSecurityPolicy } from "./html.js";
@@ -336,7 +338,7 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
     };
     handle().catch((error: unknown) => {
       if (!response.headersSent)
-        send(response, 500, "text/plain; charset=utf-8", `error: ${(error as Error).message}\n`);
+        send(response, 500, "text/plain; charset=utf-8", `error: ${describeError(error)}\n`);
       else response.destroy();
     });
   });

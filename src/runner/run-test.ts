@@ -3,6 +3,7 @@
  * entry point behind `crucible run` (which adds flag parsing, test-file
  * loading and the console display).
  */
+
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeError, UsageError } from "../errors/index.js";
@@ -76,7 +77,7 @@ export async function writeReports(runDir: string): Promise<string[]> {
     const { warnings } = await writeRunReport(runDir);
     return warnings.map((warning) => `report: ${warning}`);
   } catch (error) {
-    return [`could not write the report: ${(error as Error).message}`];
+    return [`could not write the report: ${describeError(error)}`];
   }
 }
 

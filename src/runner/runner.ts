@@ -61,20 +61,29 @@ export interface Progress {
 }
 
 /**
- * One op in flight. Its abort signal is made only when the client asks for
+ * What keeps a worker busy: an op that was journaled and awaits its
+ * completion, or a sleep the generator asked for, which is journaled nowhere
+ * and has no index.
+ */
+type FlightWork =
+  | { readonly kind: "op"; readonly invoke: Op }
+  | { readonly kind: "sleep"; readonly durationNs: number };
+
+/**
+ * One op (or sleep) in flight. Its abort signal is made only when the client asks for
  * it: most calls never look, and an AbortController per op was a tenth of
  * the runner's time.
  */
 class InFlight {
-  readonly invoke: Op;
+  readonly work: FlightWork;
   readonly deadlineNs: number;
   /** Set when the op has been completed (by its client or by the timeout sweep). */
   settled = false;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
 
-  constructor(invoke: Op, deadlineNs: number) {
-    this.invoke = invoke;
+  constructor(work: FlightWork, deadlineNs: number) {
+    this.work = work;
     this.deadlineNs = deadlineNs;
   }
 
@@ -117,9 +126,6 @@ function isCluster(value: unknown): value is Cluster {
   const candidate = value as Partial<Cluster>;
   return Array.isArray(candidate.nodes) && typeof candidate.stop === "function";
 }
-
-/** Words for anything a client, nemesis or hook threw: never throws itself (a null-prototype object, a hostile toString). */
-const errorMessage = describeError;
 
 export class Runner {
   readonly spec: TestSpec;
@@ -393,7 +399,7 @@ export class Runner {
     for (const [worker, flight] of this.inFlight) {
       flight.abort(new Error("run interrupted"));
       // A sleep has nothing to abort: end it now (its timer's late settle is ignored).
-      if (flight.invoke.index < 0) this.settle(worker, flight, { type: "ok" });
+      if (flight.work.kind === "sleep") this.settle(worker, flight, { type: "ok" });
     }
     this.wake?.();
   }
@@ -432,7 +438,7 @@ export class Runner {
     try {
       await action();
     } catch (error) {
-      const note = `${what} failed: ${errorMessage(error)}`;
+      const note = `${what} failed: ${describeError(error)}`;
       this.notes.push(note);
       this.log(note);
     }
@@ -512,12 +518,10 @@ export class Runner {
       return undefined;
     }
     if (type === "sleep") {
-      const flight = new InFlight(
-        { index: -1, time: 0, type: "invoke", process, f: "sleep", value },
-        Number.POSITIVE_INFINITY,
-      );
+      const durationNs = Number(value);
+      const flight = new InFlight({ kind: "sleep", durationNs }, Number.POSITIVE_INFINITY);
       this.inFlight.set(worker, flight);
-      setTimeout(() => this.settle(worker, flight, { type: "ok" }), Number(value) / 1e6);
+      setTimeout(() => this.settle(worker, flight, { type: "ok" }), durationNs / 1e6);
       return undefined;
     }
     const invoke: Op = {
@@ -532,7 +536,7 @@ export class Runner {
     this.record(invoke);
     this.driver.invoked(invoke);
     const timeoutMs = this.timeoutMsOf(worker);
-    const flight = new InFlight(invoke, invoke.time + timeoutMs * 1e6);
+    const flight = new InFlight({ kind: "op", invoke }, invoke.time + timeoutMs * 1e6);
     this.inFlight.set(worker, flight);
     if (worker === NEMESIS) this.journal.flush(); // a fault may be applied before the nemesis' first await
     const call =
@@ -543,12 +547,12 @@ export class Runner {
             // The op was never sent, so it certainly did not happen.
             (error: unknown): Completion => ({
               type: "fail",
-              error: `could not open a connection: ${errorMessage(error)}`,
+              error: `could not open a connection: ${describeError(error)}`,
             }),
           );
     call.then(
       (completion) => this.settle(worker, flight, completion),
-      (error: unknown) => this.settle(worker, flight, { type: "info", error: errorMessage(error) }),
+      (error: unknown) => this.settle(worker, flight, { type: "info", error: describeError(error) }),
     );
     return invoke;
   }
@@ -575,12 +579,13 @@ export class Runner {
     while (this.completions.length > 0) {
       const { worker, flight, completion } = this.completions.shift()!;
       this.inFlight.delete(worker);
-      if (flight.invoke.index < 0) {
+      if (flight.work.kind === "sleep") {
         this.driver.woke(worker); // a sleep ended
         continue;
       }
+      const { invoke } = flight.work;
       // Checked before it is journaled: a value JSON cannot hold becomes an info op saying why.
-      const op = writableCompletion(this.completionOp(flight.invoke, completion), flight.invoke);
+      const op = writableCompletion(this.completionOp(invoke, completion), invoke);
       this.record(op);
       if (op.process === "nemesis") this.trackFaults(op);
       else this.counts[op.type as "ok" | "fail" | "info"]++;

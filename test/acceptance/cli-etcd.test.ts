@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, expect, it } from "vitest";
-import { ExitCode } from "../../src/cli/exit-codes.js";
+import { ExitCode } from "../../src/errors/index.js";
 import type { Results } from "../../src/history/results.js";
 import { expectNoLeftovers, makeStore, removeStore, watchLeftovers } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { resolveControlledSeed, seedFromEntropyFile } from "../../src/control/seed.js";
+import { UsageError } from "../../src/errors/index.js";
 import { tempDir } from "./helpers.js";
 
 function entropyFile(bytes: number[]): string {

@@ -9,7 +9,7 @@ import {
   registerDatadrivenCommand,
   runDatadrivenCommand,
 } from "../../src/cli/datadriven.js";
-import { ExitCode } from "../../src/cli/exit-codes.js";
+import { ExitCode } from "../../src/errors/index.js";
 import { fixtureHandler } from "./handler.js";
 
 let dir: string;

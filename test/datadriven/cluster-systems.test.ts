@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDatadrivenCommand } from "../../src/cli/datadriven.js";
-import { ExitCode } from "../../src/cli/exit-codes.js";
 import { whichExecutable } from "../../src/cluster/system.js";
 import { makeClusterHandler } from "../../src/datadriven/cluster-handler.js";
+import { ExitCode } from "../../src/errors/index.js";
 
 const KV = `# Register ops, a kill (reads fail while the only writer is down) and a restart.
 exec

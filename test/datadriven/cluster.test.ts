@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatadrivenFlags, runDatadrivenCommand } from "../../src/cli/datadriven.js";
-import { ExitCode } from "../../src/cli/exit-codes.js";
 import { makeClusterHandler } from "../../src/datadriven/cluster-handler.js";
 import { clusterDirectives } from "../../src/datadriven/directives/cluster.js";
 import { ClusterHarness } from "../../src/datadriven/directives/harness.js";
 import { genericDirectives, tableHandler } from "../../src/datadriven/generic.js";
 import { perFile, runDataDriven, walkDataDriven } from "../../src/datadriven/run.js";
+import { ExitCode } from "../../src/errors/index.js";
 
 const EXAMPLES = "examples/datadriven";
 
@@ -68,7 +68,7 @@ describe("examples/datadriven against the demo server", () => {
     );
     const results = await walkDataDriven(
       EXAMPLES,
-      perFile((file) => makeClusterHandler(file, { rewrite: false, target: "demo" })),
+      perFile((file) => makeClusterHandler(file, { target: "demo" })),
       { throwOnFailure: false, rewrite: false },
     );
     const failures = results.filter((result) => result.status !== "pass");

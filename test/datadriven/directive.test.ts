@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { Directive, parseGoDurationMs } from "../../src/datadriven/directive.js";
 import { parseDirectiveLine } from "../../src/datadriven/line-parser.js";
 import { retry } from "../../src/datadriven/retry.js";
+import { UsageError } from "../../src/errors/index.js";
 
 function directive(line: string, extra: { expected?: string; rewrite?: boolean } = {}): Directive {
   const { cmd, args } = parseDirectiveLine(line);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { formatCmdArg, parseDirectiveLine } from "../../src/datadriven/line-parser.js";
+import { UsageError } from "../../src/errors/index.js";
 
 const parse = (line: string) => parseDirectiveLine(line, "f:1");
 

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { type DataDrivenFile, type Entry, parseDataDriven } from "../../src/datadriven/parser.js";
 import { writeDataDriven } from "../../src/datadriven/writer.js";
+import { UsageError } from "../../src/errors/index.js";
 
 const parse = (text: string) => parseDataDriven(text, { path: "t.txt" });
 const summary = (file: DataDrivenFile) =>

@@ -2,7 +2,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import type { Directive } from "../../src/datadriven/directive.js";
 import { tableHandler } from "../../src/datadriven/generic.js";
 import {
@@ -13,6 +12,7 @@ import {
   type StepRunner,
   walkDataDriven,
 } from "../../src/datadriven/run.js";
+import { UsageError } from "../../src/errors/index.js";
 import { fixtureHandler } from "./handler.js";
 
 let dir: string;

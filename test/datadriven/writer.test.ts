@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { type DirectiveEntry, parseDataDriven } from "../../src/datadriven/parser.js";
 import { formatOutputBlock, needsDoubleSeparator, rewriteDataDriven } from "../../src/datadriven/writer.js";
+import { UsageError } from "../../src/errors/index.js";
 
 /** Rewrite every directive of `text` with the outputs, in order. */
 function rewrite(text: string, outputs: readonly string[]): string {

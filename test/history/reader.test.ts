@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
+import { UsageError } from "../../src/errors/index.js";
 import { Journal } from "../../src/history/journal.js";
 import { type Op, opToJson } from "../../src/history/op.js";
 import { readHistoryFile } from "../../src/history/reader.js";

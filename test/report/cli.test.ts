@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { UsageError } from "../../src/cli/exit-codes.js";
 import { registerReportCommand } from "../../src/cli/report.js";
 import { registerServeCommand } from "../../src/cli/serve.js";
+import { UsageError } from "../../src/errors/index.js";
 import { syntheticRun, writeRunDir } from "./synthetic-run.js";
 
 const dirs: string[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { stats } from "../../src/checker/stats.js";
 import type { Client } from "../../src/client/types.js";
 import type { Nemesis } from "../../src/faults/types.js";
-import { limit } from "../../src/generator/index.js";
+import { limit, phases, sleep } from "../../src/generator/index.js";
 import { pairOps } from "../../src/history/analysis.js";
 import { readHistoryFile } from "../../src/history/reader.js";
 import { runTest } from "../../src/runner/run-test.js";
@@ -268,5 +268,53 @@ describe("Runner", () => {
     const latest = readFileSync(join(options.storeDir, "stored-test", "latest", "test.json"), "utf8");
     expect(JSON.parse(latest).seed).toBe(7);
     expect(JSON.parse(readFileSync(join(outcome.runDir, "results.json"), "utf8")).valid).toBe(true);
+  });
+});
+
+describe("Runner sleeps", () => {
+  it("a sleep holds its worker, is journaled nowhere, and every op keeps its index", async () => {
+    const runner = new Runner({
+      spec: {
+        name: "sleepy",
+        client: noopClient,
+        generator: phases(
+          limit(2, () => write),
+          sleep(60),
+          limit(2, () => write),
+        ),
+        checker: stats(),
+      },
+      options: runOptions({ concurrency: 1, timeLimitMs: 5_000 }),
+      runDir: tempStore(),
+    });
+    const results = await runner.run();
+    expect(results.valid).toBe(true);
+    const ops = runner.history;
+    expect(ops.map((op) => op.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(ops.some((op) => op.f === "sleep")).toBe(false);
+    expect(ops[4]!.time - ops[3]!.time).toBeGreaterThanOrEqual(55e6);
+  });
+
+  it("an interrupt ends a sleep at once", async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const started = performance.now();
+    const outcome = await runTest({
+      definition: {
+        name: "long sleep",
+        client: noopClient,
+        generator: phases(
+          limit(1, () => write),
+          sleep(60_000),
+          limit(1, () => write),
+        ),
+        checker: stats(),
+      },
+      options: runOptions({ concurrency: 1, timeLimitMs: 120_000 }),
+      signal: stop.signal,
+      writeReports: false,
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(outcome.results.complete).toBe(false);
   });
 });

@@ -13,7 +13,9 @@
  * cut-off position, polled every few thousand steps), and terminates the
  * thread after the check in any case.
  */
+
 import { parentPort, workerData } from "node:worker_threads";
+import { describeError } from "../../errors/index.js";
 import { modelByName } from "../models/index.js";
 import type { AnyModel } from "../models/types.js";
 import { type SearchOp, type SearchOutcome, searchPartition } from "./search.js";
@@ -74,13 +76,13 @@ if (port) {
         } catch (error) {
           reply = {
             jobId: job.jobId,
-            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+            error: error instanceof Error ? (error.stack ?? error.message) : describeError(error),
           };
         }
         port.postMessage(reply);
       },
       (error: unknown) => {
-        port.postMessage({ jobId: job.jobId, error: String(error) } satisfies WorkerReply);
+        port.postMessage({ jobId: job.jobId, error: describeError(error) } satisfies WorkerReply);
       },
     );
   });

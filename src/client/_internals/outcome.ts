@@ -9,6 +9,7 @@
  *   is on (Jepsen's convention, the default): a read changes nothing, so
  *   dropping it loses no information and spares the checker a pending op.
  */
+import { describeError } from "../../errors/index.js";
 import type { Completion, Op } from "../../history/op.js";
 
 export interface OutcomeRules {
@@ -52,10 +53,15 @@ export function isConnectionRefused(error: unknown): boolean {
   return errorCode(error) === "ECONNREFUSED";
 }
 
+/**
+ * The words a client puts in an `info` op: an Error's message led by the errno
+ * code found anywhere on its cause chain (a failed fetch keeps it on the
+ * cause); anything else as {@link describeError} says it.
+ */
 export function errorText(error: unknown): string {
   if (error instanceof Error) {
     const code = errorCode(error);
     return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
   }
-  return String(error);
+  return describeError(error);
 }

@@ -33,8 +33,9 @@
  * same way on every machine. A mistake in a directive (unknown node, bad
  * link, missing argument) is a `UsageError` at `file:line`.
  */
-import { UsageError } from "../../cli/exit-codes.js";
+
 import type { LocalNode } from "../../cluster/fixture.js";
+import { describeError, UsageError } from "../../errors/index.js";
 import { completeGrudge, type Grudge, grudgeFrom } from "../../faults/partition.js";
 import type { Directions } from "../../faults/proxy/types.js";
 import type { Directive } from "../directive.js";
@@ -451,7 +452,7 @@ function grudgeArgs(d: Directive, names: readonly string[]): Grudge {
     try {
       return grudgeFrom(names, spec);
     } catch (error) {
-      throw d.error(error instanceof Error ? error.message : String(error));
+      throw d.error(describeError(error));
     }
   }
   const components: string[][] = [[]];
@@ -468,6 +469,6 @@ function grudgeArgs(d: Directive, names: readonly string[]): Grudge {
   try {
     return completeGrudge(components);
   } catch (error) {
-    throw d.error(error instanceof Error ? error.message : String(error));
+    throw d.error(describeError(error));
   }
 }

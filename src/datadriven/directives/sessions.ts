@@ -15,8 +15,10 @@
  * at a time: starting another while one is pending is an error, so the order
  * of ops within a session is always the order written in the file.
  */
+
 import type { ClientConnection } from "../../client/types.js";
 import type { LocalNode } from "../../cluster/fixture.js";
+import { describeError } from "../../errors/index.js";
 import type { Completion, Invocation, Op } from "../../history/op.js";
 import type { DataDrivenTarget } from "./target.js";
 
@@ -221,7 +223,7 @@ export class Sessions {
       });
     } catch (error) {
       // A client that throws means "unknown outcome", as in the runner.
-      completion = { type: "info", error: error instanceof Error ? error.message : String(error) };
+      completion = { type: "info", error: describeError(error) };
     }
     if (completion.type === "info") {
       session.connections.delete(node.name);

@@ -15,7 +15,7 @@
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { UsageError } from "../../errors/index.js";
+import { describeError, UsageError } from "../../errors/index.js";
 import type { Op } from "../op.js";
 import { readHistoryFile } from "../reader.js";
 import { type EdnImportOptions, parseJepsenEdn } from "./jepsen-edn.js";
@@ -79,7 +79,7 @@ export function readFirstLine(path: string): FirstLine | undefined {
   try {
     fd = openSync(path, "r");
   } catch (error) {
-    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+    throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
   }
   try {
     const chunk = Buffer.alloc(DETECT_PREFIX_BYTES_MAX);
@@ -117,7 +117,7 @@ export function readFirstLine(path: string): FirstLine | undefined {
     }
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+    throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
   } finally {
     closeSync(fd);
   }
@@ -132,8 +132,9 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
     const detected = detectFormat(first.text);
     if (!detected) {
       throw new UsageError(
-        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line (or pass --format)",
+        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line",
         `${path}:${first.lineNumber}`,
+        { setting: { name: "format", expected: historyFormats } },
       );
     }
     format = detected;
@@ -157,7 +158,7 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
       }
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+      throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
     } finally {
       lines.close();
     }
@@ -174,7 +175,7 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
         path,
       );
     }
-    throw new UsageError(`cannot read the file: ${(error as Error).message}`, path);
+    throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
   }
   const ops = parseJepsenEdn(text, path, options);
   return format === "porcupine-kv"

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UsageError } from "../../../src/cli/exit-codes.js";
+import { UsageError } from "../../../src/errors/index.js";
 import {
   detectFormat,
   EdnSet,

@@ -1,1 +1,0 @@
-export { crucibleVersion } from "../errors/version.js";
