@@ -34,6 +34,7 @@ import type { Launch, NodeSpec, Recipe } from "../cluster/recipe.js";
 import { RespError, respCommand } from "../cluster/resp.js";
 import type { Cluster, Node } from "../cluster/types.js";
 import type { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
@@ -294,7 +295,7 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
       })),
       peerAddressing: addressing,
       ...(dials ? { dials } : {}),
-      random: options.random.fork("proxy-mesh"),
+      random: options.random.fork(STREAMS.proxyMesh.label),
     });
     meshFor = cluster;
   };

@@ -33,6 +33,7 @@ import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Invocation, Op } from "../history/op.js";
 import { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import type { ClusterContext, RunOptions } from "../runner/spec.js";
 import { clockNemesis } from "./clock-nemesis.js";
 import { composeNemeses } from "./compose.js";
@@ -305,7 +306,7 @@ export function nemesisForRun(options: RunOptions, overrides: Partial<FaultSched
           nodeNames,
           intervalMs: options.nemesisIntervalMs,
           timeLimitMs: options.timeLimitMs,
-          random: new Random(options.seed).fork("nemesis-schedule"),
+          random: new Random(options.seed).fork(STREAMS.nemesisSchedule.label),
           ...overrides,
         });
   const extraNetwork = options.extra.network;
