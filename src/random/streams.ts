@@ -96,8 +96,9 @@ export const STREAMS = {
     usedBy: "cluster/fixture.ts: chooseVariant",
   },
   /**
-   * The token a cluster marks its processes and dirs with (`cluster/<recipe>/token/<attempt>`, see
-   * `clusterTokenLabel`). A root of its own per attempt: a retry gets a new token and draws nothing else.
+   * The cluster's token (etcd's `--initial-cluster-token`), `cluster/<recipe>/token/<attempt>`, see
+   * `clusterTokenLabel`. A root of its own per start attempt: a retried start gets a new token, so its nodes
+   * never join the failed attempt's, and the retry shifts no other stream.
    */
   clusterToken: {
     label: "cluster/<recipe>/token/<attempt>",
