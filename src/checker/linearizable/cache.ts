@@ -16,6 +16,7 @@
  * incrementally and mixes in the model's hash of the state), so a probe costs
  * one table lookup and, on a hit, one window comparison and one `equal`.
  */
+import type { AnyModel } from "../models/types.js";
 import type { Bitset } from "./bitset.js";
 
 /**
@@ -54,11 +55,11 @@ export class SearchCache {
   private table = new Int32Array(INITIAL_ENTRIES * 2).fill(EMPTY);
 
   /**
-   * @param equal the model's state equality, asked only when hash and window already match.
+   * @param model whose `equal` is asked only when hash and window already match.
    * @param maxBytes cap on the estimated size (`bytes()`); beyond it the cache stops growing.
    */
   constructor(
-    private readonly equal: (a: unknown, b: unknown) => boolean,
+    private readonly model: Pick<AnyModel, "equal">,
     private readonly maxBytes: number,
   ) {}
 
@@ -74,19 +75,23 @@ export class SearchCache {
   add(bits: Bitset, state: unknown, hash: number, lowId: number, maxId: number): boolean {
     const lowWord = lowId >>> 5;
     const length = Math.max(lowWord, maxId >>> 5) - lowWord + 1;
-    let slot = hash & this.tableMask;
+    // The probe is the search's hottest loop: the fields it reads are read once, into locals.
+    const table = this.table;
+    const tableMask = this.tableMask;
+    const entryHash = this.entryHash;
+    let slot = hash & tableMask;
     for (;;) {
-      const e = this.table[slot]!;
+      const e = table[slot]!;
       if (e === EMPTY) break;
       if (
-        this.entryHash[e] === hash &&
+        entryHash[e] === hash &&
         this.entryLowWord[e] === lowWord &&
         this.entryLength[e] === length &&
         bits.sameWords(lowWord, this.arena, this.entryOffset[e]!, length) &&
-        this.equal(this.entryState[e], state)
+        this.model.equal(this.entryState[e], state)
       )
         return false;
-      slot = (slot + 1) & this.tableMask;
+      slot = (slot + 1) & tableMask;
     }
     if (this.full) return true;
     if (this.arenaUsed + length > this.arena.length || this.entries >= this.capacity) {

@@ -133,7 +133,7 @@ class PartitionSearch {
     }
     this.events = new EventList(ops);
     this.bits = new Bitset(n);
-    this.cache = new SearchCache((a, b) => model.equal(a, b), options.maxCacheBytes);
+    this.cache = new SearchCache(model, options.maxCacheBytes);
     this.stackOps = new Int32Array(n);
     this.stackStates = new Array(n);
     this.stackLow = new Int32Array(n);
