@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { controlledSpec, FifoController } from "../control/controller.js";
-import { resolveControlledSeed } from "../control/seed.js";
+import { resolveSeed } from "../control/seed.js";
 import { describeError, ExitCode } from "../errors/index.js";
 import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
@@ -68,7 +68,7 @@ export interface ExecuteAntithesisConfig {
 export async function executeAntithesis(config: ExecuteAntithesisConfig): Promise<number> {
   const { flags } = config;
   const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
-  const seedChoice = resolveControlledSeed({ flagSeed: flags.seed, entropyFile: flags.entropyFile });
+  const seedChoice = resolveSeed({ flagSeed: flags.seed, entropyFile: flags.entropyFile, env: process.env });
   const options = runOptionsFromFlags({ ...flags, seed: seedChoice.seed });
   const controlDir = resolve(flags.controlDir ?? join(options.storeDir, "control"));
   const reproduce = reproduceCommand(config.argv, options.seed);

@@ -8,9 +8,9 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { resolveSeed } from "../control/seed.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
-import { freshSeed } from "../random/random.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
@@ -92,7 +92,8 @@ interface RunFlags {
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
   return {
-    seed: flags.seed ?? freshSeed(),
+    // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
+    seed: resolveSeed({ flagSeed: flags.seed }).seed,
     timeLimitMs: flags.timeLimit,
     concurrency: flags.concurrency,
     nodes: flags.nodes,

@@ -18,6 +18,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { freshSeed, Random } from "../random/random.js";
+import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
@@ -360,11 +361,11 @@ function chooseVariant(
     return { variant: forced, seed: random.seed };
   }
   if (variants.length === 0) return { variant: undefined, seed: random.seed };
-  return { variant: random.fork(`cluster/${recipe.name}/variant`).pick(variants), seed: random.seed };
+  return { variant: random.fork(clusterVariantLabel(recipe.name)).pick(variants), seed: random.seed };
 }
 
 function clusterToken(recipe: Recipe, seed: number, attempt: number): string {
-  const random = new Random(seed, `cluster/${recipe.name}/token/${attempt}`);
+  const random = new Random(seed, clusterTokenLabel(recipe.name, attempt));
   return `crucible-${recipe.name}-${random.int(0, 2 ** 31).toString(36)}${random.int(0, 2 ** 31).toString(36)}`;
 }
 

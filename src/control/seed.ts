@@ -1,10 +1,12 @@
 /**
- * The run's seed under external control, from the driver's entropy.
+ * Where a run's seed comes from: the one resolution `crucible run` and
+ * `crucible antithesis` share (`resolveSeed`), and the run's seed under
+ * external control, from the driver's entropy (`resolveControlledSeed`).
  *
  * A driver such as Antithesis explores schedules by controlling every source
  * of randomness a program reads (it replaces `/dev/urandom`); a CI script or
- * fuzzer may instead hand over a number. The seed is taken from, first to
- * last:
+ * fuzzer may instead hand over a number. Under control the seed is taken
+ * from, first to last:
  *
  * 1. `--seed N` on the command line;
  * 2. the `CRUCIBLE_SEED` environment variable (a decimal integer);
@@ -15,7 +17,9 @@
  *    hypervisor's entropy under Antithesis).
  *
  * Whichever it was is recorded in test.json (`spec.control.seedSource`), and
- * the printed replay command pins the seed.
+ * the printed replay command pins the seed. `crucible run` takes steps 1 and
+ * 4 only: an environment variable left over in a shell must not pin the seed
+ * of every ordinary run (the run prints its seed, so it replays anyway).
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { describeError, UsageError } from "../errors/index.js";
@@ -33,11 +37,19 @@ export interface SeedChoice {
   source: string;
 }
 
-export interface ControlledSeedOptions {
-  /** `--seed`, when given. */
+export interface SeedSources {
+  /** `--seed`, when given: always first. */
   flagSeed?: number | undefined;
-  /** `--entropy-file`, when given. */
+  /** `--entropy-file`, when given (before `CRUCIBLE_ENTROPY_FILE`). */
   entropyFile?: string | undefined;
+  /**
+   * The environment to read `CRUCIBLE_SEED` and `CRUCIBLE_ENTROPY_FILE` from; without it no environment
+   * variable is read (`crucible run`).
+   */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export interface ControlledSeedOptions extends SeedSources {
   /** The environment to read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -68,10 +80,14 @@ export function seedFromEntropyFile(path: string): number {
   return buffer.readUIntBE(0, ENTROPY_BYTES);
 }
 
-/** The seed for an externally controlled run, and where it came from. */
-export function resolveControlledSeed(options: ControlledSeedOptions = {}): SeedChoice {
-  const env = options.env ?? process.env;
-  if (options.flagSeed !== undefined) return { seed: options.flagSeed, source: "--seed" };
+/**
+ * The seed from the sources given, first to last: `flagSeed`, `CRUCIBLE_SEED` in `env`, the entropy file
+ * (`entropyFile`, else `CRUCIBLE_ENTROPY_FILE` in `env`), a fresh one. A malformed `CRUCIBLE_SEED`, or an
+ * entropy file that cannot be read, is a `UsageError`. The one place a seed is chosen for a run.
+ */
+export function resolveSeed(sources: SeedSources): SeedChoice {
+  if (sources.flagSeed !== undefined) return { seed: sources.flagSeed, source: "--seed" };
+  const env = sources.env ?? {};
   const fromEnv = env[SEED_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
     const seed = parseSeed(fromEnv);
@@ -80,7 +96,12 @@ export function resolveControlledSeed(options: ControlledSeedOptions = {}): Seed
     }
     return { seed, source: `env ${SEED_ENV}` };
   }
-  const file = options.entropyFile ?? (env[ENTROPY_FILE_ENV]?.trim() || undefined);
+  const file = sources.entropyFile ?? (env[ENTROPY_FILE_ENV]?.trim() || undefined);
   if (file !== undefined) return { seed: seedFromEntropyFile(file), source: `file ${file}` };
   return { seed: freshSeed(), source: "fresh" };
+}
+
+/** The seed for an externally controlled run, and where it came from: `resolveSeed` reading `process.env` by default. */
+export function resolveControlledSeed(options: ControlledSeedOptions = {}): SeedChoice {
+  return resolveSeed({ ...options, env: options.env ?? process.env });
 }

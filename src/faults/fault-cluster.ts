@@ -33,6 +33,7 @@ import type { Launch, NodeSpec, PeerAddressing, Recipe, RecipeFaults } from "../
 import type { Cluster, Node } from "../cluster/types.js";
 import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
@@ -247,7 +248,7 @@ class MeshLinks {
       })),
       peerAddressing: this.addressing,
       ...(options.dials ? { dials: options.dials } : {}),
-      random: options.random.fork("proxy-mesh"),
+      random: options.random.fork(STREAMS.proxyMesh.label),
     });
     this.meshFor = cluster;
   }

@@ -5,6 +5,7 @@
  */
 import type { Op } from "../history/op.js";
 import type { Random } from "../random/random.js";
+import { STREAMS, workerStreamLabel } from "../random/streams.js";
 import { restrictContext } from "./context.js";
 import { empty, lift } from "./lift.js";
 import type { GenContext, Generator, GeneratorLike, GenOp, Step, WorkerId } from "./types.js";
@@ -44,14 +45,14 @@ interface Side {
 }
 
 const CLIENT_SIDE: Side = {
-  stream: "clients",
+  stream: STREAMS.clients.label,
   workersOf: clientsOfAll,
   freeOf: clientsOfFree,
   hears: (event) => event.process !== "nemesis",
 };
 
 const NEMESIS_SIDE: Side = {
-  stream: "nemesis",
+  stream: STREAMS.nemesis.label,
   workersOf: nemesisOf,
   freeOf: nemesisOf,
   hears: (event) => event.process === "nemesis",
@@ -196,7 +197,11 @@ class EachWorker implements Generator {
   }
 
   private newSlot(worker: WorkerId, ctx: GenContext): Slot {
-    return { gen: lift(this.factory(worker)), random: ctx.random.fork(`worker-${worker}`), only: [worker] };
+    return {
+      gen: lift(this.factory(worker)),
+      random: ctx.random.fork(workerStreamLabel(worker)),
+      only: [worker],
+    };
   }
 
   op(ctx: GenContext): Step {

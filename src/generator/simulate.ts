@@ -6,6 +6,7 @@
  */
 import type { CompletionType, Op } from "../history/op.js";
 import { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import { GeneratorDriver } from "./driver.js";
 import type { GeneratorLike, WorkerId } from "./types.js";
 
@@ -105,7 +106,7 @@ function enqueue(queue: Flight[], flight: Flight): void {
  */
 export function simulate(gen: GeneratorLike, options: SimulateOptions): Simulation {
   const root = new Random(options.seed);
-  const completionRandom = root.fork("simulated-completions");
+  const completionRandom = root.fork(STREAMS.simulatedCompletions.label);
   const complete = options.completion ?? perfectCompletion;
   const maxOps = options.maxOps ?? 10_000;
   const maxTimeNs = options.maxTimeNs ?? 3600e9;
@@ -115,7 +116,7 @@ export function simulate(gen: GeneratorLike, options: SimulateOptions): Simulati
     generator: gen,
     concurrency: options.concurrency,
     nemesis: options.nemesis ?? false,
-    random: root.fork("generator"),
+    random: root.fork(STREAMS.generator.label),
   });
   const history: Op[] = [];
   const logs: { time: number; message: string }[] = [];

@@ -19,6 +19,7 @@ import { type FaultScheduleOptions, faultSchedule, parseFaultKinds } from "../fa
 import type { NemesisPackage } from "../faults/types.js";
 import { type FaultKind, kindsNeed } from "../faults/vocabulary.js";
 import { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import type { ClusterContext, RunOptions } from "./spec.js";
 
 /** What `nemesisForRun` gives the test: the package and the matching cluster start. */
@@ -45,7 +46,7 @@ export interface FaultPlan {
 /**
  * Turn the run options (`--nemesis`, `--nemesis-interval`, `--time-limit`,
  * `--seed`, `--nodes`, and `extra.network`) into a fault plan. The schedule's
- * stream is `new Random(options.seed).fork("nemesis-schedule")`, as the
+ * stream is `STREAMS.nemesisSchedule` (`nemesis-schedule`) off the root seed, as the
  * process faults always used, so seeds keep replaying.
  */
 export function nemesisForRun(options: RunOptions, overrides: Partial<FaultScheduleOptions> = {}): FaultPlan {
@@ -61,7 +62,7 @@ export function nemesisForRun(options: RunOptions, overrides: Partial<FaultSched
           nodeNames,
           intervalMs: options.nemesisIntervalMs,
           timeLimitMs: options.timeLimitMs,
-          random: new Random(options.seed).fork("nemesis-schedule"),
+          random: new Random(options.seed).fork(STREAMS.nemesisSchedule.label),
           ...overrides,
         });
   const extraNetwork = options.extra.network;

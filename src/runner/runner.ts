@@ -34,6 +34,7 @@ import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
 import { describeValue, writableCompletion } from "../history/writable.js";
 import { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import { judgeEvidence } from "./evidence.js";
 import type { RunOptions, TestSpec } from "./spec.js";
 
@@ -190,9 +191,9 @@ export class Runner {
       generator: timeLimit(this.timeLimitMs, main),
       concurrency: this.concurrency,
       nemesis: Boolean(this.spec.nemesis),
-      random: this.random.fork("generator"),
+      random: this.random.fork(STREAMS.generator.label),
     });
-    this.nemesisRandom = this.random.fork("nemesis-exec");
+    this.nemesisRandom = this.random.fork(STREAMS.nemesisExec.label);
     if (this.stopSignal.aborted) this.interrupted = true;
     else this.stopSignal.addEventListener("abort", () => this.interrupt(), { once: true });
   }
@@ -219,7 +220,7 @@ export class Runner {
     if (this.spec.cluster) {
       this.log(`starting cluster`);
       const cluster: unknown = await this.spec.cluster({
-        random: this.random.fork("cluster"),
+        random: this.random.fork(STREAMS.cluster.label),
         logDir: `${this.runDir}/nodes`,
         options: this.options,
         signal: this.runAbort.signal,

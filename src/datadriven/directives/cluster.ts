@@ -55,215 +55,203 @@ export const MAX_TIMEOUT_MS = 10 * 60_000;
 /** Largest `tick` step (the demo server refuses more). */
 export const MAX_TICK = 1_000_000_000;
 
+/** One cluster directive: what it prints, given the directive and the harness it drives. */
+type ClusterDirective = (d: Directive, harness: ClusterHarness) => Promise<string>;
+
+/** Every cluster directive by name (one function each, below). */
+const CLUSTER_DIRECTIVES: Readonly<Record<string, ClusterDirective>> = {
+  cluster: clusterDirective,
+  exec: execDirective,
+  async: asyncDirective,
+  await: sessionWaitDirective("await"),
+  cancel: sessionWaitDirective("cancel"),
+  wait: waitDirective,
+  tick: tickDirective,
+  hold: holdDirective,
+  release: releaseDirective,
+  deliver: deliverDirective,
+  partition: partitionDirective,
+  heal: healDirective,
+  kill: nodeFault("kill", async (node) => node.kill()),
+  pause: nodeFault("pause", async (node) => node.pause()),
+  resume: nodeFault("resume", async (node) => node.resume()),
+  restart: nodeFault("restart", async (node) => node.restart()),
+  "print-state": printStateDirective,
+};
+
 /** The cluster directives over `harness`; merge with `genericDirectives()`. */
 export function clusterDirectives(harness: ClusterHarness): DirectiveTable {
-  return {
-    cluster: async (d) => {
-      allowArgs(d, ["nodes", "mode", "replication-delay-ticks"]);
-      const nodes = d.hasArg("nodes") ? d.intArg("nodes") : undefined;
-      if (nodes !== undefined && (nodes < 1 || nodes > 9)) throw d.error("nodes: expected 1 to 9");
-      const mode = d.hasArg("mode") ? d.stringArg("mode") : undefined;
-      if (mode !== undefined && mode !== "linearizable" && mode !== "stale-reads")
-        throw d.error(`mode=${mode}: expected linearizable or stale-reads`);
-      const delayTicks = d.hasArg("replication-delay-ticks")
-        ? d.intArg("replication-delay-ticks")
-        : undefined;
-      if (delayTicks !== undefined && (delayTicks < 0 || delayTicks > MAX_TICK))
-        throw d.error("replication-delay-ticks: expected a non-negative integer");
-      if ((mode !== undefined || delayTicks !== undefined) && harness.kind !== "demo")
-        throw d.error(`mode and replication-delay-ticks configure the demo server, not ${harness.kind}`);
-      harness.configure(d, {
-        ...(nodes === undefined ? {} : { nodes }),
-        ...(mode === undefined ? {} : { demoMode: mode }),
-        ...(delayTicks === undefined ? {} : { replicationDelayTicks: delayTicks }),
-      });
-      await harness.target();
-      return "";
-    },
-
-    exec: async (d) => {
-      allowArgs(d, ["session", "node", "timeout"]);
-      const ops = opsOf(d);
-      const [node] = await harness.nodes(d, "first");
-      const sessions = await harness.sessions();
-      const results = await sessionCall(d, () =>
-        sessions.run({
-          session: d.stringArg("session", "default"),
-          node: node!,
-          ops,
-          opTimeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS),
-        }),
-      );
-      return formatResults(results);
-    },
-
-    async: async (d) => {
-      allowArgs(d, ["session", "node", "timeout"]);
-      const ops = opsOf(d);
-      const [node] = await harness.nodes(d, "first");
-      const sessions = await harness.sessions();
-      await sessionCall(d, async () =>
-        sessions.start({
-          session: d.stringArg("session"),
-          node: node!,
-          ops,
-          opTimeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS),
-        }),
-      );
-      return "";
-    },
-
-    await: async (d) => {
-      allowArgs(d, ["session", "timeout"]);
-      noInput(d);
-      const sessions = await harness.sessions();
-      const results = await sessionCall(d, () =>
-        sessions.await({ session: d.stringArg("session"), timeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS) }),
-      );
-      return formatResults(results);
-    },
-
-    cancel: async (d) => {
-      allowArgs(d, ["session", "timeout"]);
-      noInput(d);
-      const sessions = await harness.sessions();
-      const results = await sessionCall(d, () =>
-        sessions.cancel({ session: d.stringArg("session"), timeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS) }),
-      );
-      return formatResults(results);
-    },
-
-    wait: async (d) => waitDirective(d, harness),
-
-    tick: async (d) => {
-      allowArgs(d, ["n", "node"], { positional: 1 });
-      noInput(d);
-      const n = positionalInt(d, "n", 1);
-      if (n < 0 || n > MAX_TICK) throw d.error(`tick: expected 0 to ${MAX_TICK} steps`);
-      const target = await demoOnly(d, harness, "tick");
-      const nodes = d.hasArg("node") ? await harness.nodes(d) : liveNodes(target);
-      for (const node of nodes) {
-        if (!node.isRunning() || node.isPaused()) throw d.error(`tick: ${node.name} is not running`);
-        await target.tick(node, n);
-      }
-      return "";
-    },
-
-    hold: async (d) => {
-      allowArgs(d, ["link", "direction"]);
-      noInput(d);
-      const { proxy, direction } = await linkArg(d, harness);
-      proxy.proxy.hold({ direction });
-      harness.holding.add(proxy.label);
-      return "";
-    },
-
-    release: async (d) => {
-      allowArgs(d, ["link"]);
-      noInput(d);
-      const { proxy } = await linkArg(d, harness);
-      proxy.proxy.release();
-      harness.holding.delete(proxy.label);
-      return "";
-    },
-
-    deliver: async (d) => {
-      allowArgs(d, ["n", "link", "timeout"], { positional: 1 });
-      noInput(d);
-      const n = positionalInt(d, "n", 1);
-      if (n < 1 || n > 10_000) throw d.error("deliver: expected 1 to 10000 messages");
-      let link: Awaited<ReturnType<typeof linkArg>>;
-      if (d.hasArg("link")) link = await linkArg(d, harness);
-      else {
-        if (harness.holding.size !== 1)
-          throw d.error(
-            `deliver: say which link (link=a->b); ${harness.holding.size === 0 ? "no link is held" : `held: ${[...harness.holding].sort().join(", ")}`}`,
-          );
-        const [label] = harness.holding;
-        link = await linkArg(d, harness, label);
-      }
-      const timeoutMs = timeoutArg(d, DEFAULT_WAIT_TIMEOUT_MS);
-      try {
-        await link.proxy.proxy.waitForHeld({ count: n, timeoutMs });
-      } catch {
-        throw new Error(
-          `deliver: only ${link.proxy.proxy.held().length} message(s) held on ${link.proxy.label} after ${timeoutMs} ms, wanted ${n}`,
-        );
-      }
-      link.proxy.proxy.deliver(n);
-      return "";
-    },
-
-    partition: async (d) => {
-      noInput(d);
-      if (harness.kind !== "demo")
-        throw d.error(`partition needs the demo target (this run drives ${harness.kind})`);
-      const grudge = grudgeArgs(d, harness.nodeNames);
-      const target = await harness.target();
-      const cut = target.partition(grudge);
-      return cut.length === 0
-        ? "cut: none"
-        : `cut: ${cut.map((link) => `${link.from}->${link.to}`).join(" ")}`;
-    },
-
-    heal: async (d) => {
-      allowArgs(d, []);
-      noInput(d);
-      const target = await harness.target();
-      target.heal();
-      harness.holding.clear();
-      return "";
-    },
-
-    kill: nodeFault(harness, "kill", async (node) => node.kill()),
-    pause: nodeFault(harness, "pause", async (node) => node.pause()),
-    resume: nodeFault(harness, "resume", async (node) => node.resume()),
-    restart: nodeFault(harness, "restart", async (node) => node.restart()),
-
-    "print-state": async (d) => {
-      allowArgs(d, ["node"]);
-      noInput(d);
-      const target = await demoOnly(d, harness, "print-state");
-      const nodes = await harness.nodes(d, "all");
-      const lines: string[] = [];
-      for (const node of nodes) {
-        if (!node.isRunning()) lines.push(`${node.name} down`);
-        else if (node.isPaused()) lines.push(`${node.name} paused`);
-        else {
-          const state = await target.state(node);
-          const data = Object.entries(state.data)
-            .map(([key, value]) => `${formatValue(key)}=${formatValue(value)}`)
-            .join(" ");
-          lines.push(
-            `${node.name} ${state.role} durable=${state.durableIndex} data: ${data === "" ? "(empty)" : data}`,
-          );
-        }
-      }
-      return lines.join("\n");
-    },
-  };
+  const table: Record<string, (d: Directive) => Promise<string>> = {};
+  for (const [name, run] of Object.entries(CLUSTER_DIRECTIVES)) table[name] = (d) => run(d, harness);
+  return table;
 }
 
 /** Names of the cluster directives, for messages that tell a user they need a target. */
-export const CLUSTER_DIRECTIVE_NAMES: readonly string[] = [
-  "async",
-  "await",
-  "cancel",
-  "cluster",
-  "deliver",
-  "exec",
-  "heal",
-  "hold",
-  "kill",
-  "partition",
-  "pause",
-  "print-state",
-  "release",
-  "restart",
-  "resume",
-  "tick",
-  "wait",
-];
+export const CLUSTER_DIRECTIVE_NAMES: readonly string[] = Object.keys(CLUSTER_DIRECTIVES).sort();
+
+async function clusterDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["nodes", "mode", "replication-delay-ticks"]);
+  const nodes = d.hasArg("nodes") ? d.intArg("nodes") : undefined;
+  if (nodes !== undefined && (nodes < 1 || nodes > 9)) throw d.error("nodes: expected 1 to 9");
+  const mode = d.hasArg("mode") ? d.stringArg("mode") : undefined;
+  if (mode !== undefined && mode !== "linearizable" && mode !== "stale-reads")
+    throw d.error(`mode=${mode}: expected linearizable or stale-reads`);
+  const delayTicks = d.hasArg("replication-delay-ticks") ? d.intArg("replication-delay-ticks") : undefined;
+  if (delayTicks !== undefined && (delayTicks < 0 || delayTicks > MAX_TICK))
+    throw d.error("replication-delay-ticks: expected a non-negative integer");
+  if ((mode !== undefined || delayTicks !== undefined) && harness.kind !== "demo")
+    throw d.error(`mode and replication-delay-ticks configure the demo server, not ${harness.kind}`);
+  harness.configure(d, {
+    ...(nodes === undefined ? {} : { nodes }),
+    ...(mode === undefined ? {} : { demoMode: mode }),
+    ...(delayTicks === undefined ? {} : { replicationDelayTicks: delayTicks }),
+  });
+  await harness.target();
+  return "";
+}
+
+/**
+ * What `exec` and `async` share: their arguments and ops, as a session request, and the sessions.
+ * `session=` is read last (after the nodes and sessions are ready), so a missing one is reported where it
+ * always was; `sessionFallback` undefined makes it required.
+ */
+async function sessionRequest(d: Directive, harness: ClusterHarness, sessionFallback: string | undefined) {
+  allowArgs(d, ["session", "node", "timeout"]);
+  const ops = opsOf(d);
+  const [node] = await harness.nodes(d, "first");
+  const sessions = await harness.sessions();
+  const request = () => ({
+    session: d.stringArg("session", sessionFallback),
+    node: node!,
+    ops,
+    opTimeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS),
+  });
+  return { sessions, request };
+}
+
+async function execDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  const { sessions, request } = await sessionRequest(d, harness, "default");
+  return formatResults(await sessionCall(d, () => sessions.run(request())));
+}
+
+async function asyncDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  const { sessions, request } = await sessionRequest(d, harness, undefined);
+  await sessionCall(d, async () => sessions.start(request()));
+  return "";
+}
+
+/** `await` and `cancel`: collect a session's started ops, waiting for them or aborting them. */
+function sessionWaitDirective(method: "await" | "cancel"): ClusterDirective {
+  return async (d, harness) => {
+    allowArgs(d, ["session", "timeout"]);
+    noInput(d);
+    const sessions = await harness.sessions();
+    const results = await sessionCall(d, () =>
+      sessions[method]({ session: d.stringArg("session"), timeoutMs: timeoutArg(d, DEFAULT_OP_TIMEOUT_MS) }),
+    );
+    return formatResults(results);
+  };
+}
+
+async function tickDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["n", "node"], { positional: 1 });
+  noInput(d);
+  const n = positionalInt(d, "n", 1);
+  if (n < 0 || n > MAX_TICK) throw d.error(`tick: expected 0 to ${MAX_TICK} steps`);
+  const target = await demoOnly(d, harness, "tick");
+  const nodes = d.hasArg("node") ? await harness.nodes(d) : liveNodes(target);
+  for (const node of nodes) {
+    if (!node.isRunning() || node.isPaused()) throw d.error(`tick: ${node.name} is not running`);
+    await target.tick(node, n);
+  }
+  return "";
+}
+
+async function holdDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["link", "direction"]);
+  noInput(d);
+  const { proxy, direction } = await linkArg(d, harness);
+  proxy.proxy.hold({ direction });
+  harness.holding.add(proxy.label);
+  return "";
+}
+
+async function releaseDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["link"]);
+  noInput(d);
+  const { proxy } = await linkArg(d, harness);
+  proxy.proxy.release();
+  harness.holding.delete(proxy.label);
+  return "";
+}
+
+async function deliverDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["n", "link", "timeout"], { positional: 1 });
+  noInput(d);
+  const n = positionalInt(d, "n", 1);
+  if (n < 1 || n > 10_000) throw d.error("deliver: expected 1 to 10000 messages");
+  let link: Awaited<ReturnType<typeof linkArg>>;
+  if (d.hasArg("link")) link = await linkArg(d, harness);
+  else {
+    if (harness.holding.size !== 1)
+      throw d.error(
+        `deliver: say which link (link=a->b); ${harness.holding.size === 0 ? "no link is held" : `held: ${[...harness.holding].sort().join(", ")}`}`,
+      );
+    const [label] = harness.holding;
+    link = await linkArg(d, harness, label);
+  }
+  const timeoutMs = timeoutArg(d, DEFAULT_WAIT_TIMEOUT_MS);
+  try {
+    await link.proxy.proxy.waitForHeld({ count: n, timeoutMs });
+  } catch {
+    throw new Error(
+      `deliver: only ${link.proxy.proxy.held().length} message(s) held on ${link.proxy.label} after ${timeoutMs} ms, wanted ${n}`,
+    );
+  }
+  link.proxy.proxy.deliver(n);
+  return "";
+}
+
+async function partitionDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  noInput(d);
+  if (harness.kind !== "demo")
+    throw d.error(`partition needs the demo target (this run drives ${harness.kind})`);
+  const grudge = grudgeArgs(d, harness.nodeNames);
+  const target = await harness.target();
+  const cut = target.partition(grudge);
+  return cut.length === 0 ? "cut: none" : `cut: ${cut.map((link) => `${link.from}->${link.to}`).join(" ")}`;
+}
+
+async function healDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, []);
+  noInput(d);
+  const target = await harness.target();
+  target.heal();
+  harness.holding.clear();
+  return "";
+}
+
+async function printStateDirective(d: Directive, harness: ClusterHarness): Promise<string> {
+  allowArgs(d, ["node"]);
+  noInput(d);
+  const target = await demoOnly(d, harness, "print-state");
+  const nodes = await harness.nodes(d, "all");
+  const lines: string[] = [];
+  for (const node of nodes) {
+    if (!node.isRunning()) lines.push(`${node.name} down`);
+    else if (node.isPaused()) lines.push(`${node.name} paused`);
+    else {
+      const state = await target.state(node);
+      const data = Object.entries(state.data)
+        .map(([key, value]) => `${formatValue(key)}=${formatValue(value)}`)
+        .join(" ");
+      lines.push(
+        `${node.name} ${state.role} durable=${state.durableIndex} data: ${data === "" ? "(empty)" : data}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
 
 async function waitDirective(d: Directive, harness: ClusterHarness): Promise<string> {
   allowArgs(d, ["session", "node", "timeout"]);
@@ -377,12 +365,8 @@ function liveNodes(target: DataDrivenTarget): LocalNode[] {
   return target.cluster.nodes.filter((node) => node.isRunning() && !node.isPaused());
 }
 
-function nodeFault(
-  harness: ClusterHarness,
-  name: string,
-  act: (node: LocalNode) => Promise<void>,
-): (d: Directive) => Promise<string> {
-  return async (d) => {
+function nodeFault(name: string, act: (node: LocalNode) => Promise<void>): ClusterDirective {
+  return async (d, harness) => {
     allowArgs(d, ["node"]);
     noInput(d);
     const nodes = await harness.nodes(d, "required");

@@ -40,6 +40,7 @@ import { type DirectedLink, type Grudge, linksToCut } from "../../faults/partiti
 import { type FaultProxy, startProxy } from "../../faults/proxy/proxy.js";
 import type { ProxyTarget } from "../../faults/proxy/types.js";
 import { Random } from "../../random/random.js";
+import { STREAMS } from "../../random/streams.js";
 
 export const TARGET_KINDS = ["demo", "etcd", "redis"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -159,7 +160,7 @@ async function startDemoTargetOnce(options: TargetOptions, seed: number): Promis
   if ((options.replicationDelayTicks ?? 0) > 0)
     args.push("--replication-delay-ticks", String(options.replicationDelayTicks));
   const cluster = await startCluster(recipe, size, { log: () => {}, args, seed });
-  const random = new Random(seed, "datadriven");
+  const random = new Random(seed, STREAMS.datadriven.label);
   const proxies = new Map<string, LinkProxy>();
   try {
     for (const node of cluster.nodes) {
