@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { freshSeed } from "../random/random.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
@@ -15,7 +16,7 @@ import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { REGISTER_TARGETS } from "../tests/targets.js";
-import { ExitCode, exitCodeForValidity, UsageError } from "./exit-codes.js";
+import { invocationArgv } from "./invocation.js";
 import { choiceParser, listParser, parseDurationMs, parsePositiveInt, parseSeedFlag } from "./options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
@@ -290,16 +291,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   }
 }
 
-let argvOfThisInvocation: readonly string[] = process.argv.slice(2);
-
-/** The arguments `main` was called with (for the reproduce command). */
-export function invocationArgv(): readonly string[] {
-  return argvOfThisInvocation;
-}
-
-export function setInvocationArgv(argv: readonly string[]): void {
-  argvOfThisInvocation = argv;
-}
+export { invocationArgv, setInvocationArgv } from "./invocation.js";
 
 export function registerRunCommand(program: Command): void {
   addRunFlags(
