@@ -23,7 +23,7 @@ import type { Checker, CheckResult } from "../checker/types.js";
 import type { ClientConnection } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
 import type { NemesisContext } from "../faults/types.js";
-import { GeneratorDriver } from "../generator/driver.js";
+import { GeneratorDriver } from "../generator/_internals/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
 import type { GenOp, WorkerId } from "../generator/types.js";
 import { summarize } from "../history/analysis.js";
