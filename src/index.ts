@@ -6,7 +6,14 @@
  * each of them.
  */
 
-export { compose, DEFAULT_CHECKER_TIMEOUT_MS, mergeValidity, only, runChecker, validateResult } from "./checker/compose.js";
+export {
+  compose,
+  DEFAULT_CHECKER_TIMEOUT_MS,
+  mergeValidity,
+  only,
+  runChecker,
+  validateResult,
+} from "./checker/compose.js";
 export { counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
 export * from "./checker/linearizable/index.js";

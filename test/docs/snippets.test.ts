@@ -25,7 +25,7 @@ interface Snippet {
 }
 
 /** The ts blocks of one markdown file; `nocheck` ones are left out. */
-export function extractSnippets(markdownPath: string, text: string): Snippet[] {
+function extractSnippets(markdownPath: string, text: string): Snippet[] {
   const snippets: Snippet[] = [];
   const lines = text.split("\n");
   for (let at = 0; at < lines.length; at++) {
