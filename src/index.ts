@@ -1,7 +1,7 @@
 /**
  * Crucible's public API: everything a test file imports.
  *
- * The five interfaces a user writes against (DESIGN.md): `Cluster`/`Node`,
+ * The five interfaces a user writes against (docs/architecture.md): `Cluster`/`Node`,
  * `Client`, `Generator`, `Nemesis`, `Checker`; and what Crucible ships for
  * each of them.
  */

@@ -16,6 +16,7 @@ import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { REGISTER_TARGETS } from "../tests/targets.js";
+import { invocationArgv } from "./invocation.js";
 import { choiceParser, listParser, parseDurationMs, parsePositiveInt, parseSeedFlag } from "./options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
@@ -291,16 +292,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   }
 }
 
-let argvOfThisInvocation: readonly string[] = process.argv.slice(2);
-
-/** The arguments `main` was called with (for the reproduce command). */
-export function invocationArgv(): readonly string[] {
-  return argvOfThisInvocation;
-}
-
-export function setInvocationArgv(argv: readonly string[]): void {
-  argvOfThisInvocation = argv;
-}
+export { invocationArgv, setInvocationArgv } from "./invocation.js";
 
 export function registerRunCommand(program: Command): void {
   addRunFlags(

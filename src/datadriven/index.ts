@@ -22,6 +22,8 @@
  * (`testDataDriven`, `nodeTestStep`); they are not re-exported here so that
  * importing the engine never loads a test framework.
  */
+// The ready-made cluster directives (the handler of `crucible datadriven --target`), to use or to extend.
+export { ClusterHarness, clusterDirectives, makeClusterHandler } from "./cluster-handler.js";
 export { type UnifiedDiffOptions, unifiedDiff } from "./diff.js";
 export {
   type ArgKind,

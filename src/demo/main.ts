@@ -22,7 +22,7 @@ import { DEMO_SERVER_USAGE, type DemoServerArgs, parseDemoServerArgs } from "./a
 import { DemoNode } from "./node.js";
 import { serveDemoNode } from "./server.js";
 
-/** DESIGN.md's "bad usage" exit code (kept literal here so this entry point imports nothing else). */
+/** The "bad usage" exit code of docs/architecture.md (kept literal here so this entry point imports nothing else). */
 const EXIT_USAGE = 64;
 const EXIT_FAILED = 3;
 /** A clean stop that takes longer than this (a hung flush) exits anyway. */

@@ -56,11 +56,11 @@
  * `perfect` and `imperfect` are the shortcuts (every op ok; a seeded mix of
  * ok, fail and info). Under the hood a generator is an immutable value with
  * two methods, `op(ctx)` (next op, `"pending"` or exhausted) and
- * `update(ctx, event)`; see `types.ts` to write your own.
+ * `update(ctx, event)`; see `types.ts` to write your own. The interpreter
+ * that drives them (the worker table, the context and the driver the runner
+ * and `simulate` share) lives in `_internals/` and is not part of the API.
  */
 export * from "./choice.js";
-export * from "./context.js";
-export * from "./driver.js";
 export * from "./final.js";
 export * from "./lift.js";
 export * from "./limit.js";

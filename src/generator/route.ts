@@ -6,7 +6,7 @@
 import type { Op } from "../history/op.js";
 import type { Random } from "../random/random.js";
 import { STREAMS, workerStreamLabel } from "../random/streams.js";
-import { restrictContext } from "./context.js";
+import { restrictContext } from "./_internals/context.js";
 import { empty, lift } from "./lift.js";
 import type { GenContext, Generator, GeneratorLike, GenOp, Step, WorkerId } from "./types.js";
 

@@ -7,7 +7,7 @@
 import type { CompletionType, Op } from "../history/op.js";
 import { Random } from "../random/random.js";
 import { STREAMS } from "../random/streams.js";
-import { GeneratorDriver } from "./driver.js";
+import { GeneratorDriver } from "./_internals/driver.js";
 import type { GeneratorLike, WorkerId } from "./types.js";
 
 /** What a simulated system answers to one invocation. */

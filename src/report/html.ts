@@ -14,12 +14,18 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
-import { PAGE_SCRIPT } from "./_internals/page-script.js";
 import { PAGE_STYLE } from "./_internals/page-style.js";
 import { escapeHtml, inlineSafe, jsonForScript } from "./escape.js";
 import { buildReportData, type ReportInput } from "./model.js";
 
 export type { ReportFile, ReportInput } from "./model.js";
+
+/**
+ * The page's own script: a real browser file (`_internals/page/page-script.js`,
+ * linted and type-checked with the DOM's types), read from beside this module:
+ * from src/ under tsx, from dist/ where `npm run build` copies it.
+ */
+const PAGE_SCRIPT = readFileSync(new URL("./_internals/page/page-script.js", import.meta.url), "utf8");
 
 let uplotAssets: { js: string; css: string } | undefined;
 

@@ -25,7 +25,7 @@ import type { Cluster } from "../cluster/types.js";
 import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisContext } from "../faults/types.js";
 import { healedKinds, isNeutralNemesisOp } from "../faults/vocabulary.js";
-import { GeneratorDriver } from "../generator/driver.js";
+import { GeneratorDriver } from "../generator/_internals/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
 import type { GenOp, WorkerId } from "../generator/types.js";
 import { summarize } from "../history/analysis.js";

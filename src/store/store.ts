@@ -1,7 +1,8 @@
 /**
  * The store: `store/<test-name>/<timestamp>/` holds `test.json`,
  * `history.jsonl`, `results.json`, `report.html`, `junit.xml` and
- * `nodes/<n>/*.log`; `store/<test-name>/latest` links to the newest run.
+ * `nodes/<n>.log` (one log per node); `store/<test-name>/latest` links to the
+ * newest run. docs/architecture.md shows the layout.
  */
 import { mkdirSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";

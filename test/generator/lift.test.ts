@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors/index.js";
-import { makeContext, WorkerTable } from "../../src/generator/context.js";
+import { makeContext, WorkerTable } from "../../src/generator/_internals/context.js";
 import { empty, fillIn, isGenerator, lift, perfect, simulate } from "../../src/generator/index.js";
 import type { GenContext } from "../../src/generator/types.js";
 import { Random } from "../../src/random/random.js";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { makeContext, WorkerTable } from "../../src/generator/_internals/context.js";
 import {
   any,
   clients,
   eachWorker,
   eachWorkerFrom,
   limit,
-  makeContext,
   mix,
   nemesis,
   onWorkers,
@@ -13,7 +13,6 @@ import {
   simulate,
   stagger,
   timeLimit,
-  WorkerTable,
 } from "../../src/generator/index.js";
 import type { GenContext, Generator } from "../../src/generator/types.js";
 import { Random } from "../../src/random/random.js";

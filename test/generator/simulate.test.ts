@@ -1,21 +1,20 @@
 import { describe, expect, it } from "vitest";
+import { nextProcess, WorkerTable } from "../../src/generator/_internals/context.js";
+import { GeneratorDriver } from "../../src/generator/_internals/driver.js";
 import {
   any,
   clients,
-  GeneratorDriver,
   imperfect,
   imperfectCompletion,
   limit,
   mix,
   nemesis,
-  nextProcess,
   perfect,
   repeat,
   simulate,
   stagger,
   synchronize,
   timeLimit,
-  WorkerTable,
 } from "../../src/generator/index.js";
 import type { GenContext } from "../../src/generator/types.js";
 import type { Op } from "../../src/history/op.js";

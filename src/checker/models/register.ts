@@ -5,7 +5,7 @@
  * Values are interned to integers when the history is prepared, so a state is
  * one integer (0 = "no value", the initial state) and `step` never allocates.
  *
- * Op semantics (DESIGN.md): `read` → the completion's value is what was read,
+ * Op semantics (docs/histories.md): `read` → the completion's value is what was read,
  * `null` meaning no value; `write` → the invocation's value; `cas` → the
  * invocation's value is `[expected, new]`, and an `ok` cas swapped.
  *

@@ -19,13 +19,13 @@
  *    as in Jepsen, so the generator can still map the old process to its
  *    worker). A finished sleep is `woke(worker)`; generators hear nothing.
  */
-import { invariant } from "../errors/index.js";
-import type { Op } from "../history/op.js";
-import type { Random } from "../random/random.js";
+import { invariant } from "../../errors/index.js";
+import type { Op } from "../../history/op.js";
+import type { Random } from "../../random/random.js";
+import { lift } from "../lift.js";
+import { synchronize } from "../phases.js";
+import type { GenContext, Generator, GeneratorLike, GenOp, WorkerId } from "../types.js";
 import { makeContext, WorkerTable } from "./context.js";
-import { lift } from "./lift.js";
-import { synchronize } from "./phases.js";
-import type { GenContext, Generator, GeneratorLike, GenOp, WorkerId } from "./types.js";
 
 export interface GeneratorDriverOptions {
   generator: GeneratorLike;

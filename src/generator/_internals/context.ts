@@ -10,10 +10,10 @@
  * `nextProcess(process, concurrency)` (Jepsen's rule), so that process
  * numbers stay unique and `process % concurrency` is always the worker.
  */
-import { invariant } from "../errors/index.js";
-import type { ProcessId } from "../history/op.js";
-import type { Random } from "../random/random.js";
-import type { GenContext, WorkerId } from "./types.js";
+import { invariant } from "../../errors/index.js";
+import type { ProcessId } from "../../history/op.js";
+import type { Random } from "../../random/random.js";
+import type { GenContext, WorkerId } from "../types.js";
 
 /**
  * The process a client worker becomes after one of its ops ended `info`:

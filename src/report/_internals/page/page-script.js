@@ -1,13 +1,17 @@
-/**
- * The report page's code, inlined into report.html. Plain browser JavaScript
- * (ES2017, no modules, no dependencies but the inlined uPlot global) kept as a
- * string because the page must be one self-contained file and our TypeScript
- * build has no DOM types. It only ever renders data with textContent or onto
- * canvases, never innerHTML. The browser test in test/report runs it.
- *
- * Editing: no backticks and no dollar-brace inside (this is a template literal).
- */
-export const PAGE_SCRIPT = String.raw`(function () {
+// The report page's code, inlined into report.html by ../../html.ts (read
+// from this file next to the module: `npm run build` copies it into dist/).
+// Plain browser JavaScript (ES2017, one IIFE, no modules, no dependencies but
+// the inlined uPlot global), type-checked against the DOM and uPlot's types by
+// ./tsconfig.json (part of `npm run typecheck`) and linted by Biome. It only
+// ever renders data with textContent or onto canvases, never innerHTML. The
+// browser test in test/report runs it.
+//
+// biome.json turns a few rules off for this file only, each for a reason:
+// the code is written as a classic script (an IIFE with "use strict" and
+// function declarations in blocks, not a module); it stays within ES2017 (no
+// optional chaining, no Object.hasOwn); and its `isFinite` coerces on
+// purpose; `function` expressions are kept rather than rewritten to arrows.
+(function () {
   "use strict";
   // Every value from the history reaches the page through textContent or canvas text, never innerHTML.
   var PHASES = { scriptStartMs: performance.now() };
@@ -88,10 +92,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var exp = Math.floor(Math.log10(raw));
     var steps = [1, 2, 5, 10];
     for (var i = 0; i < steps.length; i++) {
-      var step = steps[i] * Math.pow(10, exp);
+      var step = steps[i] * 10 ** exp;
       if (step >= raw) return step;
     }
-    return Math.pow(10, exp + 1);
+    return 10 ** (exp + 1);
   }
   function reportError(where, error) {
     console.error("crucible report: " + where + " failed:", error);
@@ -122,16 +126,24 @@ export const PAGE_SCRIPT = String.raw`(function () {
     opsLoading = start.then(function (json) {
       OPS = JSON.parse(json);
       var dense = true;
-      for (var k = 0; k < OPS.length; k++) if (OPS[k].index !== k) { dense = false; break; }
+      for (var k = 0; k < OPS.length; k++)
+        if (OPS[k].index !== k) {
+          dense = false;
+          break;
+        }
       if (!dense) {
         OP_AT = new Map();
         for (var j = 0; j < OPS.length; j++) OP_AT.set(OPS[j].index, OPS[j]);
       }
       var waiters = opsWaiters;
       opsWaiters = [];
-      waiters.forEach(function (fn) { fn(); });
+      waiters.forEach(function (fn) {
+        fn();
+      });
     });
-    opsLoading.catch(function (error) { reportError("details", error); });
+    opsLoading.catch(function (error) {
+      reportError("details", error);
+    });
     return opsLoading;
   }
   function whenDocumentLoaded(fn) {
@@ -161,7 +173,14 @@ export const PAGE_SCRIPT = String.raw`(function () {
     if (test.startedAt) meta.push("started " + test.startedAt);
     if (test.timeLimitMs) meta.push("time limit " + fmtSpan(test.timeLimitMs / 1000));
     if (test.concurrency) meta.push("concurrency " + test.concurrency);
-    if (test.nodes) meta.push(test.nodes + (test.nodes === 1 ? " node" : " nodes") + (test.cluster ? " (" + test.cluster.name + (test.cluster.variant ? ", " + test.cluster.variant : "") + ")" : ""));
+    if (test.nodes)
+      meta.push(
+        test.nodes +
+          (test.nodes === 1 ? " node" : " nodes") +
+          (test.cluster
+            ? " (" + test.cluster.name + (test.cluster.variant ? ", " + test.cluster.variant : "") + ")"
+            : ""),
+      );
     if (test.nemesis && test.nemesis.length) meta.push("faults: " + test.nemesis.join(", "));
     var title = h("div", { className: "title-row" }, [
       h("h1", { text: DATA.title }),
@@ -170,17 +189,37 @@ export const PAGE_SCRIPT = String.raw`(function () {
     ]);
     var parts = [title, h("div", { className: "meta", text: meta.join(" · ") })];
     if (test.reproduce) {
-      var copy = h("button", { className: "btn small", text: "Copy", title: "Copy the command that replays this run" });
-      copy.addEventListener("click", function () {
-        if (navigator.clipboard) navigator.clipboard.writeText(test.reproduce).then(function () { copy.textContent = "Copied"; }, function () {});
+      var copy = h("button", {
+        className: "btn small",
+        text: "Copy",
+        title: "Copy the command that replays this run",
       });
-      parts.push(h("div", { className: "repro" }, [h("span", { className: "label", text: "Reproduce" }), h("code", { text: test.reproduce }), copy]));
+      copy.addEventListener("click", function () {
+        if (navigator.clipboard)
+          navigator.clipboard.writeText(test.reproduce).then(
+            function () {
+              copy.textContent = "Copied";
+            },
+            function () {},
+          );
+      });
+      parts.push(
+        h("div", { className: "repro" }, [
+          h("span", { className: "label", text: "Reproduce" }),
+          h("code", { text: test.reproduce }),
+          copy,
+        ]),
+      );
     }
     if (DATA.error) parts.push(h("p", { className: "error", text: "The run failed: " + DATA.error }));
-    for (var w = 0; w < DATA.warnings.length; w++) parts.push(h("p", { className: "warning", text: DATA.warnings[w] }));
+    for (var w = 0; w < DATA.warnings.length; w++)
+      parts.push(h("p", { className: "warning", text: DATA.warnings[w] }));
     var figures = [
       ["operations", fmtInt(stats.ops)],
-      ["ok / fail / info", fmtInt(stats.byType.ok) + " / " + fmtInt(stats.byType.fail) + " / " + fmtInt(stats.byType.info)],
+      [
+        "ok / fail / info",
+        fmtInt(stats.byType.ok) + " / " + fmtInt(stats.byType.fail) + " / " + fmtInt(stats.byType.info),
+      ],
       ["throughput", (stats.throughputOpsPerSec || 0).toFixed(1) + " ops/s"],
       ["latency p50", fmtMs(stats.latency.p50Ms)],
       ["p95", fmtMs(stats.latency.p95Ms)],
@@ -189,9 +228,18 @@ export const PAGE_SCRIPT = String.raw`(function () {
       ["duration", fmtSpan((stats.durationMs || 0) / 1000)],
       ["fault periods", String(DATA.periods.length)],
     ];
-    parts.push(h("div", { className: "figures" }, figures.map(function (f) {
-      return h("div", { className: "figure" }, [h("div", { className: "value", text: f[1] }), h("div", { className: "name", text: f[0] })]);
-    })));
+    parts.push(
+      h(
+        "div",
+        { className: "figures" },
+        figures.map(function (f) {
+          return h("div", { className: "figure" }, [
+            h("div", { className: "value", text: f[1] }),
+            h("div", { className: "name", text: f[0] }),
+          ]);
+        }),
+      ),
+    );
     var rows = DATA.checkers.map(function (c) {
       var cv = verdictInfo(c.valid);
       var detail = h("details", {}, [h("summary", { text: "result" }), h("pre", { text: c.detail })]);
@@ -201,30 +249,71 @@ export const PAGE_SCRIPT = String.raw`(function () {
         h("td", {}, [h("div", { text: c.explanation || (c.valid === true ? "ok" : "") }), detail]),
       ]);
     });
-    parts.push(h("table", { className: "checkers" }, [
-      h("thead", {}, [h("tr", {}, [h("th", { text: "checker" }), h("th", { text: "verdict" }), h("th", { text: "explanation" })])]),
-      h("tbody", {}, rows),
-    ]));
+    parts.push(
+      h("table", { className: "checkers" }, [
+        h("thead", {}, [
+          h("tr", {}, [
+            h("th", { text: "checker" }),
+            h("th", { text: "verdict" }),
+            h("th", { text: "explanation" }),
+          ]),
+        ]),
+        h("tbody", {}, rows),
+      ]),
+    );
     root.replaceChildren.apply(root, parts);
   }
 
   // ---------- counterexample ----------
   function renderCounterexamples() {
     var root = document.getElementById("counterexample");
-    if (!DATA.counterexamples.length) { root.remove(); return; }
+    if (!DATA.counterexamples.length) {
+      root.remove();
+      return;
+    }
     var parts = [];
     DATA.counterexamples.forEach(function (c, i) {
-      parts.push(h("h2", { text: "Counterexample · " + c.checker + (c.key !== null ? " · key " + c.key : "") }));
+      parts.push(
+        h("h2", { text: "Counterexample · " + c.checker + (c.key !== null ? " · key " + c.key : "") }),
+      );
       if (c.explanation) parts.push(h("p", { className: "explanation", text: c.explanation }));
-      parts.push(h("p", { className: "hint", text: c.stuckBars.length + " operation(s) could not be linearized next (red), after a linearized prefix of " + c.prefixLength + " operation(s); its last ones are in blue. Click one to see it on the timeline." }));
-      var list = h("ul", { className: "ce-ops" }, c.rows.map(function (row) {
-        return h("li", { className: "ce-op " + row.role }, [
-          h("button", { className: "link", text: (row.role === "stuck" ? "stuck  " : "prefix ") + "· op " + T.invokeIndex[row.bar], onclick: function () { timeline.focusBars([row.bar]); timeline.select(row.bar); } }),
-          h("span", { className: "mono", text: " " + row.text }),
-        ]);
-      }));
+      parts.push(
+        h("p", {
+          className: "hint",
+          text:
+            c.stuckBars.length +
+            " operation(s) could not be linearized next (red), after a linearized prefix of " +
+            c.prefixLength +
+            " operation(s); its last ones are in blue. Click one to see it on the timeline.",
+        }),
+      );
+      var list = h(
+        "ul",
+        { className: "ce-ops" },
+        c.rows.map(function (row) {
+          return h("li", { className: "ce-op " + row.role }, [
+            h("button", {
+              className: "link",
+              text: (row.role === "stuck" ? "stuck  " : "prefix ") + "· op " + T.invokeIndex[row.bar],
+              onclick: function () {
+                timeline.focusBars([row.bar]);
+                timeline.select(row.bar);
+              },
+            }),
+            h("span", { className: "mono", text: " " + row.text }),
+          ]);
+        }),
+      );
       parts.push(list);
-      parts.push(h("button", { className: "btn", text: "Show on timeline", onclick: function () { timeline.showCounterexample(i); } }));
+      parts.push(
+        h("button", {
+          className: "btn",
+          text: "Show on timeline",
+          onclick: function () {
+            timeline.showCounterexample(i);
+          },
+        }),
+      );
     });
     root.replaceChildren.apply(root, parts);
   }
@@ -252,24 +341,42 @@ export const PAGE_SCRIPT = String.raw`(function () {
     (function index() {
       var l = 0;
       for (var i = 0; i < BAR_COUNT; i++) {
-        while (l <= T.lane[i]) { laneStart[l] = i; l++; }
+        while (l <= T.lane[i]) {
+          laneStart[l] = i;
+          l++;
+        }
       }
-      while (l <= laneCount) { laneStart[l] = BAR_COUNT; l++; }
+      while (l <= laneCount) {
+        laneStart[l] = BAR_COUNT;
+        l++;
+      }
       DATA.counterexamples.forEach(function (c) {
-        c.stuckBars.forEach(function (b) { stuck.add(b); });
-        c.prefixTailBars.forEach(function (b) { prefix.add(b); });
+        c.stuckBars.forEach(function (b) {
+          stuck.add(b);
+        });
+        c.prefixTailBars.forEach(function (b) {
+          prefix.add(b);
+        });
       });
     })();
 
-    function plotW() { return Math.max(10, canvas.clientWidth - GUTTER - RIGHT_PAD); }
-    function xOf(t) { return GUTTER + ((t - view.t0) / (view.t1 - view.t0)) * plotW(); }
-    function tOf(x) { return view.t0 + ((x - GUTTER) / plotW()) * (view.t1 - view.t0); }
+    function plotW() {
+      return Math.max(10, canvas.clientWidth - GUTTER - RIGHT_PAD);
+    }
+    function xOf(t) {
+      return GUTTER + ((t - view.t0) / (view.t1 - view.t0)) * plotW();
+    }
+    function tOf(x) {
+      return view.t0 + ((x - GUTTER) / plotW()) * (view.t1 - view.t0);
+    }
     // First bar of lane l whose end is at or after t (bars in a lane never overlap, so ends ascend).
     function firstEndingAfter(l, t) {
-      var lo = laneStart[l], hi = laneStart[l + 1];
+      var lo = laneStart[l],
+        hi = laneStart[l + 1];
       while (lo < hi) {
         var mid = (lo + hi) >> 1;
-        if (T.endS[mid] < t) lo = mid + 1; else hi = mid;
+        if (T.endS[mid] < t) lo = mid + 1;
+        else hi = mid;
       }
       return lo;
     }
@@ -289,11 +396,17 @@ export const PAGE_SCRIPT = String.raw`(function () {
     function requestDraw() {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(function () { pending = false; draw(); drawOverview(); notify(); });
+      requestAnimationFrame(function () {
+        pending = false;
+        draw();
+        drawOverview();
+        notify();
+      });
     }
 
     function draw() {
-      var W = canvas.clientWidth, H = AXIS_H + viewportH;
+      var W = canvas.clientWidth,
+        H = AXIS_H + viewportH;
       ctx.clearRect(0, 0, W, H);
       var scrollY = scroller.scrollTop;
       var span = view.t1 - view.t0;
@@ -307,13 +420,18 @@ export const PAGE_SCRIPT = String.raw`(function () {
       ctx.clip();
       for (var l = firstLane; l <= lastLane; l++) {
         var y = AXIS_H + l * laneH - scrollY;
-        if (l % 2 === 1) { ctx.fillStyle = "#f6f7f9"; ctx.fillRect(0, y, W, laneH); }
+        if (l % 2 === 1) {
+          ctx.fillStyle = "#f6f7f9";
+          ctx.fillRect(0, y, W, laneH);
+        }
       }
       // fault periods
       DATA.periods.forEach(function (p) {
-        var x0 = xOf(p.startS), x1 = Math.max(xOf(p.endS), x0 + 2);
+        var x0 = xOf(p.startS),
+          x1 = Math.max(xOf(p.endS), x0 + 2);
         if (x1 < GUTTER || x0 > GUTTER + pw) return;
-        x0 = Math.max(x0, GUTTER); x1 = Math.min(x1, GUTTER + pw);
+        x0 = Math.max(x0, GUTTER);
+        x1 = Math.min(x1, GUTTER + pw);
         ctx.fillStyle = periodColor(p.kind, 0.13);
         ctx.fillRect(x0, AXIS_H, x1 - x0, viewportH);
       });
@@ -324,7 +442,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       ctx.beginPath();
       for (var g = Math.ceil(view.t0 / step) * step; g <= view.t1; g += step) {
         var gx = Math.round(xOf(g)) + 0.5;
-        ctx.moveTo(gx, AXIS_H); ctx.lineTo(gx, AXIS_H + viewportH);
+        ctx.moveTo(gx, AXIS_H);
+        ctx.lineTo(gx, AXIS_H + viewportH);
       }
       ctx.stroke();
       // bars: ok first, then fail/info/open on top so rare outcomes stay visible when zoomed out
@@ -336,40 +455,62 @@ export const PAGE_SCRIPT = String.raw`(function () {
       for (var pass = 0; pass < 2; pass++) {
         for (var ln = firstLane; ln <= lastLane; ln++) {
           var by = AXIS_H + ln * laneH - scrollY + (laneH - barH) / 2;
-          var runX0 = -1, runX1 = -1, runColor = null;
+          var runX0 = -1,
+            runX1 = -1,
+            runColor = null;
           if (ln === 0 && hasNemesisLane) continue;
           for (var i = firstEndingAfter(ln, view.t0); i < laneStart[ln + 1] && T.startS[i] <= view.t1; i++) {
             var outcome = T.outcome[i];
             if ((pass === 0) !== (outcome === 0)) continue;
             var color = OUTCOME_COLORS[outcome];
-            var bx0 = xOf(T.startS[i]), bx1 = Math.max(xOf(T.endS[i]), bx0 + 1);
-            if (color === runColor && bx0 <= runX1 + 1) { if (bx1 > runX1) runX1 = bx1; continue; }
-            if (runColor) { ctx.fillStyle = runColor; ctx.fillRect(runX0, by, runX1 - runX0, barH); drawn++; }
-            runX0 = bx0; runX1 = bx1; runColor = color;
+            var bx0 = xOf(T.startS[i]),
+              bx1 = Math.max(xOf(T.endS[i]), bx0 + 1);
+            if (color === runColor && bx0 <= runX1 + 1) {
+              if (bx1 > runX1) runX1 = bx1;
+              continue;
+            }
+            if (runColor) {
+              ctx.fillStyle = runColor;
+              ctx.fillRect(runX0, by, runX1 - runX0, barH);
+              drawn++;
+            }
+            runX0 = bx0;
+            runX1 = bx1;
+            runColor = color;
           }
-          if (runColor) { ctx.fillStyle = runColor; ctx.fillRect(runX0, by, runX1 - runX0, barH); drawn++; }
+          if (runColor) {
+            ctx.fillStyle = runColor;
+            ctx.fillRect(runX0, by, runX1 - runX0, barH);
+            drawn++;
+          }
         }
       }
       // the nemesis lane also shows each fault period as a labelled bar, so faults read at a glance
       if (hasNemesisLane && firstLane === 0) {
-        var ny = AXIS_H - scrollY + 2, nh = laneH - 4;
+        var ny = AXIS_H - scrollY + 2,
+          nh = laneH - 4;
         ctx.font = "11px system-ui, -apple-system, Segoe UI, sans-serif";
         ctx.textBaseline = "middle";
         DATA.periods.forEach(function (p) {
-          var x0 = xOf(p.startS), x1 = Math.max(xOf(p.endS), x0 + 2);
+          var x0 = xOf(p.startS),
+            x1 = Math.max(xOf(p.endS), x0 + 2);
           if (x1 < GUTTER || x0 > GUTTER + pw) return;
           ctx.fillStyle = periodColor(p.kind, 0.45);
           ctx.fillRect(x0, ny, x1 - x0, nh);
           var label = p.kind + " " + p.valueText;
           if (x1 - x0 > 40) {
             ctx.fillStyle = "#1e1b4b";
-            ctx.save(); ctx.beginPath(); ctx.rect(Math.max(x0, GUTTER), ny, Math.min(x1, GUTTER + pw) - Math.max(x0, GUTTER), nh); ctx.clip();
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(Math.max(x0, GUTTER), ny, Math.min(x1, GUTTER + pw) - Math.max(x0, GUTTER), nh);
+            ctx.clip();
             ctx.fillText(label, Math.max(x0, GUTTER) + 4, ny + nh / 2);
             ctx.restore();
           }
         });
         for (var ni = firstEndingAfter(0, view.t0); ni < laneStart[1] && T.startS[ni] <= view.t1; ni++) {
-          var nx0 = xOf(T.startS[ni]), nx1 = Math.max(xOf(T.endS[ni]), nx0 + 2);
+          var nx0 = xOf(T.startS[ni]),
+            nx1 = Math.max(xOf(T.endS[ni]), nx0 + 2);
           ctx.fillStyle = T.outcome[ni] === 1 ? COLORS.fail : COLORS.nemesis;
           ctx.fillRect(nx0, ny, nx1 - nx0, nh);
         }
@@ -378,12 +519,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
       function outline(bar, color, width) {
         var ln2 = T.lane[bar];
         if (ln2 < firstLane || ln2 > lastLane) return;
-        var x0 = xOf(T.startS[bar]), x1 = Math.max(xOf(T.endS[bar]), x0 + 3);
+        var x0 = xOf(T.startS[bar]),
+          x1 = Math.max(xOf(T.endS[bar]), x0 + 3);
         var y0 = AXIS_H + ln2 * laneH - scrollY + (laneH - barH) / 2;
-        ctx.strokeStyle = color; ctx.lineWidth = width;
+        ctx.strokeStyle = color;
+        ctx.lineWidth = width;
         ctx.strokeRect(x0 - 1, y0 - 1, x1 - x0 + 2, barH + 2);
       }
-      prefix.forEach(function (b) { outline(b, PREFIX_COLOR, 2); });
+      prefix.forEach(function (b) {
+        outline(b, PREFIX_COLOR, 2);
+      });
       stuck.forEach(function (b) {
         outline(b, STUCK_COLOR, 2.5);
         var ln3 = T.lane[b];
@@ -391,15 +536,23 @@ export const PAGE_SCRIPT = String.raw`(function () {
         var mx = Math.max(GUTTER, Math.min(GUTTER + pw, xOf(T.startS[b])));
         var my = AXIS_H + ln3 * laneH - scrollY + 1;
         ctx.fillStyle = STUCK_COLOR;
-        ctx.beginPath(); ctx.moveTo(mx - 4, my - 1); ctx.lineTo(mx + 4, my - 1); ctx.lineTo(mx, my + 4); ctx.closePath(); ctx.fill();
+        ctx.beginPath();
+        ctx.moveTo(mx - 4, my - 1);
+        ctx.lineTo(mx + 4, my - 1);
+        ctx.lineTo(mx, my + 4);
+        ctx.closePath();
+        ctx.fill();
       });
       if (hover >= 0) outline(hover, "rgba(15,23,42,0.45)", 1);
       if (selected >= 0) outline(selected, "#0f172a", 2);
       ctx.restore();
       // lane labels (gutter)
       ctx.save();
-      ctx.beginPath(); ctx.rect(0, AXIS_H, GUTTER, viewportH); ctx.clip();
-      ctx.fillStyle = "#ffffff"; ctx.fillRect(0, AXIS_H, GUTTER - 4, viewportH);
+      ctx.beginPath();
+      ctx.rect(0, AXIS_H, GUTTER, viewportH);
+      ctx.clip();
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, AXIS_H, GUTTER - 4, viewportH);
       ctx.font = "12px system-ui, -apple-system, Segoe UI, sans-serif";
       ctx.textBaseline = "middle";
       for (var la = firstLane; la <= lastLane; la++) {
@@ -408,15 +561,20 @@ export const PAGE_SCRIPT = String.raw`(function () {
       }
       ctx.restore();
       // axis
-      ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, W, AXIS_H);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, W, AXIS_H);
       ctx.font = "11px system-ui, -apple-system, Segoe UI, sans-serif";
       ctx.textBaseline = "alphabetic";
       DATA.periods.forEach(function (p) {
-        var x0 = Math.max(xOf(p.startS), GUTTER), x1 = Math.min(Math.max(xOf(p.endS), x0 + 2), GUTTER + pw);
+        var x0 = Math.max(xOf(p.startS), GUTTER),
+          x1 = Math.min(Math.max(xOf(p.endS), x0 + 2), GUTTER + pw);
         if (x1 < GUTTER || x0 > GUTTER + pw) return;
         ctx.fillStyle = periodColor(p.kind, 0.55);
         ctx.fillRect(x0, AXIS_H - 5, x1 - x0, 5);
-        if (x1 - x0 > 36) { ctx.fillStyle = periodColor(p.kind, 1); ctx.fillText(p.kind + (p.healed ? "" : " (not healed)"), x0 + 3, AXIS_H - 8); }
+        if (x1 - x0 > 36) {
+          ctx.fillStyle = periodColor(p.kind, 1);
+          ctx.fillText(p.kind + (p.healed ? "" : " (not healed)"), x0 + 3, AXIS_H - 8);
+        }
       });
       ctx.fillStyle = "#64748b";
       ctx.strokeStyle = "#cbd5e1";
@@ -424,17 +582,28 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step))));
       for (var a = Math.ceil(view.t0 / step) * step; a <= view.t1; a += step) {
         var ax = Math.round(xOf(a)) + 0.5;
-        ctx.moveTo(ax, AXIS_H - 4); ctx.lineTo(ax, AXIS_H);
+        ctx.moveTo(ax, AXIS_H - 4);
+        ctx.lineTo(ax, AXIS_H);
         ctx.fillText(a.toFixed(decimals) + " s", ax + 3, 11);
       }
-      ctx.moveTo(GUTTER, AXIS_H + 0.5); ctx.lineTo(GUTTER + pw, AXIS_H + 0.5);
+      ctx.moveTo(GUTTER, AXIS_H + 0.5);
+      ctx.lineTo(GUTTER + pw, AXIS_H + 0.5);
       ctx.stroke();
       canvas.dataset.drawnRuns = String(drawn);
-      rangeLabel.textContent = fmtS(Math.max(0, view.t0)) + " – " + fmtS(view.t1) + "  (" + fmtSpan(span) + " shown of " + fmtSpan(endS) + ")";
+      rangeLabel.textContent =
+        fmtS(Math.max(0, view.t0)) +
+        " – " +
+        fmtS(view.t1) +
+        "  (" +
+        fmtSpan(span) +
+        " shown of " +
+        fmtSpan(endS) +
+        ")";
     }
 
     function drawOverview() {
-      var W = overview.clientWidth, H = 28;
+      var W = overview.clientWidth,
+        H = 28;
       octx.clearRect(0, 0, W, H);
       var pw = plotW();
       var bins = density.length;
@@ -442,21 +611,27 @@ export const PAGE_SCRIPT = String.raw`(function () {
       for (var i = 0; i < bins; i++) if (density[i] > max) max = density[i];
       var bw = pw / bins;
       DATA.periods.forEach(function (p) {
-        var x0 = GUTTER + (p.startS / endS) * pw, x1 = Math.max(GUTTER + (p.endS / endS) * pw, x0 + 1);
-        octx.fillStyle = periodColor(p.kind, 0.25); octx.fillRect(x0, 0, x1 - x0, H);
+        var x0 = GUTTER + (p.startS / endS) * pw,
+          x1 = Math.max(GUTTER + (p.endS / endS) * pw, x0 + 1);
+        octx.fillStyle = periodColor(p.kind, 0.25);
+        octx.fillRect(x0, 0, x1 - x0, H);
       });
       octx.fillStyle = "rgba(47,158,95,0.55)";
       for (var j = 0; j < bins; j++) {
         var bh = (density[j] / max) * (H - 4);
         octx.fillRect(GUTTER + j * bw, H - bh, Math.max(bw - 0.3, 0.5), bh);
       }
-      var vx0 = GUTTER + (Math.max(0, view.t0) / endS) * pw, vx1 = GUTTER + (Math.min(endS, view.t1) / endS) * pw;
+      var vx0 = GUTTER + (Math.max(0, view.t0) / endS) * pw,
+        vx1 = GUTTER + (Math.min(endS, view.t1) / endS) * pw;
       octx.fillStyle = "rgba(15,23,42,0.06)";
       octx.fillRect(GUTTER, 0, vx0 - GUTTER, H);
       octx.fillRect(vx1, 0, GUTTER + pw - vx1, H);
-      octx.strokeStyle = "#0f172a"; octx.lineWidth = 1.5;
+      octx.strokeStyle = "#0f172a";
+      octx.lineWidth = 1.5;
       octx.strokeRect(vx0, 1, Math.max(vx1 - vx0, 2), H - 2);
-      octx.fillStyle = "#64748b"; octx.font = "11px system-ui, sans-serif"; octx.textBaseline = "middle";
+      octx.fillStyle = "#64748b";
+      octx.font = "11px system-ui, sans-serif";
+      octx.textBaseline = "middle";
       octx.fillText("overview", 8, H / 2);
     }
 
@@ -466,7 +641,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var span = Math.max(minSpan, Math.min(t1 - t0, endS + 2 * pad));
       if (t0 < -pad) t0 = -pad;
       if (t0 + span > endS + pad) t0 = endS + pad - span;
-      view.t0 = t0; view.t1 = t0 + span;
+      view.t0 = t0;
+      view.t1 = t0 + span;
     }
     function setView(t0, t1, quiet) {
       clampView(t0, t1);
@@ -480,10 +656,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var lastNotified = "";
     function notify() {
       var key = view.t0 + ":" + view.t1;
-      if (suppressNotify) { suppressNotify = false; lastNotified = key; return; }
+      if (suppressNotify) {
+        suppressNotify = false;
+        lastNotified = key;
+        return;
+      }
       if (key === lastNotified) return;
       lastNotified = key;
-      listeners.forEach(function (fn) { fn(view.t0, view.t1); });
+      listeners.forEach(function (fn) {
+        fn(view.t0, view.t1);
+      });
     }
 
     function hitTest(x, y) {
@@ -492,20 +674,35 @@ export const PAGE_SCRIPT = String.raw`(function () {
       if (l < 0 || l >= laneCount) return -1;
       var t = tOf(x);
       var tol = (4 * (view.t1 - view.t0)) / plotW();
-      var best = -1, bestDist = Infinity;
-      for (var i = firstEndingAfter(l, t - tol), n = 0; i < laneStart[l + 1] && T.startS[i] <= t + tol && n < 5000; i++, n++) {
+      var best = -1,
+        bestDist = Infinity;
+      for (
+        var i = firstEndingAfter(l, t - tol), n = 0;
+        i < laneStart[l + 1] && T.startS[i] <= t + tol && n < 5000;
+        i++, n++
+      ) {
         var d = t < T.startS[i] ? T.startS[i] - t : t > T.endS[i] ? t - T.endS[i] : 0;
-        if (d < bestDist || (d === 0 && T.outcome[i] !== 0 && T.outcome[best] === 0)) { best = i; bestDist = d; }
+        if (d < bestDist || (d === 0 && T.outcome[i] !== 0 && T.outcome[best] === 0)) {
+          best = i;
+          bestDist = d;
+        }
       }
       return best;
     }
 
     function showTooltip(bar, x, y) {
-      if (bar < 0) { tooltip.hidden = true; return; }
+      if (bar < 0) {
+        tooltip.hidden = true;
+        return;
+      }
       var op = OPS ? opAt(T.invokeIndex[bar]) : null;
       var lines = [
         T.fNames[T.f[bar]] + " · " + OUTCOME_NAMES[T.outcome[bar]] + " · op " + T.invokeIndex[bar],
-        (op ? "process " + op.process + " · " : "") + fmtS(T.startS[bar]) + (T.completionIndex[bar] >= 0 ? " → " + fmtS(T.endS[bar]) + " (" + fmtMs((T.endS[bar] - T.startS[bar]) * 1000) + ")" : " → never completed"),
+        (op ? "process " + op.process + " · " : "") +
+          fmtS(T.startS[bar]) +
+          (T.completionIndex[bar] >= 0
+            ? " → " + fmtS(T.endS[bar]) + " (" + fmtMs((T.endS[bar] - T.startS[bar]) * 1000) + ")"
+            : " → never completed"),
       ];
       if (op) {
         var comp = opAt(T.completionIndex[bar]);
@@ -515,7 +712,12 @@ export const PAGE_SCRIPT = String.raw`(function () {
       }
       if (stuck.has(bar)) lines.push("counterexample: could not be linearized");
       else if (prefix.has(bar)) lines.push("counterexample: end of the linearized prefix");
-      tooltip.replaceChildren.apply(tooltip, lines.map(function (line) { return h("div", { text: line }); }));
+      tooltip.replaceChildren.apply(
+        tooltip,
+        lines.map(function (line) {
+          return h("div", { text: line });
+        }),
+      );
       tooltip.hidden = false;
       var box = scroller.getBoundingClientRect();
       var left = Math.min(x + 14, box.width - 300);
@@ -531,18 +733,30 @@ export const PAGE_SCRIPT = String.raw`(function () {
 
     function focusBars(bars) {
       if (!bars.length) return;
-      var t0 = Infinity, t1 = -Infinity, lane = Infinity;
-      bars.forEach(function (b) { t0 = Math.min(t0, T.startS[b]); t1 = Math.max(t1, T.endS[b]); lane = Math.min(lane, T.lane[b]); });
+      var t0 = Infinity,
+        t1 = -Infinity,
+        lane = Infinity;
+      bars.forEach(function (b) {
+        t0 = Math.min(t0, T.startS[b]);
+        t1 = Math.max(t1, T.endS[b]);
+        lane = Math.min(lane, T.lane[b]);
+      });
       var span = Math.max(t1 - t0, 1e-4);
       setView(t0 - span * 0.6, t1 + span * 0.6);
       var wanted = lane * laneH - laneH;
-      if (wanted < scroller.scrollTop || wanted > scroller.scrollTop + viewportH - 2 * laneH) scroller.scrollTop = Math.max(0, wanted);
+      if (wanted < scroller.scrollTop || wanted > scroller.scrollTop + viewportH - 2 * laneH)
+        scroller.scrollTop = Math.max(0, wanted);
     }
 
     function mount() {
       var root = document.getElementById("timeline");
       scroller = h("div", { className: "tl-scroller" });
-      canvas = h("canvas", { className: "tl-canvas", tabindex: "0", "aria-label": "Timeline of operations per process; wheel to zoom, drag to pan, click an operation for details" });
+      canvas = h("canvas", {
+        className: "tl-canvas",
+        tabindex: "0",
+        "aria-label":
+          "Timeline of operations per process; wheel to zoom, drag to pan, click an operation for details",
+      });
       var spacer = h("div", { style: "height:" + Math.max(0, contentH - viewportH) + "px" });
       tooltip = h("div", { className: "tooltip", hidden: "" });
       scroller.style.height = AXIS_H + viewportH + "px";
@@ -551,21 +765,39 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var wrap = h("div", { className: "tl-wrap" }, [scroller, tooltip]);
       overview = h("canvas", { className: "tl-overview", title: "Click or drag to move the window" });
       rangeLabel = h("span", { className: "range mono" });
-      var btn = function (label, title, fn) { return h("button", { className: "btn", text: label, title: title, onclick: fn }); };
+      var btn = function (label, title, fn) {
+        return h("button", { className: "btn", text: label, title: title, onclick: fn });
+      };
       var toolbar = h("div", { className: "toolbar" }, [
-        btn("−", "Zoom out (−)", function () { zoomAt((view.t0 + view.t1) / 2, 2); }),
-        btn("+", "Zoom in (+)", function () { zoomAt((view.t0 + view.t1) / 2, 0.5); }),
-        btn("Fit", "Show the whole history (0)", function () { setView(0, endS); }),
-        DATA.counterexamples.length ? btn("Counterexample", "Zoom to the ops that could not be linearized", function () { showCounterexample(0); }) : null,
+        btn("−", "Zoom out (−)", function () {
+          zoomAt((view.t0 + view.t1) / 2, 2);
+        }),
+        btn("+", "Zoom in (+)", function () {
+          zoomAt((view.t0 + view.t1) / 2, 0.5);
+        }),
+        btn("Fit", "Show the whole history (0)", function () {
+          setView(0, endS);
+        }),
+        DATA.counterexamples.length
+          ? btn("Counterexample", "Zoom to the ops that could not be linearized", function () {
+              showCounterexample(0);
+            })
+          : null,
         rangeLabel,
       ]);
       var legend = h("div", { className: "legend" }, [
-        legendSwatch(COLORS.ok, "ok"), legendSwatch(COLORS.fail, "fail"), legendSwatch(COLORS.info, "info (unknown outcome)"),
-        legendSwatch(COLORS.open, "never completed"), legendSwatch(COLORS.nemesis, "nemesis op"),
+        legendSwatch(COLORS.ok, "ok"),
+        legendSwatch(COLORS.fail, "fail"),
+        legendSwatch(COLORS.info, "info (unknown outcome)"),
+        legendSwatch(COLORS.open, "never completed"),
+        legendSwatch(COLORS.nemesis, "nemesis op"),
         legendSwatch("rgba(217,67,75,0.25)", "fault period"),
         DATA.counterexamples.length ? legendSwatch(null, "could not be linearized", STUCK_COLOR) : null,
         DATA.counterexamples.length ? legendSwatch(null, "end of linearized prefix", PREFIX_COLOR) : null,
-        h("span", { className: "hint", text: "wheel: zoom · drag: pan · shift+wheel: scroll · click: details" }),
+        h("span", {
+          className: "hint",
+          text: "wheel: zoom · drag: pan · shift+wheel: scroll · click: details",
+        }),
       ]);
       root.appendChild(toolbar);
       root.appendChild(wrap);
@@ -576,28 +808,41 @@ export const PAGE_SCRIPT = String.raw`(function () {
       // density for the overview, one bin per ~2 px
       var bins = Math.max(50, Math.min(1000, Math.floor(plotW() / 2)));
       density = new Float64Array(bins);
-      for (var i = 0; i < BAR_COUNT; i++) density[Math.min(bins - 1, Math.floor((T.startS[i] / endS) * bins))]++;
+      for (var i = 0; i < BAR_COUNT; i++)
+        density[Math.min(bins - 1, Math.floor((T.startS[i] / endS) * bins))]++;
 
       scroller.addEventListener("scroll", requestDraw);
-      canvas.addEventListener("wheel", function (e) {
-        e.preventDefault();
-        var span = view.t1 - view.t0;
-        if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
-          var d = (e.shiftKey ? e.deltaY || e.deltaX : e.deltaX);
-          setView(view.t0 + (d / plotW()) * span, view.t1 + (d / plotW()) * span);
-        } else {
-          var rect = canvas.getBoundingClientRect();
-          var t = tOf(Math.max(GUTTER, e.clientX - rect.left));
-          zoomAt(t, Math.exp(Math.max(-300, Math.min(300, e.deltaY)) * 0.002));
-        }
-      }, { passive: false });
+      canvas.addEventListener(
+        "wheel",
+        function (e) {
+          e.preventDefault();
+          var span = view.t1 - view.t0;
+          if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+            var d = e.shiftKey ? e.deltaY || e.deltaX : e.deltaX;
+            setView(view.t0 + (d / plotW()) * span, view.t1 + (d / plotW()) * span);
+          } else {
+            var rect = canvas.getBoundingClientRect();
+            var t = tOf(Math.max(GUTTER, e.clientX - rect.left));
+            zoomAt(t, Math.exp(Math.max(-300, Math.min(300, e.deltaY)) * 0.002));
+          }
+        },
+        { passive: false },
+      );
       var drag = null;
       canvas.addEventListener("mousedown", function (e) {
-        drag = { x: e.clientX, y: e.clientY, t0: view.t0, t1: view.t1, top: scroller.scrollTop, moved: false };
+        drag = {
+          x: e.clientX,
+          y: e.clientY,
+          t0: view.t0,
+          t1: view.t1,
+          top: scroller.scrollTop,
+          moved: false,
+        };
       });
       window.addEventListener("mousemove", function (e) {
         if (drag) {
-          var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+          var dx = e.clientX - drag.x,
+            dy = e.clientY - drag.y;
           if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
           if (drag.moved) {
             var dt = (dx / plotW()) * (drag.t1 - drag.t0);
@@ -607,10 +852,20 @@ export const PAGE_SCRIPT = String.raw`(function () {
           }
           return;
         }
-        if (e.target !== canvas) { if (hover !== -1) { hover = -1; tooltip.hidden = true; requestDraw(); } return; }
+        if (e.target !== canvas) {
+          if (hover !== -1) {
+            hover = -1;
+            tooltip.hidden = true;
+            requestDraw();
+          }
+          return;
+        }
         var rect = canvas.getBoundingClientRect();
         var bar = hitTest(e.clientX - rect.left, e.clientY - rect.top);
-        if (bar !== hover) { hover = bar; requestDraw(); }
+        if (bar !== hover) {
+          hover = bar;
+          requestDraw();
+        }
         showTooltip(bar, e.clientX - rect.left, e.clientY - rect.top);
       });
       window.addEventListener("mouseup", function (e) {
@@ -623,7 +878,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
           if (bar >= 0) select(bar);
         }
       });
-      canvas.addEventListener("mouseleave", function () { tooltip.hidden = true; });
+      canvas.addEventListener("mouseleave", function () {
+        tooltip.hidden = true;
+      });
       canvas.addEventListener("keydown", function (e) {
         var span = view.t1 - view.t0;
         if (e.key === "+" || e.key === "=") zoomAt((view.t0 + view.t1) / 2, 0.5);
@@ -631,8 +888,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
         else if (e.key === "0") setView(0, endS);
         else if (e.key === "ArrowLeft") setView(view.t0 - span * 0.2, view.t1 - span * 0.2);
         else if (e.key === "ArrowRight") setView(view.t0 + span * 0.2, view.t1 + span * 0.2);
-        else if (e.key === "Escape") { selected = -1; requestDraw(); }
-        else return;
+        else if (e.key === "Escape") {
+          selected = -1;
+          requestDraw();
+        } else return;
         e.preventDefault();
       });
       var odrag = false;
@@ -642,9 +901,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
         var span = view.t1 - view.t0;
         setView(t - span / 2, t + span / 2);
       }
-      overview.addEventListener("mousedown", function (e) { odrag = true; moveOverview(e); });
-      window.addEventListener("mousemove", function (e) { if (odrag) moveOverview(e); });
-      window.addEventListener("mouseup", function () { odrag = false; });
+      overview.addEventListener("mousedown", function (e) {
+        odrag = true;
+        moveOverview(e);
+      });
+      window.addEventListener("mousemove", function (e) {
+        if (odrag) moveOverview(e);
+      });
+      window.addEventListener("mouseup", function () {
+        odrag = false;
+      });
       window.addEventListener("resize", function () {
         ctx = sizeCanvas(canvas, AXIS_H + viewportH);
         octx = sizeCanvas(overview, 28);
@@ -665,14 +931,23 @@ export const PAGE_SCRIPT = String.raw`(function () {
     // For tests and bookmarks: bring an op into view and return its bar's centre in page coordinates.
     function locate(opIndex) {
       var bar = -1;
-      for (var i = 0; i < BAR_COUNT; i++) if (T.invokeIndex[i] === opIndex || T.completionIndex[i] === opIndex) { bar = i; break; }
+      for (var i = 0; i < BAR_COUNT; i++)
+        if (T.invokeIndex[i] === opIndex || T.completionIndex[i] === opIndex) {
+          bar = i;
+          break;
+        }
       if (bar < 0) return null;
       focusBars([bar]);
       draw();
       scroller.scrollIntoView({ block: "center" });
       var rect = canvas.getBoundingClientRect();
-      var x0 = xOf(T.startS[bar]), x1 = Math.max(xOf(T.endS[bar]), x0 + 1);
-      return { bar: bar, x: rect.left + (x0 + x1) / 2, y: rect.top + AXIS_H + T.lane[bar] * laneH - scroller.scrollTop + laneH / 2 };
+      var x0 = xOf(T.startS[bar]),
+        x1 = Math.max(xOf(T.endS[bar]), x0 + 1);
+      return {
+        bar: bar,
+        x: rect.left + (x0 + x1) / 2,
+        y: rect.top + AXIS_H + T.lane[bar] * laneH - scroller.scrollTop + laneH / 2,
+      };
     }
 
     return {
@@ -682,7 +957,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
       focusBars: focusBars,
       showCounterexample: showCounterexample,
       setView: setView,
-      onView: function (fn) { listeners.push(fn); },
+      onView: function (fn) {
+        listeners.push(fn);
+      },
       endS: endS,
     };
   })();
@@ -690,19 +967,30 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function legendSwatch(fill, label, outline) {
     var sw = h("span", { className: "swatch" });
     if (fill) sw.style.background = fill;
-    if (outline) { sw.style.outline = "2px solid " + outline; sw.style.outlineOffset = "-2px"; sw.style.background = "#e2e8f0"; }
+    if (outline) {
+      sw.style.outline = "2px solid " + outline;
+      sw.style.outlineOffset = "-2px";
+      sw.style.background = "#e2e8f0";
+    }
     return h("span", { className: "legend-item" }, [sw, label]);
   }
 
   // ---------- details panel ----------
   var details = (function () {
     function field(name, value) {
-      return h("div", { className: "field" }, [h("span", { className: "name", text: name }), h("span", { className: "value mono", text: value })]);
+      return h("div", { className: "field" }, [
+        h("span", { className: "name", text: name }),
+        h("span", { className: "value mono", text: value }),
+      ]);
     }
     function show(bar) {
       var root = document.getElementById("details");
       if (bar < 0) return;
-      if (!ensureOps(function () { show(bar); })) {
+      if (
+        !ensureOps(function () {
+          show(bar);
+        })
+      ) {
         root.replaceChildren(h("p", { className: "placeholder", text: "Loading the operations…" }));
         return;
       }
@@ -713,21 +1001,38 @@ export const PAGE_SCRIPT = String.raw`(function () {
         h("div", { className: "details-title" }, [
           h("span", { className: "mono strong", text: T.fNames[T.f[bar]] }),
           h("span", { className: "badge op-" + outcome, text: outcome }),
-          h("span", { className: "muted", text: "op " + T.invokeIndex[bar] + (T.completionIndex[bar] >= 0 ? " / " + T.completionIndex[bar] : "") }),
+          h("span", {
+            className: "muted",
+            text:
+              "op " +
+              T.invokeIndex[bar] +
+              (T.completionIndex[bar] >= 0 ? " / " + T.completionIndex[bar] : ""),
+          }),
         ]),
       ];
-      if (stuckRole(bar)) parts.push(h("p", { className: "ce-note " + stuckRole(bar).cls, text: stuckRole(bar).text }));
+      if (stuckRole(bar))
+        parts.push(h("p", { className: "ce-note " + stuckRole(bar).cls, text: stuckRole(bar).text }));
       if (invoke) {
         parts.push(field("process", String(invoke.process)));
         if (invoke.key !== undefined) parts.push(field("key", JSON.stringify(invoke.key)));
         parts.push(field("value", JSON.stringify(invoke.value === undefined ? null : invoke.value)));
-        if (completion && JSON.stringify(completion.value) !== JSON.stringify(invoke.value)) parts.push(field("result", JSON.stringify(completion.value === undefined ? null : completion.value)));
+        if (completion && JSON.stringify(completion.value) !== JSON.stringify(invoke.value))
+          parts.push(
+            field("result", JSON.stringify(completion.value === undefined ? null : completion.value)),
+          );
         if (completion && completion.error) parts.push(field("error", String(completion.error)));
-        if ((completion && completion.node) || invoke.node) parts.push(field("node", String((completion && completion.node) || invoke.node)));
+        if ((completion && completion.node) || invoke.node)
+          parts.push(field("node", String((completion && completion.node) || invoke.node)));
       }
       parts.push(field("invoked", fmtS(T.startS[bar])));
-      parts.push(field("completed", T.completionIndex[bar] >= 0 ? fmtS(T.endS[bar]) : "never (the history ended first)"));
-      if (T.completionIndex[bar] >= 0) parts.push(field("latency", fmtMs((T.endS[bar] - T.startS[bar]) * 1000)));
+      parts.push(
+        field(
+          "completed",
+          T.completionIndex[bar] >= 0 ? fmtS(T.endS[bar]) : "never (the history ended first)",
+        ),
+      );
+      if (T.completionIndex[bar] >= 0)
+        parts.push(field("latency", fmtMs((T.endS[bar] - T.startS[bar]) * 1000)));
       parts.push(h("div", { className: "json-title", text: "invocation" }));
       parts.push(h("pre", { className: "json", text: JSON.stringify(invoke, null, 2) }));
       if (completion) {
@@ -743,8 +1048,20 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function stuckRole(bar) {
     for (var i = 0; i < DATA.counterexamples.length; i++) {
       var c = DATA.counterexamples[i];
-      if (c.stuckBars.indexOf(bar) >= 0) return { cls: "stuck", text: "Part of the counterexample (" + c.checker + "): this operation could not be linearized next." };
-      if (c.prefixTailBars.indexOf(bar) >= 0) return { cls: "prefix", text: "Part of the counterexample (" + c.checker + "): among the last operations of the linearized prefix." };
+      if (c.stuckBars.indexOf(bar) >= 0)
+        return {
+          cls: "stuck",
+          text:
+            "Part of the counterexample (" + c.checker + "): this operation could not be linearized next.",
+        };
+      if (c.prefixTailBars.indexOf(bar) >= 0)
+        return {
+          cls: "prefix",
+          text:
+            "Part of the counterexample (" +
+            c.checker +
+            "): among the last operations of the linearized prefix.",
+        };
     }
     return null;
   }
@@ -753,11 +1070,14 @@ export const PAGE_SCRIPT = String.raw`(function () {
   var plots = [];
   function shadePeriods(u) {
     var ctx = u.ctx;
-    var top = u.bbox.top, height = u.bbox.height;
+    var top = u.bbox.top,
+      height = u.bbox.height;
     ctx.save();
     DATA.periods.forEach(function (p) {
-      var x0 = u.valToPos(p.startS, "x", true), x1 = u.valToPos(p.endS, "x", true);
-      var left = Math.max(x0, u.bbox.left), right = Math.min(Math.max(x1, x0 + 2), u.bbox.left + u.bbox.width);
+      var x0 = u.valToPos(p.startS, "x", true),
+        x1 = u.valToPos(p.endS, "x", true);
+      var left = Math.max(x0, u.bbox.left),
+        right = Math.min(Math.max(x1, x0 + 2), u.bbox.left + u.bbox.width);
       if (right <= left) return;
       ctx.fillStyle = periodColor(p.kind, 0.12);
       ctx.fillRect(left, top, right - left, height);
@@ -766,13 +1086,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
     });
     ctx.restore();
   }
-  function plotWidth(el) { return Math.max(300, el.clientWidth - 4); }
+  function plotWidth(el) {
+    return Math.max(300, el.clientWidth - 4);
+  }
   // A zoom made on a plot (drag to select, double-click to reset) moves the timeline too. Only user
   // gestures count: uPlot also fires setScale for its own auto-ranging and for our pushes.
   function followUserZoom(u) {
     function pull() {
       setTimeout(function () {
-        var min = u.scales.x.min, max = u.scales.x.max;
+        var min = u.scales.x.min,
+          max = u.scales.x.max;
         if (min === undefined || max === undefined || min === null || max === null) return;
         timeline.setView(min, max);
       }, 0);
@@ -788,22 +1111,52 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function renderLatency() {
     var el = document.getElementById("latency-plot");
     var L = DATA.latency;
-    if (!L.groups.length) { el.appendChild(h("p", { className: "muted", text: "No completed client operations." })); return; }
-    var xs = L.binStartS.map(function (t) { return t + L.binS / 2; });
+    if (!L.groups.length) {
+      el.appendChild(h("p", { className: "muted", text: "No completed client operations." }));
+      return;
+    }
+    var xs = L.binStartS.map(function (t) {
+      return t + L.binS / 2;
+    });
     var fList = [];
-    L.groups.forEach(function (g) { if (fList.indexOf(g.f) < 0) fList.push(g.f); });
-    var minMs = Infinity, maxMs = 0;
-    L.groups.forEach(function (g) { for (var i = 0; i < g.latencyMs.length; i++) { var v = g.latencyMs[i]; if (v > 0 && v < minMs) minMs = v; if (v > maxMs) maxMs = v; } });
+    L.groups.forEach(function (g) {
+      if (fList.indexOf(g.f) < 0) fList.push(g.f);
+    });
+    var minMs = Infinity,
+      maxMs = 0;
+    L.groups.forEach(function (g) {
+      for (var i = 0; i < g.latencyMs.length; i++) {
+        var v = g.latencyMs[i];
+        if (v > 0 && v < minMs) minMs = v;
+        if (v > maxMs) maxMs = v;
+      }
+    });
     if (!isFinite(minMs)) minMs = 0.001;
-    var lo = Math.pow(10, Math.floor(Math.log10(minMs))), hiv = Math.pow(10, Math.ceil(Math.log10(Math.max(maxMs * 1.2, minMs * 10))));
+    var lo = 10 ** Math.floor(Math.log10(minMs)),
+      hiv = 10 ** Math.ceil(Math.log10(Math.max(maxMs * 1.2, minMs * 10)));
     var series = [{ label: "time (s)" }];
     var data = [xs];
     var groupSeries = [];
     L.groups.forEach(function (g) {
       var shape = SHAPES[fList.indexOf(g.f) % SHAPES.length];
       groupSeries.push(series.length);
-      series.push({ label: shape + " " + g.f + " " + g.outcome, stroke: COLORS[g.outcome], width: 0, points: { show: false }, paths: function () { return null; }, value: function () { return ""; } });
-      data.push(xs.map(function () { return null; }));
+      series.push({
+        label: shape + " " + g.f + " " + g.outcome,
+        stroke: COLORS[g.outcome],
+        width: 0,
+        points: { show: false },
+        paths: function () {
+          return null;
+        },
+        value: function () {
+          return "";
+        },
+      });
+      data.push(
+        xs.map(function () {
+          return null;
+        }),
+      );
     });
     var dashes = { 0.5: [], 0.95: [6, 3], 0.99: [2, 3] };
     L.quantiles.forEach(function (q) {
@@ -815,7 +1168,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
         dash: dashes[q.q],
         spanGaps: true,
         points: { show: false },
-        value: function (u, v) { return v === null || v === undefined ? "–" : fmtMs(v); },
+        value: function (_u, v) {
+          return v === null || v === undefined ? "–" : fmtMs(v);
+        },
       });
       data.push(q.values);
     });
@@ -826,15 +1181,31 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var c = document.createElement("canvas");
       c.width = c.height = Math.ceil(size * 3 + 2);
       var g = c.getContext("2d");
-      var x = c.width / 2, y = c.height / 2;
+      var x = c.width / 2,
+        y = c.height / 2;
       g.fillStyle = color;
       g.beginPath();
       if (shapeIndex === 1) g.rect(x - size, y - size, size * 2, size * 2);
-      else if (shapeIndex === 2) { g.moveTo(x, y - size * 1.3); g.lineTo(x + size * 1.2, y + size); g.lineTo(x - size * 1.2, y + size); g.closePath(); }
-      else if (shapeIndex === 3) { g.moveTo(x, y - size * 1.4); g.lineTo(x + size * 1.4, y); g.lineTo(x, y + size * 1.4); g.lineTo(x - size * 1.4, y); g.closePath(); }
-      else if (shapeIndex === 4) { g.moveTo(x, y + size * 1.3); g.lineTo(x + size * 1.2, y - size); g.lineTo(x - size * 1.2, y - size); g.closePath(); }
-      else if (shapeIndex === 5) { g.rect(x - size * 1.3, y - size * 0.4, size * 2.6, size * 0.8); g.rect(x - size * 0.4, y - size * 1.3, size * 0.8, size * 2.6); }
-      else g.arc(x, y, size, 0, 2 * Math.PI);
+      else if (shapeIndex === 2) {
+        g.moveTo(x, y - size * 1.3);
+        g.lineTo(x + size * 1.2, y + size);
+        g.lineTo(x - size * 1.2, y + size);
+        g.closePath();
+      } else if (shapeIndex === 3) {
+        g.moveTo(x, y - size * 1.4);
+        g.lineTo(x + size * 1.4, y);
+        g.lineTo(x, y + size * 1.4);
+        g.lineTo(x - size * 1.4, y);
+        g.closePath();
+      } else if (shapeIndex === 4) {
+        g.moveTo(x, y + size * 1.3);
+        g.lineTo(x + size * 1.2, y - size);
+        g.lineTo(x - size * 1.2, y - size);
+        g.closePath();
+      } else if (shapeIndex === 5) {
+        g.rect(x - size * 1.3, y - size * 0.4, size * 2.6, size * 0.8);
+        g.rect(x - size * 0.4, y - size * 1.3, size * 0.8, size * 2.6);
+      } else g.arc(x, y, size, 0, 2 * Math.PI);
       g.fill();
       sprites[key] = c;
       return c;
@@ -852,10 +1223,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
         var shapeIndex = fList.indexOf(g.f) % SHAPES.length;
         ctx.fillStyle = COLORS[g.outcome];
         ctx.globalAlpha = g.outcome === "ok" ? 0.6 : 0.9;
-        var min = u.scales.x.min, max = u.scales.x.max;
+        var min = u.scales.x.min,
+          max = u.scales.x.max;
         // points are sorted by time: binary search the first visible one
-        var a = 0, b = g.t.length;
-        while (a < b) { var m = (a + b) >> 1; if (g.t[m] < min) a = m + 1; else b = m; }
+        var a = 0,
+          b = g.t.length;
+        while (a < b) {
+          var m = (a + b) >> 1;
+          if (g.t[m] < min) a = m + 1;
+          else b = m;
+        }
         // One pre-drawn sprite per (shape, color): 100,000 drawImage calls take tens of ms, where
         // 100,000 path arcs take seconds in a software-rendered canvas.
         var sprite = pointSprite(shapeIndex, COLORS[g.outcome], size);
@@ -868,25 +1245,43 @@ export const PAGE_SCRIPT = String.raw`(function () {
       });
       ctx.restore();
     }
-    var u = new uPlot({
-      width: plotWidth(el),
-      height: 300,
-      cursor: { sync: cursorSync, drag: { x: true, y: false } },
-      scales: { x: xScaleOpts(), y: { distr: 3, range: function () { return [lo, hiv]; } } },
-      axes: [
-        { label: "time since start (s)", stroke: "#475569", grid: { stroke: "rgba(15,23,42,0.07)" } },
-        { label: "latency (ms, log scale)", stroke: "#475569", size: 60, grid: { stroke: "rgba(15,23,42,0.07)" }, values: function (u, splits) {
-          return splits.map(function (v) {
-            if (v === null || v === undefined) return "";
-            var exp = Math.log10(v);
-            if (Math.abs(exp - Math.round(exp)) > 1e-9) return "";
-            return v >= 1000 ? v / 1000 + " s" : String(v);
-          });
-        } },
-      ],
-      series: series,
-      hooks: { drawClear: [shadePeriods, drawPoints] },
-    }, data, el);
+    var u = new uPlot(
+      {
+        width: plotWidth(el),
+        height: 300,
+        cursor: { sync: cursorSync, drag: { x: true, y: false } },
+        scales: {
+          x: xScaleOpts(),
+          y: {
+            distr: 3,
+            range: function () {
+              return [lo, hiv];
+            },
+          },
+        },
+        axes: [
+          { label: "time since start (s)", stroke: "#475569", grid: { stroke: "rgba(15,23,42,0.07)" } },
+          {
+            label: "latency (ms, log scale)",
+            stroke: "#475569",
+            size: 60,
+            grid: { stroke: "rgba(15,23,42,0.07)" },
+            values: function (_u, splits) {
+              return splits.map(function (v) {
+                if (v === null || v === undefined) return "";
+                var exp = Math.log10(v);
+                if (Math.abs(exp - Math.round(exp)) > 1e-9) return "";
+                return v >= 1000 ? v / 1000 + " s" : String(v);
+              });
+            },
+          },
+        ],
+        series: series,
+        hooks: { drawClear: [shadePeriods, drawPoints] },
+      },
+      data,
+      el,
+    );
     followUserZoom(u);
     plots.push(u);
   }
@@ -894,14 +1289,23 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function renderThroughput() {
     var el = document.getElementById("throughput-plot");
     var P = DATA.throughput;
-    if (!P.series.length) { el.appendChild(h("p", { className: "muted", text: "No completed client operations." })); return; }
-    var xs = P.binStartS.map(function (t) { return t; });
+    if (!P.series.length) {
+      el.appendChild(h("p", { className: "muted", text: "No completed client operations." }));
+      return;
+    }
+    var xs = P.binStartS.map(function (t) {
+      return t;
+    });
     var fList = [];
-    P.series.forEach(function (s) { if (fList.indexOf(s.f) < 0) fList.push(s.f); });
+    P.series.forEach(function (s) {
+      if (fList.indexOf(s.f) < 0) fList.push(s.f);
+    });
     var dashPatterns = [[], [6, 3], [2, 3], [10, 3, 2, 3]];
     var series = [{ label: "time (s)" }];
     var data = [xs];
-    var total = xs.map(function () { return 0; });
+    var total = xs.map(function () {
+      return 0;
+    });
     P.series.forEach(function (s) {
       series.push({
         label: s.f + " " + s.outcome,
@@ -910,25 +1314,47 @@ export const PAGE_SCRIPT = String.raw`(function () {
         dash: dashPatterns[fList.indexOf(s.f) % dashPatterns.length],
         paths: uPlot.paths.stepped({ align: 1 }),
         points: { show: false },
-        value: function (u, v) { return v === null || v === undefined ? "–" : v.toFixed(1) + " ops/s"; },
+        value: function (_u, v) {
+          return v === null || v === undefined ? "–" : v.toFixed(1) + " ops/s";
+        },
       });
       data.push(s.opsPerSec);
       for (var i = 0; i < total.length; i++) total[i] += s.opsPerSec[i];
     });
-    series.push({ label: "total", stroke: "#0f172a", width: 1, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: function (u, v) { return v === null || v === undefined ? "–" : v.toFixed(1) + " ops/s"; } });
+    series.push({
+      label: "total",
+      stroke: "#0f172a",
+      width: 1,
+      paths: uPlot.paths.stepped({ align: 1 }),
+      points: { show: false },
+      value: function (_u, v) {
+        return v === null || v === undefined ? "–" : v.toFixed(1) + " ops/s";
+      },
+    });
     data.push(total);
-    var u = new uPlot({
-      width: plotWidth(el),
-      height: 260,
-      cursor: { sync: cursorSync, drag: { x: true, y: false } },
-      scales: { x: xScaleOpts(), y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.08)]; } } },
-      axes: [
-        { label: "time since start (s)", stroke: "#475569", grid: { stroke: "rgba(15,23,42,0.07)" } },
-        { label: "completions / s", stroke: "#475569", size: 60, grid: { stroke: "rgba(15,23,42,0.07)" } },
-      ],
-      series: series,
-      hooks: { drawClear: [shadePeriods] },
-    }, data, el);
+    var u = new uPlot(
+      {
+        width: plotWidth(el),
+        height: 260,
+        cursor: { sync: cursorSync, drag: { x: true, y: false } },
+        scales: {
+          x: xScaleOpts(),
+          y: {
+            range: function (_u, _min, max) {
+              return [0, Math.max(1, max * 1.08)];
+            },
+          },
+        },
+        axes: [
+          { label: "time since start (s)", stroke: "#475569", grid: { stroke: "rgba(15,23,42,0.07)" } },
+          { label: "completions / s", stroke: "#475569", size: 60, grid: { stroke: "rgba(15,23,42,0.07)" } },
+        ],
+        series: series,
+        hooks: { drawClear: [shadePeriods] },
+      },
+      data,
+      el,
+    );
     followUserZoom(u);
     plots.push(u);
   }
@@ -938,38 +1364,101 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var parts = [];
     if (DATA.files.length) {
       parts.push(h("h2", { text: "Raw files" }));
-      parts.push(h("ul", { className: "files" }, DATA.files.map(function (f) { return h("li", {}, [h("a", { href: f.href, text: f.name })]); })));
+      parts.push(
+        h(
+          "ul",
+          { className: "files" },
+          DATA.files.map(function (f) {
+            return h("li", {}, [h("a", { href: f.href, text: f.name })]);
+          }),
+        ),
+      );
     }
     if (DATA.periods.length) {
       parts.push(h("h2", { text: "Fault periods" }));
-      parts.push(h("table", { className: "periods" }, [
-        h("thead", {}, [h("tr", {}, [h("th", { text: "fault" }), h("th", { text: "from" }), h("th", { text: "to" }), h("th", { text: "length" }), h("th", { text: "target" })])]),
-        h("tbody", {}, DATA.periods.map(function (p) {
-          var row = h("tr", { className: "clickable", title: "Show on the timeline", onclick: function () { var pad = Math.max((p.endS - p.startS) * 0.3, 0.05); timeline.setView(p.startS - pad, p.endS + pad); document.getElementById("timeline").scrollIntoView({ behavior: "smooth" }); } }, [
-            h("td", {}, [h("span", { className: "swatch", style: "background:" + periodColor(p.kind, 0.5) }), " " + p.kind + (p.instant ? " (one-shot)" : "")]),
-            h("td", { className: "mono", text: fmtS(p.startS) }),
-            h("td", { className: "mono", text: p.healed ? fmtS(p.endS) + (p.healedBy ? " (" + p.healedBy + ")" : "") : "not healed" }),
-            h("td", { className: "mono", text: fmtSpan(Math.max(0, p.endS - p.startS)) }),
-            h("td", { className: "mono", text: p.valueText }),
-          ]);
-          return row;
-        })),
-      ]));
+      parts.push(
+        h("table", { className: "periods" }, [
+          h("thead", {}, [
+            h("tr", {}, [
+              h("th", { text: "fault" }),
+              h("th", { text: "from" }),
+              h("th", { text: "to" }),
+              h("th", { text: "length" }),
+              h("th", { text: "target" }),
+            ]),
+          ]),
+          h(
+            "tbody",
+            {},
+            DATA.periods.map(function (p) {
+              var row = h(
+                "tr",
+                {
+                  className: "clickable",
+                  title: "Show on the timeline",
+                  onclick: function () {
+                    var pad = Math.max((p.endS - p.startS) * 0.3, 0.05);
+                    timeline.setView(p.startS - pad, p.endS + pad);
+                    document.getElementById("timeline").scrollIntoView({ behavior: "smooth" });
+                  },
+                },
+                [
+                  h("td", {}, [
+                    h("span", { className: "swatch", style: "background:" + periodColor(p.kind, 0.5) }),
+                    " " + p.kind + (p.instant ? " (one-shot)" : ""),
+                  ]),
+                  h("td", { className: "mono", text: fmtS(p.startS) }),
+                  h("td", {
+                    className: "mono",
+                    text: p.healed
+                      ? fmtS(p.endS) + (p.healedBy ? " (" + p.healedBy + ")" : "")
+                      : "not healed",
+                  }),
+                  h("td", { className: "mono", text: fmtSpan(Math.max(0, p.endS - p.startS)) }),
+                  h("td", { className: "mono", text: p.valueText }),
+                ],
+              );
+              return row;
+            }),
+          ),
+        ]),
+      );
     }
     if (DATA.notes.length) {
       parts.push(h("h2", { text: "Notes" }));
-      parts.push(h("ul", {}, DATA.notes.map(function (n) { return h("li", { text: n }); })));
+      parts.push(
+        h(
+          "ul",
+          {},
+          DATA.notes.map(function (n) {
+            return h("li", { text: n });
+          }),
+        ),
+      );
     }
     var test = DATA.test;
     if (test && test.versions) {
       parts.push(h("h2", { text: "Versions" }));
-      parts.push(h("p", { className: "mono muted", text: Object.keys(test.versions).map(function (k) { return k + " " + test.versions[k]; }).join(" · ") }));
+      parts.push(
+        h("p", {
+          className: "mono muted",
+          text: Object.keys(test.versions)
+            .map(function (k) {
+              return k + " " + test.versions[k];
+            })
+            .join(" · "),
+        }),
+      );
     }
     root.replaceChildren.apply(root, parts);
   }
 
   function guarded(name, fn) {
-    try { fn(); } catch (error) { reportError(name, error); }
+    try {
+      fn();
+    } catch (error) {
+      reportError(name, error);
+    }
     PHASES[name + "Ms"] = performance.now();
   }
   guarded("summary", renderHeader);
@@ -979,24 +1468,41 @@ export const PAGE_SCRIPT = String.raw`(function () {
   guarded("throughput", renderThroughput);
   guarded("files", renderFooter);
   function pushView(t0, t1) {
-    plots.forEach(function (u) { u.setScale("x", { min: t0, max: t1 }); });
+    plots.forEach(function (u) {
+      u.setScale("x", { min: t0, max: t1 });
+    });
   }
   timeline.onView(pushView);
   pushView(0, timeline.endS);
   window.addEventListener("resize", function () {
-    plots.forEach(function (u) { var el = u.root.parentNode; u.setSize({ width: plotWidth(el), height: u.height }); });
+    plots.forEach(function (u) {
+      var el = u.root.parentNode;
+      u.setSize({ width: plotWidth(el), height: u.height });
+    });
   });
-  Promise.resolve().then(function () { PHASES.plotsCommittedMs = performance.now(); });
-  setTimeout(function () { PHASES.firstTaskMs = performance.now(); }, 0);
+  Promise.resolve().then(function () {
+    PHASES.plotsCommittedMs = performance.now();
+  });
+  setTimeout(function () {
+    PHASES.firstTaskMs = performance.now();
+  }, 0);
   requestAnimationFrame(function () {
-    window.__crucibleReport = { readyMs: performance.now(), bars: BAR_COUNT, locate: timeline.locate, phases: PHASES };
+    window.__crucibleReport = {
+      readyMs: performance.now(),
+      bars: BAR_COUNT,
+      locate: timeline.locate,
+      phases: PHASES,
+    };
     document.body.dataset.ready = "true";
     // Parse the raw ops while the reader looks at the page, so tooltips can show values.
     whenDocumentLoaded(function () {
       setTimeout(function () {
-        guarded("details", function () { ensureOps(function () { PHASES.opsLoadedMs = performance.now(); }); });
+        guarded("details", function () {
+          ensureOps(function () {
+            PHASES.opsLoadedMs = performance.now();
+          });
+        });
       }, 100);
     });
   });
 })();
-`;
