@@ -5,7 +5,8 @@
  * newest run. docs/architecture.md shows the layout.
  */
 import { mkdirSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
+import { describeError, UsageError } from "../errors/index.js";
 
 /** `20261123T104512.345Z`: sorts by time, safe in file names (Jepsen's format). */
 export function runTimestamp(date: Date): string {
@@ -18,10 +19,35 @@ export function safeTestName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+|-+$/g, "") || "test";
 }
 
+/**
+ * `mkdir -p`, one level at a time. Not `mkdirSync(path, { recursive: true })`:
+ * on a path under a file system that refuses new entries (`/proc/store`),
+ * Node's recursive mkdir retries forever at full CPU instead of failing.
+ * Throws a `UsageError` naming the path and the cause.
+ */
+export function makeDirectories(path: string): void {
+  const absolute = resolve(path);
+  const parts = absolute.split(sep).filter(Boolean);
+  let current: string = sep;
+  for (const part of parts) {
+    current = join(current, part);
+    try {
+      mkdirSync(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") {
+        if (statSync(current).isDirectory()) continue;
+        throw new UsageError(`cannot create the store folder: ${current} exists and is not a folder`, absolute);
+      }
+      throw new UsageError(`cannot create the store folder: ${describeError(error)}`, absolute);
+    }
+  }
+}
+
 /** Create a fresh run folder (unique even when two runs start in the same millisecond). */
 export function createRunDir(storeDir: string, testName: string, startedAt: Date): string {
   const testDir = resolve(storeDir, safeTestName(testName));
-  mkdirSync(testDir, { recursive: true });
+  makeDirectories(testDir);
   const base = runTimestamp(startedAt);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const dir = join(testDir, attempt === 0 ? base : `${base}-${attempt}`);

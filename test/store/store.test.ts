@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { UsageError } from "../../src/errors/index.js";
 import { createRunDir, safeTestName } from "../../src/store/store.js";
 
 let dir: string | undefined;
@@ -17,5 +18,18 @@ describe("store: a test's name never escapes the store", () => {
     const runDir = createRunDir(store, name, new Date(0));
     expect(dirname(dirname(runDir))).toBe(store);
     expect(readdirSync(dir)).toEqual(["store"]);
+  });
+});
+
+describe("store: a folder that cannot be made is a usage error, at once", () => {
+  it("a store under /proc fails with the path (Node's recursive mkdir would spin forever there)", () => {
+    expect(() => createRunDir("/proc/crucible-store", "t", new Date(0))).toThrow(UsageError);
+    expect(() => createRunDir("/proc/crucible-store", "t", new Date(0))).toThrow("cannot create the store folder");
+  });
+
+  it("a store path through a file names it", () => {
+    dir = mkdtempSync(join(tmpdir(), "crucible-store-"));
+    writeFileSync(join(dir, "file"), "");
+    expect(() => createRunDir(join(dir, "file", "store"), "t", new Date(0))).toThrow(/cannot create the store folder/);
   });
 });
