@@ -18,7 +18,7 @@ import { describeError, ExitCode } from "../errors/index.js";
 import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import { resolveTest, type TestDefinition } from "../runner/spec.js";
-import { parseDurationMs } from "./options.js";
+import { durationOption } from "./options.js";
 import {
   addRunFlags,
   builtInTest,
@@ -180,11 +180,12 @@ export function registerAntithesisCommand(program: Command): void {
       "--entropy-file <path>",
       "take the seed from the first 6 bytes of this file (e.g. /dev/urandom under Antithesis); also CRUCIBLE_ENTROPY_FILE. --seed and CRUCIBLE_SEED come first",
     )
-    .option(
-      "--control-idle-timeout <seconds>",
-      "with no command for this long, end the main phase as if check had come",
-      parseDurationMs,
-      3_600_000,
+    .addOption(
+      durationOption(
+        "--control-idle-timeout <seconds>",
+        "with no command for this long, end the main phase as if check had come",
+        3_600_000,
+      ),
     )
     .action(async (testFile: string | undefined, flags: AntithesisFlags) => {
       process.exitCode = await executeAntithesis({ testFile, flags, argv: invocationArgv() });

@@ -3,7 +3,7 @@
  * InvalidArgumentError with what was expected, which the CLI turns into a
  * message and exit code 64.
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { parseSeed } from "../random/random.js";
 
 /** The longest duration a flag takes: 24 days, just under Node's timer limit (2^31-1 ms). */
@@ -69,4 +69,21 @@ export function choiceParser(allowed: readonly string[]): (text: string) => stri
       throw new InvalidArgumentError(`expected one of ${allowed.join(", ")}; got "${text}"`);
     return text;
   };
+}
+
+/** `20_000` → `"20s"`, `300` → `"300ms"`, `3_600_000` → `"60m"`: how a duration default reads in `--help`. */
+export function formatDurationFlag(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * A duration flag whose default `--help` shows in the flag's own units
+ * (`(default: 20s)`), not as the milliseconds it is held in.
+ */
+export function durationOption(flags: string, description: string, defaultMs: number): Option {
+  return new Option(flags, description)
+    .argParser(parseDurationMs)
+    .default(defaultMs, formatDurationFlag(defaultMs));
 }

@@ -17,7 +17,7 @@ import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { REGISTER_TARGETS } from "../tests/targets.js";
 import { invocationArgv } from "./invocation.js";
-import { choiceParser, listParser, parseDurationMs, parsePositiveInt, parseSeedFlag } from "./options.js";
+import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
@@ -25,7 +25,9 @@ export const TARGETS = REGISTER_TARGETS;
 /** The flags `run` shares with commands that run a test the same way (e.g. `antithesis`). */
 export function addRunFlags(command: Command): Command {
   return command
-    .option("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", parseDurationMs, 20_000)
+    .addOption(
+      durationOption("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", 20_000),
+    )
     .option("--concurrency <n>", "client workers", parsePositiveInt, 5)
     .option(
       "--seed <n>",
@@ -39,7 +41,7 @@ export function addRunFlags(command: Command): Command {
       listParser(NEMESIS_KINDS),
       ["kill", "pause"],
     )
-    .option("--nemesis-interval <seconds>", "time between a fault and its heal", parseDurationMs, 5_000)
+    .addOption(durationOption("--nemesis-interval <seconds>", "time between a fault and its heal", 5_000))
     .option(
       "--network <mode>",
       "how network faults are made: proxy (userspace, no root), netns (namespaces + iptables, root), auto",
@@ -63,11 +65,12 @@ export function addRunFlags(command: Command): Command {
       "etcd: linearizable or serializable reads",
       choiceParser(["linearizable", "serializable"]),
     )
-    .option(
-      "--op-timeout <seconds>",
-      "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
-      parseDurationMs,
-      5_000,
+    .addOption(
+      durationOption(
+        "--op-timeout <seconds>",
+        "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
+        5_000,
+      ),
     )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);

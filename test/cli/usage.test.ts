@@ -80,3 +80,17 @@ describe("crucible run: bad input exits 64 with a message naming the problem", (
     expect(await main(["frobnicate"])).toBe(64);
   });
 });
+
+describe("--help shows durations in the units its labels name", () => {
+  it("run --help: (default: 20s), never milliseconds under <seconds>", async () => {
+    let stdout = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    expect(await main(["run", "--help"])).toBe(0);
+    expect(stdout).toMatch(/--time-limit <seconds>[\s\S]*?\(default: 20s\)/);
+    expect(stdout).toMatch(/--op-timeout <seconds>[\s\S]*?\(default: 5s\)/);
+    expect(stdout).not.toContain("20000");
+  });
+});

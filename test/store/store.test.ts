@@ -28,8 +28,11 @@ describe("store: a folder that cannot be made is a usage error, at once", () => 
   });
 
   it("a store path through a file names it", () => {
-    dir = mkdtempSync(join(tmpdir(), "crucible-store-"));
-    writeFileSync(join(dir, "file"), "");
-    expect(() => createRunDir(join(dir, "file", "store"), "t", new Date(0))).toThrow(/cannot create the store folder/);
+    const root = mkdtempSync(join(tmpdir(), "crucible-store-"));
+    dir = root;
+    writeFileSync(join(root, "file"), "");
+    expect(() => createRunDir(join(root, "file", "store"), "t", new Date(0))).toThrow(
+      /cannot create the store folder/,
+    );
   });
 });
