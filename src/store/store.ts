@@ -4,7 +4,15 @@
  * `nodes/<n>.log` (one log per node); `store/<test-name>/latest` links to the
  * newest run. docs/architecture.md shows the layout.
  */
-import { mkdirSync, readdirSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { describeError, UsageError } from "../errors/index.js";
 
@@ -37,7 +45,10 @@ export function makeDirectories(path: string): void {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "EEXIST") {
         if (statSync(current).isDirectory()) continue;
-        throw new UsageError(`cannot create the store folder: ${current} exists and is not a folder`, absolute);
+        throw new UsageError(
+          `cannot create the store folder: ${current} exists and is not a folder`,
+          absolute,
+        );
       }
       throw new UsageError(`cannot create the store folder: ${describeError(error)}`, absolute);
     }

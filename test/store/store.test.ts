@@ -24,7 +24,9 @@ describe("store: a test's name never escapes the store", () => {
 describe("store: a folder that cannot be made is a usage error, at once", () => {
   it("a store under /proc fails with the path (Node's recursive mkdir would spin forever there)", () => {
     expect(() => createRunDir("/proc/crucible-store", "t", new Date(0))).toThrow(UsageError);
-    expect(() => createRunDir("/proc/crucible-store", "t", new Date(0))).toThrow("cannot create the store folder");
+    expect(() => createRunDir("/proc/crucible-store", "t", new Date(0))).toThrow(
+      "cannot create the store folder",
+    );
   });
 
   it("a store path through a file names it", () => {
