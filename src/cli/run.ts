@@ -15,7 +15,7 @@ import { formatProgressLine, formatSummary } from "../report/index.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
-import { REGISTER_TARGETS } from "../tests/targets.js";
+import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { invocationArgv } from "./invocation.js";
 import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
 
@@ -47,7 +47,11 @@ export function addRunFlags(command: Command): Command {
       "how network faults are made: proxy (userspace, no root), netns (namespaces + iptables, root), auto",
       choiceParser(["proxy", "netns", "auto"]),
     )
-    .option("--nodes <n>", "cluster size", parsePositiveInt, 3)
+    .option(
+      "--nodes <n>",
+      "cluster size (default: the target's own: 1 for postgres, 3 otherwise)",
+      parsePositiveInt,
+    )
     .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
     .option(
       "--demo-mode <mode>",
@@ -84,7 +88,8 @@ interface RunFlags {
   nemesis: string[];
   nemesisInterval: number;
   network?: string;
-  nodes: number;
+  /** Undefined: the target's own default (`defaultNodesFor`). */
+  nodes?: number;
   target: string;
   demoMode: string;
   readFrom?: string;
@@ -100,7 +105,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
     timeLimitMs: flags.timeLimit,
     concurrency: flags.concurrency,
-    nodes: flags.nodes,
+    nodes: flags.nodes ?? defaultNodesFor(flags.target),
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout,

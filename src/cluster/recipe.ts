@@ -117,6 +117,11 @@ export interface Recipe {
    * its shared memory, where SIGKILL would leak it.
    */
   readonly teardown?: { readonly signal: NodeJS.Signals; readonly graceMs: number };
+  /**
+   * How many nodes a run starts when the user does not say (`--nodes`):
+   * PostgreSQL runs one, the replicated systems three. Default 3.
+   */
+  readonly defaultSize?: number;
   /** Throw (with a sentence) when the recipe cannot run `size` nodes. */
   checkSize?(size: number): void;
   /** Called once per node before its first start (e.g. `initdb`); the dirs exist. */

@@ -69,6 +69,9 @@ function readFileText(path: string): string {
   }
 }
 
+/** PostgreSQL runs one server (no replication yet): what `--target postgres` starts by default. */
+export const POSTGRES_DEFAULT_SIZE = 1;
+
 export function postgres(options: PostgresOptions = {}): Recipe {
   const binDirs = options.binDir ? [options.binDir] : newestPostgresBinDir();
   const initdb = requireExecutable("initdb", "postgresql", binDirs);
@@ -93,6 +96,7 @@ export function postgres(options: PostgresOptions = {}): Recipe {
     readyTimeoutMs: 30_000,
     stopGraceMs: 10_000,
     teardown: { signal: "SIGQUIT", graceMs: 5_000 },
+    defaultSize: POSTGRES_DEFAULT_SIZE,
     checkSize(size) {
       if (size !== 1) throw new RangeError(`postgres recipe runs 1 node (no replication yet), not ${size}`);
     },
