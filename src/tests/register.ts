@@ -29,7 +29,7 @@ import { postgres } from "../cluster/recipes/postgres.js";
 import { redis } from "../cluster/recipes/redis.js";
 import { UsageError } from "../errors/index.js";
 import type { NetworkMode, RecipeHooks } from "../faults/fault-cluster.js";
-import { stagger } from "../generator/index.js";
+import { limit, repeat, stagger, untilOk } from "../generator/index.js";
 import type { GenContext } from "../generator/types.js";
 import type { Invocation } from "../history/op.js";
 import { nemesisForRun } from "../runner/nemesis-for-run.js";
@@ -40,6 +40,11 @@ import { REGISTER_TARGETS } from "./targets.js";
 const KEY_COUNT = 5;
 /** Values are small (0..4), like Jepsen's register test, so compare-and-set often succeeds. */
 const VALUE_COUNT = 5;
+
+/** Tries of each key's final read before the final phase gives up on it. */
+const FINAL_READ_ATTEMPTS_MAX = 20;
+/** Mean gap between those tries: 20 × 250 ms outlasts a leader election. */
+const FINAL_READ_SPACING_MS = 250;
 
 /** One random register op: read, write or cas on a random key. */
 export function registerOp(ctx: GenContext): Invocation {
@@ -152,7 +157,16 @@ export default defineTest((options) => {
     // About 200 ops/s in total: plenty of overlap, and a history the checker decides in well under a second.
     generator: stagger(5, registerOp),
     ...(plan.nemesis && { nemesis: plan.nemesis }),
-    finalGenerator: Array.from({ length: KEY_COUNT }, (_, key) => ({ f: "read", key, value: null })),
+    // A final read per key, retried (spaced, bounded) until one succeeds: right after recovery a
+    // worker's connection may still be dead, and a final phase with no successful read is no evidence.
+    finalGenerator: Array.from({ length: KEY_COUNT }, (_, key) =>
+      untilOk(
+        limit(
+          FINAL_READ_ATTEMPTS_MAX,
+          stagger(FINAL_READ_SPACING_MS, repeat({ f: "read", key, value: null })),
+        ),
+      ),
+    ),
     checker: [stats(), unhandledExceptions(), linearizable({ model: kvModel })],
     describe: { workload: "register", keys: KEY_COUNT, values: VALUE_COUNT, ...parts.describe },
   };
