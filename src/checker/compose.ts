@@ -9,6 +9,7 @@
  */
 import { describeError } from "../errors/index.js";
 import type { Op } from "../history/op.js";
+import { describeValue } from "../history/writable.js";
 import type { CheckContext, Checker, CheckResult, Validity } from "./types.js";
 
 /** Merge verdicts: false > unknown > true. An empty list is valid. */
@@ -50,7 +51,7 @@ export function validateResult(checkerName: string, result: unknown): CheckResul
     return {
       valid: "unknown",
       checkerBug: true,
-      explanation: `checker ${checkerName} is broken: it returned ${shortText(result)}, not a result object { valid: true | false | "unknown" }`,
+      explanation: `checker ${checkerName} is broken: it returned ${describeValue(result)}, not a result object { valid: true | false | "unknown" }`,
     };
   }
   const valid = (result as { valid?: unknown }).valid;
@@ -59,24 +60,11 @@ export function validateResult(checkerName: string, result: unknown): CheckResul
       ...(result as Record<string, unknown>),
       valid: "unknown",
       checkerBug: true,
-      returnedValid: shortText(valid),
-      explanation: `checker ${checkerName} is broken: its result's valid is ${shortText(valid)}; it must be true, false or "unknown"`,
+      returnedValid: describeValue(valid),
+      explanation: `checker ${checkerName} is broken: its result's valid is ${describeValue(valid)}; it must be true, false or "unknown"`,
     };
   }
   return result as CheckResult;
-}
-
-function shortText(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (typeof value === "symbol" || typeof value === "bigint") return String(value);
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
 
 /** Run one checker: a throw, a hang or a malformed result becomes an `unknown` result that says why. */

@@ -44,6 +44,7 @@ import {
   type FaultKind,
   kindsNeed,
   type PartitionShape,
+  RECOVERY_F,
 } from "./vocabulary.js";
 
 export { FAULT_KINDS, type FaultKind, type PartitionShape } from "./vocabulary.js";
@@ -134,7 +135,7 @@ export function healOps(kinds: readonly FaultKind[]): Invocation[] {
 export function recoveryNemesis(): Nemesis {
   return {
     name: "recovery",
-    fs: ["wait-for-recovery"],
+    fs: [RECOVERY_F],
     async invoke(op: Op, ctx: NemesisContext): Promise<Completion> {
       const value = (op.value ?? {}) as { timeoutMs?: number; settleMs?: number };
       const timeoutMs = Math.min(value.timeoutMs ?? 30_000, 300_000);
@@ -182,7 +183,7 @@ export function faultSchedule(options: FaultScheduleOptions): NemesisPackage {
     finalGenerator: [
       ...healOps(options.kinds),
       {
-        f: "wait-for-recovery",
+        f: RECOVERY_F,
         value: { timeoutMs: options.recoveryTimeoutMs ?? 30_000, settleMs: options.settleMs ?? 1_000 },
       },
     ],

@@ -184,7 +184,10 @@ const STARTERS: ReadonlySet<string> = new Set(
 );
 
 /** Nemesis ops that are neither a fault nor a heal (the final wait, a generator's log line): no period. */
-const NEUTRAL: ReadonlySet<string> = new Set(["wait-for-recovery", "log"]);
+/** The nemesis op that waits for the cluster to come back after the faults are healed. */
+export const RECOVERY_F = "wait-for-recovery";
+
+const NEUTRAL: ReadonlySet<string> = new Set([RECOVERY_F, "log"]);
 
 /**
  * The fault `f`s an op with this `f` heals: the table's, else by name

@@ -17,6 +17,7 @@
  * A "no" makes a valid verdict `unknown` with the reasons in words; it never
  * touches an invalid one (an anomaly found is found, whatever else happened).
  */
+import { RECOVERY_F } from "../faults/vocabulary.js";
 import type { Op } from "../history/op.js";
 
 export interface EvidenceInput {
@@ -30,9 +31,6 @@ export interface Evidence {
   /** Why not, in words; empty when sufficient. */
   readonly reasons: readonly string[];
 }
-
-/** The nemesis op that waits for the cluster to come back after the faults are healed. */
-export const RECOVERY_F = "wait-for-recovery";
 
 export function judgeEvidence(history: readonly Op[], input: EvidenceInput): Evidence {
   const reasons: string[] = [];
