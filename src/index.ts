@@ -47,6 +47,7 @@ export type * from "./faults/types.js";
 // Generators
 export * from "./generator/index.js";
 export { filterOps, latencySummary, pairOps, partnerIndex, quantile, summarize } from "./history/analysis.js";
+export * from "./history/intervals.js";
 export { Journal } from "./history/journal.js";
 // Histories
 export * from "./history/op.js";
