@@ -6,6 +6,7 @@
  * Every result that is not `true` carries `explanation`, plain words a person
  * can act on; checkers may add structured detail (anomalies, counterexample).
  */
+import type { Interval } from "../history/intervals.js";
 import type { Op } from "../history/op.js";
 
 export type Validity = true | false | "unknown";
@@ -22,6 +23,12 @@ export interface CheckContext {
   readonly signal?: AbortSignal;
   /** A time budget for the checker; exceeded → `unknown`. */
   readonly timeLimitMs?: number;
+  /**
+   * The run's interval log (who held a lock or slot, from when to when), on the
+   * history's time axis, when the test has one; lock and semaphore checkers
+   * judge it together with the fault ops of the history.
+   */
+  readonly intervals?: readonly Interval[];
 }
 
 export interface Checker {
