@@ -28,7 +28,7 @@ import { ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { cliErrorMessage } from "./errors.js";
 import { choiceParser } from "./options.js";
 
-export const DATADRIVEN_TARGETS = ["demo", "etcd", "redis"] as const;
+export const DATADRIVEN_TARGETS = ["demo", "etcd", "redis", "postgres"] as const;
 
 export interface DatadrivenFlags {
   /** Write actual outputs into the files instead of comparing. */

@@ -1,10 +1,11 @@
 /**
- * The ready-made handler of `crucible datadriven --target demo|etcd|redis`:
+ * The ready-made handler of `crucible datadriven --target demo|etcd|redis|postgres`:
  * the generic directives plus the cluster directives
- * (`directives/cluster.ts`), over one cluster per file.
+ * (`directives/cluster.ts`), over one cluster per file; for `postgres`, the
+ * SQL directives (`directives/sql.ts`) over one throwaway server per file.
  *
  * ```ts
- * await walkDataDriven("examples/datadriven", perFile((file) =>
+ * await walkDataDriven("examples/datadriven/demo", perFile((file) =>
  *   makeClusterHandler(file, { target: "demo" })));
  * ```
  *
@@ -18,6 +19,7 @@
 import { UsageError } from "../errors/index.js";
 import { CLUSTER_DIRECTIVE_NAMES, clusterDirectives } from "./directives/cluster.js";
 import { ClusterHarness } from "./directives/harness.js";
+import { SQL_DIRECTIVE_NAMES, SqlHarness, sqlDirectives } from "./directives/sql.js";
 import { TARGET_KINDS, type TargetKind } from "./directives/target.js";
 import { type DirectiveTable, genericDirectives, tableHandler } from "./generic.js";
 import type { DirectiveHandler, FileHandler } from "./run.js";
@@ -26,6 +28,14 @@ export { CLUSTER_DIRECTIVE_NAMES, clusterDirectives } from "./directives/cluster
 export { ClusterHarness } from "./directives/harness.js";
 export { allTrue, formatCompletion, formatValue, parseOpLine, parseOpLines } from "./directives/ops.js";
 export { type OpResult, Sessions } from "./directives/sessions.js";
+export {
+  formatDatum,
+  SQL_DIRECTIVE_NAMES,
+  SqlHarness,
+  type SqlHarnessOptions,
+  splitStatements,
+  sqlDirectives,
+} from "./directives/sql.js";
 export {
   type DataDrivenTarget,
   type DemoTargetMode,
@@ -41,7 +51,7 @@ export {
  * fills it in directly.
  */
 export interface ClusterHandlerOptions {
-  /** The system the cluster directives drive (`demo`, `etcd`, `redis`); undefined: generic directives only. */
+  /** The system the directives drive (`demo`, `etcd`, `redis`, `postgres`); undefined: generic directives only. */
   readonly target?: string | undefined;
   /** The demo server's mode (`linearizable`, `stale-reads`); only with target `demo`. */
   readonly demoMode?: string | undefined;
@@ -54,8 +64,16 @@ export async function makeClusterHandler(
 ): Promise<FileHandler> {
   const { target, demoMode } = options;
   if (target === undefined) return { handler: tableHandler(genericDirectives(withoutTarget())) };
+  if (target === "postgres") {
+    if (demoMode !== undefined)
+      throw new UsageError("not postgres", undefined, {
+        setting: { name: "demoMode", value: demoMode, requires: { name: "target", value: "demo" } },
+      });
+    const sql = new SqlHarness();
+    return { handler: tableHandler(genericDirectives(sqlDirectives(sql))), close: () => sql.close() };
+  }
   if (!(TARGET_KINDS as readonly string[]).includes(target))
-    throw new UsageError(`expected one of ${TARGET_KINDS.join(", ")}`, undefined, {
+    throw new UsageError(`expected one of ${[...TARGET_KINDS, "postgres"].join(", ")}`, undefined, {
       setting: { name: "target", value: target },
     });
   const kind = target as TargetKind;
@@ -83,6 +101,15 @@ function withoutTarget(): DirectiveTable {
         `unknown directive ${JSON.stringify(d.cmd)} without a target: cluster directives need one`,
         d.pos,
         { setting: { name: "target", expected: TARGET_KINDS } },
+      );
+    };
+  }
+  for (const name of SQL_DIRECTIVE_NAMES) {
+    table[name] = (d) => {
+      throw new UsageError(
+        `unknown directive ${JSON.stringify(d.cmd)} without a target: SQL directives need PostgreSQL`,
+        d.pos,
+        { setting: { name: "target", expected: ["postgres"] } },
       );
     };
   }

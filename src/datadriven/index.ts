@@ -23,7 +23,17 @@
  * importing the engine never loads a test framework.
  */
 // The ready-made cluster directives (the handler of `crucible datadriven --target`), to use or to extend.
-export { ClusterHarness, clusterDirectives, makeClusterHandler } from "./cluster-handler.js";
+export {
+  ClusterHarness,
+  clusterDirectives,
+  formatDatum,
+  makeClusterHandler,
+  SQL_DIRECTIVE_NAMES,
+  SqlHarness,
+  type SqlHarnessOptions,
+  splitStatements,
+  sqlDirectives,
+} from "./cluster-handler.js";
 export { type UnifiedDiffOptions, unifiedDiff } from "./diff.js";
 export {
   type ArgKind,

@@ -1,6 +1,6 @@
 /**
  * The cluster directives against real demo server processes: the examples
- * under examples/datadriven pass through the API, a mismatch exits 1 with a
+ * under examples/datadriven/demo pass through the API, a mismatch exits 1 with a
  * diff and `--rewrite` fixes it, mistakes are usage errors at file:line, and
  * nothing outlives a file, even one whose directive threw.
  */
@@ -16,7 +16,7 @@ import { genericDirectives, tableHandler } from "../../src/datadriven/generic.js
 import { perFile, runDataDriven, walkDataDriven } from "../../src/datadriven/run.js";
 import { ExitCode } from "../../src/errors/index.js";
 
-const EXAMPLES = "examples/datadriven";
+const EXAMPLES = "examples/datadriven/demo";
 
 let dir: string;
 beforeAll(() => {
@@ -54,7 +54,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe("examples/datadriven against the demo server", () => {
+describe("examples/datadriven/demo against the demo server", () => {
   it("every example passes, one fresh cluster per file", { timeout: 120_000 }, async () => {
     const files = readdirSync(EXAMPLES).sort();
     expect(files).toEqual(
