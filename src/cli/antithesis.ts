@@ -17,7 +17,8 @@ import { resolveSeed } from "../control/seed.js";
 import { describeError, ExitCode } from "../errors/index.js";
 import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
-import { resolveTest, type TestDefinition } from "../runner/spec.js";
+import { type RunOptions, resolveTest, type TestDefinition } from "../runner/spec.js";
+import { attachTestOptions, declaredTestOptions } from "../runner/test-options.js";
 import { durationOption } from "./options.js";
 import {
   addRunFlags,
@@ -28,6 +29,7 @@ import {
   reproduceCommand,
   runOptionsFromFlags,
 } from "./run.js";
+import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
 
 /** The composer script shipped with the package (same relative place from src/cli and dist/cli). */
 export const COMPOSER_SCRIPT = fileURLToPath(new URL("../../scripts/composer/composer.sh", import.meta.url));
@@ -69,7 +71,8 @@ export async function executeAntithesis(config: ExecuteAntithesisConfig): Promis
   const { flags } = config;
   const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
   const seedChoice = resolveSeed({ flagSeed: flags.seed, entropyFile: flags.entropyFile, env: process.env });
-  const options = runOptionsFromFlags({ ...flags, seed: seedChoice.seed });
+  const test = testOptionsFromFlags(definition, flags);
+  const options = { ...runOptionsFromFlags({ ...flags, seed: seedChoice.seed }), ...(test && { test }) };
   const controlDir = resolve(flags.controlDir ?? join(options.storeDir, "control"));
   const reproduce = reproduceCommand(config.argv, options.seed);
   // With --json, stdout carries only the results; everything else goes to stderr.
@@ -99,10 +102,14 @@ export async function executeAntithesis(config: ExecuteAntithesisConfig): Promis
     signal: stop.signal,
     idleTimeoutMs: flags.controlIdleTimeout,
   });
-  const controlled: TestDefinition = async (runOptions) =>
-    controlledSpec(await resolveTest(definition, runOptions), {
-      describe: { protocol: "fifo", controlDir, seedSource: seedChoice.source },
-    });
+  // The wrapper declares what the test declares, so the runner fills in the test's option defaults.
+  const controlled: TestDefinition = attachTestOptions(
+    async (runOptions: RunOptions) =>
+      controlledSpec(await resolveTest(definition, runOptions), {
+        describe: { protocol: "fifo", controlDir, seedSource: seedChoice.source },
+      }),
+    declaredTestOptions(definition),
+  );
   try {
     let outcome: RunTestOutcome;
     try {
@@ -166,8 +173,8 @@ export function runComposerScript(command: "op" | "check", controlDir: string | 
   });
 }
 
-export function registerAntithesisCommand(program: Command): void {
-  addRunFlags(
+export async function registerAntithesisCommand(program: Command): Promise<void> {
+  const command = addRunFlags(
     program
       .command("antithesis")
       .description(
@@ -186,10 +193,11 @@ export function registerAntithesisCommand(program: Command): void {
         "with no command for this long, end the main phase as if check had come",
         3_600_000,
       ),
-    )
-    .action(async (testFile: string | undefined, flags: AntithesisFlags) => {
-      process.exitCode = await executeAntithesis({ testFile, flags, argv: invocationArgv() });
-    });
+    );
+  await addTestOptionFlags(command, invocationArgv(), loadTestFile);
+  command.action(async (testFile: string | undefined, flags: AntithesisFlags) => {
+    process.exitCode = await executeAntithesis({ testFile, flags, argv: invocationArgv() });
+  });
 
   const composer = program
     .command("composer")

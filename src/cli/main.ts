@@ -17,7 +17,11 @@ import { crucibleVersion } from "../errors/version.js";
 import { cliErrorMessage, exitCodeForError } from "./errors.js";
 import { setInvocationArgv } from "./invocation.js";
 
-/** Adds a subcommand (or, for `antithesis`, two) with its options and action to the program. */
+/**
+ * Adds a subcommand (or, for `antithesis`, two) with its options and action
+ * to the program; may be async (`run` loads the test file named on the
+ * command line to add the options it declares).
+ */
 type Register = (program: Command) => unknown;
 
 interface CommandEntry {
@@ -116,7 +120,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // Registered already, by the entry named in its `registeredBy`.
     if (program.commands.some((command) => command.name() === entry.name)) continue;
     if (entry.load !== undefined && (argv === undefined || entry === invoked)) {
-      (await entry.load())(program);
+      await (await entry.load())(program);
       continue;
     }
     const stub = program.command(entry.name).description(entry.description);

@@ -5,23 +5,15 @@
  */
 import { InvalidArgumentError, Option } from "commander";
 import { parseSeed } from "../random/random.js";
+import { parseDuration } from "../runner/test-options.js";
 
 /** The longest duration a flag takes: 24 days, just under Node's timer limit (2^31-1 ms). */
-export const MAX_DURATION_MS = 24 * 86_400_000;
+export { MAX_DURATION_MS } from "../runner/test-options.js";
 
 /** A duration in seconds (`20`, `2.5`, `20s`, `500ms`, `1m`) → milliseconds. */
 export function parseDurationMs(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
-  if (!match) throw new InvalidArgumentError(`expected a duration like 20, 2.5s, 500ms or 1m; got "${text}"`);
-  const amount = Number(match[1]);
-  const unit = match[2] ?? "s";
-  const ms = unit === "ms" ? amount : unit === "m" ? amount * 60_000 : amount * 1000;
-  if (!(ms > 0)) throw new InvalidArgumentError(`expected a positive duration; got "${text}"`);
-  // Node's timers hold at most 2^31-1 ms; a longer delay silently fires after 1 ms.
-  if (ms > MAX_DURATION_MS)
-    throw new InvalidArgumentError(
-      `expected a duration of at most ${MAX_DURATION_MS / 86_400_000} days; got "${text}"`,
-    );
+  const ms = parseDuration(text);
+  if (typeof ms === "string") throw new InvalidArgumentError(ms);
   return ms;
 }
 

@@ -18,6 +18,7 @@ import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { invocationArgv } from "./invocation.js";
 import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
+import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
@@ -121,9 +122,21 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
   };
 }
 
+/** Test files loaded in this process, by absolute path: the options scan and the run load each once. */
+const loadedTestFiles = new Map<string, Promise<TestDefinition>>();
+
 /** Load a test file (TypeScript or JavaScript) and return its test definition; bad files are UsageErrors. */
-export async function loadTestFile(path: string): Promise<TestDefinition> {
+export function loadTestFile(path: string): Promise<TestDefinition> {
   const absolute = resolve(path);
+  let loading = loadedTestFiles.get(absolute);
+  if (loading === undefined) {
+    loading = importTestFile(path, absolute);
+    loadedTestFiles.set(absolute, loading);
+  }
+  return loading;
+}
+
+async function importTestFile(path: string, absolute: string): Promise<TestDefinition> {
   if (!existsSync(absolute)) throw new UsageError("no such test file", path);
   let loaded: Record<string, unknown>;
   try {
@@ -239,7 +252,8 @@ export interface ExecuteRunConfig {
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
   const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
-  const options = runOptionsFromFlags(flags);
+  const test = testOptionsFromFlags(definition, flags);
+  const options = { ...runOptionsFromFlags(flags), ...(test && { test }) };
   const reproduce = reproduceCommand(config.argv, options.seed);
   const display = makeDisplay(flags.json);
   display.line(`seed: ${options.seed}    (replay: ${reproduce})`);
@@ -302,14 +316,15 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
 
 export { invocationArgv, setInvocationArgv } from "./invocation.js";
 
-export function registerRunCommand(program: Command): void {
-  addRunFlags(
+export async function registerRunCommand(program: Command): Promise<void> {
+  const command = addRunFlags(
     program
       .command("run")
       .description("run a test (the built-in demo register test when no file is given)")
       .argument("[test-file]", "a .ts or .js file exporting defineTest(...)"),
-  ).action(async (testFile: string | undefined, flags: RunFlags, command: Command) => {
-    void command;
+  );
+  await addTestOptionFlags(command, invocationArgv(), loadTestFile);
+  command.action(async (testFile: string | undefined, flags: RunFlags) => {
     process.exitCode = await executeRun({ testFile, flags, argv: invocationArgv() });
   });
 }

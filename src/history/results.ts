@@ -23,6 +23,8 @@ export interface TestInfo {
   versions: { crucible: string; node: string; [component: string]: string };
   /** Free-form spec fields the test declared. */
   spec?: Record<string, unknown>;
+  /** Values of the test file's own options (declared with `defineTest(fn, { options })`), given or default. */
+  testOptions?: Record<string, string | number | boolean>;
 }
 
 export interface LatencySummary {

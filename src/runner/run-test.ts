@@ -14,6 +14,7 @@ import { writeRunReport } from "../report/index.js";
 import { createRunDir, updateLatestLink, writeJsonFile } from "../store/store.js";
 import { type Progress, Runner } from "./runner.js";
 import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from "./spec.js";
+import { declaredTestOptions, resolveTestOptions, validateTestOptionSpecs } from "./test-options.js";
 
 export interface RunTestConfig {
   definition: TestDefinition;
@@ -68,7 +69,26 @@ export function makeTestInfo(
     nemesis: spec.nemesis?.kinds ?? [],
     versions: { crucible: crucibleVersion(), node: process.version },
     ...(spec.describe && { spec: spec.describe }),
+    ...(options.test !== undefined &&
+      Object.keys(options.test).length > 0 && { testOptions: { ...options.test } }),
   };
+}
+
+/**
+ * The run options with every option the test declares set: the value given
+ * (the CLI's flags, a caller's `options.test`) or its default. Declarations
+ * are checked here too, so a test run from code gets the same errors as one
+ * run from the CLI.
+ */
+export function withTestOptionDefaults(
+  definition: TestDefinition,
+  options: RunOptions,
+  source: string | undefined,
+): RunOptions {
+  const declared = declaredTestOptions(definition);
+  if (Object.keys(declared).length === 0) return options;
+  validateTestOptionSpecs(declared, new Set(), source);
+  return { ...options, test: resolveTestOptions(declared, options.test ?? {}) };
 }
 
 /** Write report.html and junit.xml; returns problems instead of throwing (a report never costs the results). */
@@ -82,7 +102,7 @@ export async function writeReports(runDir: string): Promise<string[]> {
 }
 
 export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
-  const { options } = config;
+  const options = withTestOptionDefaults(config.definition, config.options, config.source);
   const log = config.log ?? (() => {});
   const spec = await resolveTest(config.definition, options, config.source);
   const startedAt = new Date();

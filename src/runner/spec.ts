@@ -10,6 +10,12 @@ import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisPackage } from "../faults/types.js";
 import type { GeneratorLike } from "../generator/types.js";
 import type { Random } from "../random/random.js";
+import {
+  attachTestOptions,
+  type TestOptionSpecs,
+  type TestOptionValue,
+  type TestOptionValues,
+} from "./test-options.js";
 
 /** Options of a run, from the CLI or the caller; a test function may read them to build its spec. */
 export interface RunOptions {
@@ -28,6 +34,11 @@ export interface RunOptions {
   keep: boolean;
   /** Named options the built-in tests understand (`target`, `demoMode`, `readFrom`, ...). */
   extra: Readonly<Record<string, string | undefined>>;
+  /**
+   * Values of the options the test file declares (`defineTest(fn, { options })`),
+   * each the flag's value or its default; the runner fills in the defaults.
+   */
+  test?: Readonly<Record<string, TestOptionValue>>;
 }
 
 export interface ClusterContext {
@@ -62,9 +73,29 @@ export interface TestSpec {
 
 export type TestDefinition = TestSpec | ((options: RunOptions) => TestSpec | Promise<TestSpec>);
 
-/** Declare a test (typed identity): `export default defineTest((options) => ({ ... }))`. */
-export function defineTest<T extends TestDefinition>(definition: T): T {
-  return definition;
+/** What `defineTest` takes besides the definition. */
+export interface DefineTestOptions<O extends TestOptionSpecs> {
+  /** Options of this test's own (`crucible run my-test.ts --rate 10`); see docs/runner.md. */
+  readonly options: O;
+}
+
+/**
+ * Declare a test: `export default defineTest((options) => ({ ... }))`. With a
+ * second argument it declares the test's own command-line options, whose
+ * values the definition function gets, typed, as `options.test`.
+ */
+export function defineTest<T extends TestDefinition>(definition: T): T;
+export function defineTest<const O extends TestOptionSpecs>(
+  definition: (options: RunOptions & { readonly test: TestOptionValues<O> }) => TestSpec | Promise<TestSpec>,
+  declared: DefineTestOptions<O>,
+): TestDefinition;
+export function defineTest(
+  definition: TestDefinition | ((options: never) => TestSpec | Promise<TestSpec>),
+  declared?: DefineTestOptions<TestOptionSpecs>,
+): TestDefinition {
+  // The typed overload's function reads `options.test`, which the runner always fills in for it.
+  const plain = definition as TestDefinition;
+  return declared === undefined ? plain : attachTestOptions(plain, declared.options);
 }
 
 /**
