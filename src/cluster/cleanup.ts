@@ -48,6 +48,11 @@ export function registerStopper(stop: () => Promise<void>): () => void {
   return () => stoppers.delete(stop);
 }
 
+/** What the cleanup tracks right now: process groups, temp dirs and open clusters (for leak checks). */
+export function trackedResources(): { groups: number[]; dirs: string[]; openClusters: number } {
+  return { groups: [...liveGroups], dirs: [...dirsToRemove], openClusters: stoppers.size };
+}
+
 function killAllSync(): void {
   for (const pgid of liveGroups) {
     try {

@@ -17,13 +17,16 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { UsageError } from "../errors/index.js";
 import { freshSeed, Random } from "../random/random.js";
 import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
+import { currentLogScope } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
+import { createTestCa, type TestCa } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
 import { createWatchedDir, unwatchDir } from "./watchdog.js";
 
@@ -63,6 +66,13 @@ export interface ClusterOptions {
    * node in its own network namespace has its own address (10.99.x.y).
    */
   hostOf?: (index: number) => string;
+  /**
+   * Start the servers with TLS on: a throwaway CA and a certificate per node
+   * are made in the cluster's temp dir (./tls.ts), each node's files are in
+   * `node.meta.tls` (`{ caFile, certFile, keyFile }`) and its `url` uses the
+   * TLS scheme. Recipes that cannot (`recipe.tls` unset) refuse it.
+   */
+  tls?: boolean;
 }
 
 /** A start failed: the node's log tail is in the message. */
@@ -119,7 +129,12 @@ export class LocalNode implements Node {
     this.url = recipe.url(spec);
     this.dataDir = spec.dataDir;
     this.logPath = spec.logPath;
-    this.meta = Object.freeze({ ...recipe.meta?.(spec), ports: spec.ports, dir: spec.dir });
+    this.meta = Object.freeze({
+      ...recipe.meta?.(spec),
+      ports: spec.ports,
+      dir: spec.dir,
+      ...(spec.tls && { tls: spec.tls }),
+    });
   }
 
   get pid(): number | undefined {
@@ -284,6 +299,7 @@ export class LocalCluster implements Cluster {
     const recipe = options.recipe;
     if (recipe.leader) this.leader = () => recipe.leader!(this);
     this.unregister = registerStopper(() => this.stop());
+    currentLogScope()?.adopt(this);
   }
 
   node(index: number): LocalNode {
@@ -328,12 +344,17 @@ export class LocalCluster implements Cluster {
   private async doStop(): Promise<void> {
     this.unregister();
     const results = await Promise.allSettled(this.nodes.map((node) => node.teardown()));
-    if (this.keep) {
-      this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
-    } else {
+    const remove = (): void => {
+      if (this.keep) return;
       rmSync(this.runDir, { recursive: true, force: true, maxRetries: 3 });
       unregisterDir(this.runDir);
       unwatchDir(this.runDir);
+    };
+    if (this.keep) {
+      this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
+    } else if (!currentLogScope()?.postpone(this, remove)) {
+      // In a log scope the dir stays until the test's verdict is known: a failed test keeps it.
+      remove();
     }
     const failed = results.find((result) => result.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -377,6 +398,7 @@ async function planNodes(options: {
   variant: RecipeVariant | undefined;
   token: string;
   hostOf: ((index: number) => string) | undefined;
+  ca: TestCa | undefined;
 }): Promise<NodeSpec[]> {
   const portNames = options.recipe.portNames ?? ["client"];
   const ports = await freePorts(options.size * portNames.length);
@@ -400,10 +422,13 @@ async function planNodes(options: {
     mkdirSync(dir, { mode: 0o700 });
     const dataDir = join(dir, "data");
     mkdirSync(dataDir, { mode: 0o700 });
+    const host = options.hostOf?.(index) ?? LOOPBACK;
+    const tls = options.ca === undefined ? undefined : await options.ca.issue(name, [host], dir);
     nodes.push({
       name,
       index,
-      host: options.hostOf?.(index) ?? LOOPBACK,
+      host,
+      ...(tls && { tls }),
       ports: nodePorts,
       port: nodePorts[portNames[0]!]!,
       dir,
@@ -440,6 +465,10 @@ export async function startCluster(
   if (!Number.isInteger(size) || size < 1)
     throw new RangeError(`startCluster: size must be >= 1, got ${size}`);
   recipe.checkSize?.(size);
+  if (options.tls && !recipe.tls)
+    throw new UsageError(`the ${recipe.name} recipe cannot start its servers with TLS`, undefined, {
+      setting: { name: "tls", value: "true" },
+    });
   const log = options.log ?? defaultLog;
   const { variant, seed } = chooseVariant(recipe, options);
   if (variant) {
@@ -459,9 +488,11 @@ export async function startCluster(
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
 
   const attempts = Math.max(1, options.portAttempts ?? 3);
+  let ca: TestCa | undefined;
   for (let attempt = 1; ; attempt++) {
     let nodes: LocalNode[] = [];
     try {
+      if (options.tls && ca === undefined) ca = await createTestCa(join(runDir, "tls"));
       // Planning is inside the try: a failure here must remove the temp dir too.
       const specs = await planNodes({
         recipe,
@@ -471,6 +502,7 @@ export async function startCluster(
         variant,
         token: clusterToken(recipe, seed, attempt),
         hostOf: options.hostOf,
+        ca,
       });
       nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
       await startNodes(recipe, nodes);
@@ -490,20 +522,70 @@ export async function startCluster(
   }
 }
 
-/** A single server: a {@link Node} plus `close()` / `await using`, which stop it and remove its temp dir. */
-export interface ServerHandle extends Node, AsyncDisposable {
+/**
+ * A single server: a {@link Node} plus `close()` / `await using`, which stop
+ * it and remove its temp dir, and ready connections of the system's own
+ * kind, closed with it (CockroachDB's TestServer handles).
+ */
+export interface ServerHandle<C = unknown> extends Node, AsyncDisposable {
   /** The one-node cluster behind it. */
   readonly cluster: LocalCluster;
   readonly variant: string | undefined;
+  /**
+   * A new, connected client of the system's own kind: a `pg` client for
+   * PostgreSQL, an {@link EtcdKv} for etcd, a RESP connection for Redis; over
+   * TLS when the server has it. Every one is closed by `close()`.
+   */
+  client(): Promise<C>;
+  /** PostgreSQL's `client()`: a connected `pg` client; a usage error for a server that does not speak SQL. */
+  sqlConn(): Promise<C>;
+  /** Run `fn` when the server closes, before it stops (connections of the test's own). */
+  defer(fn: () => Promise<void> | void): void;
   /** Stop the server and remove its temp dir (unless kept). `stop()` only stops the process (restartable). */
   close(): Promise<void>;
 }
 
+/** How long `close()` lets each deferred close run before it stops the server anyway. */
+export const DEFERRED_CLOSE_TIMEOUT_MS = 5_000;
+
 /** Start one server of `recipe`; see {@link startCluster}. */
-export async function startServer(recipe: Recipe, options: ClusterOptions = {}): Promise<ServerHandle> {
-  const cluster = await startCluster(recipe, 1, options);
+export async function startServer<C = unknown>(
+  recipe: Recipe<C>,
+  options: ClusterOptions = {},
+): Promise<ServerHandle<C>> {
+  const cluster = await startCluster(recipe as Recipe, 1, options);
   const node = cluster.node(0);
-  const handle: ServerHandle = {
+  const deferred: Array<() => Promise<void> | void> = [];
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const fn of deferred.splice(0).reverse()) {
+        const bounded = new Promise<void>((resolve) =>
+          setTimeout(resolve, DEFERRED_CLOSE_TIMEOUT_MS).unref(),
+        );
+        await Promise.race([
+          Promise.resolve()
+            .then(fn)
+            .catch(() => {}),
+          bounded,
+        ]);
+      }
+      await cluster.stop();
+    })();
+    return closing;
+  };
+  const client = async (): Promise<C> => {
+    const connector = recipe.connector;
+    if (connector === undefined)
+      throw new UsageError(
+        `the ${recipe.name} recipe has no client of its own; connect to ${node.url} yourself`,
+      );
+    if (closing !== undefined) throw new Error(`the ${recipe.name} server is closed`);
+    const connection = await connector.connect(node);
+    deferred.push(() => connector.close(connection));
+    return connection;
+  };
+  const handle: ServerHandle<C> = {
     cluster,
     variant: cluster.variant,
     name: node.name,
@@ -526,8 +608,17 @@ export async function startServer(recipe: Recipe, options: ClusterOptions = {}):
     start: () => node.start(),
     restart: () => node.restart(),
     stop: () => node.stop(),
-    close: () => cluster.stop(),
-    [Symbol.asyncDispose]: () => cluster.stop(),
+    client,
+    sqlConn: async () => {
+      if (!recipe.connector?.sql)
+        throw new UsageError(`sqlConn() needs a SQL server; ${recipe.name} is not one (use client())`);
+      return client();
+    },
+    defer: (fn) => {
+      deferred.push(fn);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
   return handle;
 }

@@ -3,9 +3,11 @@
  * recipes for etcd, Redis, PostgreSQL, the demo server and any binary.
  */
 
+export { EtcdKv, type EtcdKvOptions } from "./etcd-kv.js";
 export {
   type ClusterOptions,
   ClusterStartError,
+  DEFERRED_CLOSE_TIMEOUT_MS,
   LocalCluster,
   LocalNode,
   type ServerHandle,
@@ -22,7 +24,15 @@ export {
   waitUntilReady,
 } from "./probes.js";
 export { ManagedProcess, signalGroup } from "./process.js";
-export type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "./recipe.js";
+export type {
+  ClusterSpec,
+  Launch,
+  NodeSpec,
+  Recipe,
+  RecipeConnector,
+  RecipeFaults,
+  RecipeVariant,
+} from "./recipe.js";
 export { type BinaryOptions, binary } from "./recipes/binary.js";
 export { type DemoMode, type DemoOptions, demo } from "./recipes/demo.js";
 export { ETCD_VARIANTS, type EtcdOptions, etcd, etcdLinearizableRead, etcdStatus } from "./recipes/etcd.js";
@@ -38,5 +48,6 @@ export {
   requireExecutable,
   whichExecutable,
 } from "./system.js";
+export { createTestCa, type NodeTls, type TestCa } from "./tls.js";
 export type { Cluster, Node } from "./types.js";
 export { watchdogPid } from "./watchdog.js";

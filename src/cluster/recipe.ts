@@ -11,6 +11,7 @@
  */
 
 import type { Probe } from "./probes.js";
+import type { NodeTls } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
 
 /** One configuration variant of a recipe; the fixture picks one with the seed. */
@@ -40,6 +41,8 @@ export interface NodeSpec {
   readonly dataDir: string;
   readonly logPath: string;
   readonly cluster: ClusterSpec;
+  /** The node's TLS files when the cluster runs with TLS on (`{ tls: true }`); the recipe turns it on. */
+  readonly tls?: NodeTls;
 }
 
 /** What a recipe knows about the whole cluster while planning a node. */
@@ -93,9 +96,24 @@ export interface RecipeFaults {
   readClockMs?(node: Node, signal: AbortSignal): Promise<number | undefined>;
 }
 
-export interface Recipe {
+/**
+ * A ready connection of the system's own kind for tests (a `pg` client, an
+ * etcd key-value client, a RESP connection): what `server.client()` gives.
+ */
+export interface RecipeConnector<C> {
+  /** Open a connection to `node`, over TLS when the node has it (`node.meta.tls`). */
+  connect(node: Node): Promise<C>;
+  /** Close it; must not throw and must not wait long on a dead or paused server. */
+  close(connection: C): Promise<void>;
+}
+
+export interface Recipe<C = unknown> {
   /** "etcd", "redis", ...: the cluster's name. */
   readonly name: string;
+  /** True when the recipe starts its servers with TLS on when the node spec has `tls`. */
+  readonly tls?: boolean;
+  /** Ready connections for tests ({@link RecipeConnector}); `sql` marks a SQL server (`server.sqlConn()`). */
+  readonly connector?: RecipeConnector<C> & { readonly sql?: boolean };
   /** Names of the ports each node needs; the first is the client port. Default `["client"]`. */
   readonly portNames?: readonly string[];
   /** Configuration variants to choose from with the seed; none means no choice. */

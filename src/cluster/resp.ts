@@ -4,6 +4,7 @@
  * no pipelining API. Replies are bounded ({@link RESP_REPLY_MAX_BYTES}).
  */
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export type RespValue = string | number | null | RespError | RespValue[];
 
@@ -79,15 +80,23 @@ export class RespConnection {
     socket.on("close", () => this.fail(new Error("RESP: connection closed")));
   }
 
-  /** Connect to host:port, failing after `timeoutMs`. */
-  static connect(options: { host: string; port: number; timeoutMs?: number }): Promise<RespConnection> {
+  /** Connect to host:port (over TLS, verifying the server against `tls.ca`, when given), failing after `timeoutMs`. */
+  static connect(options: {
+    host: string;
+    port: number;
+    timeoutMs?: number;
+    tls?: { readonly ca: string | Buffer };
+  }): Promise<RespConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port });
+      const socket: Socket = options.tls
+        ? tlsConnect({ host: options.host, port: options.port, ca: options.tls.ca })
+        : connect({ host: options.host, port: options.port });
+      const ready = options.tls ? "secureConnect" : "connect";
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`RESP: connect to ${options.host}:${options.port} timed out`));
       }, options.timeoutMs ?? 2_000);
-      socket.once("connect", () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
         socket.setNoDelay(true);
@@ -160,6 +169,7 @@ export async function respCommand(options: {
   port: number;
   args: readonly (string | number)[];
   timeoutMs?: number;
+  tls?: { readonly ca: string | Buffer };
 }): Promise<RespValue> {
   const connection = await RespConnection.connect(options);
   try {

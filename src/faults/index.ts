@@ -29,6 +29,7 @@ export {
   type StartFaultClusterOptions,
   startFaultCluster,
 } from "./fault-cluster.js";
+export { type ExpectNoLeaksOptions, expectNoLeaks, findLeaks, type Leak } from "./leaks.js";
 export {
   type CreateNetnsOptions,
   createNetnsNetwork,

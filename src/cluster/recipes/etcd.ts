@@ -12,9 +12,13 @@
  * are always extracted from the raw text as strings here.
  */
 
+import { readFileSync } from "node:fs";
+import { EtcdKv } from "../etcd-kv.js";
+import { postJsonText } from "../http.js";
 import { functionProbe } from "../probes.js";
 import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
 import { requireExecutable } from "../system.js";
+import type { NodeTls } from "../tls.js";
 import type { Node } from "../types.js";
 
 export interface EtcdOptions {
@@ -45,7 +49,29 @@ export const ETCD_VARIANTS: readonly RecipeVariant[] = [
   },
 ];
 
-const peerUrl = (node: NodeSpec) => `http://${node.host}:${node.ports.peer}`;
+const scheme = (node: NodeSpec) => (node.tls ? "https" : "http");
+const peerUrl = (node: NodeSpec) => `${scheme(node)}://${node.host}:${node.ports.peer}`;
+const clientUrlOf = (node: NodeSpec) => `${scheme(node)}://${node.host}:${node.port}`;
+/** The CA of a TLS node (read once per call: the file is small and in tmpfs). */
+const caOf = (node: { tls?: NodeTls | undefined }): Buffer | undefined =>
+  node.tls ? readFileSync(node.tls.caFile) : undefined;
+
+/** Server and peer TLS flags: members verify each other's certificates against the cluster's CA. */
+function tlsArgs(tls: NodeTls): string[] {
+  return [
+    "--cert-file",
+    tls.certFile,
+    "--key-file",
+    tls.keyFile,
+    "--peer-cert-file",
+    tls.certFile,
+    "--peer-key-file",
+    tls.keyFile,
+    "--peer-trusted-ca-file",
+    tls.caFile,
+    "--peer-client-cert-auth",
+  ];
+}
 
 /** A member's status over the gateway: ids as decimal strings. */
 export interface EtcdStatus {
@@ -60,11 +86,17 @@ export function rawJsonInteger(text: string, field: string): string | undefined 
   return match?.[1];
 }
 
-/** `POST /v3/maintenance/status` on one member. */
-export async function etcdStatus(clientUrl: string, signal: AbortSignal): Promise<EtcdStatus> {
-  const response = await fetch(`${clientUrl}/v3/maintenance/status`, { method: "POST", body: "{}", signal });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`etcd status: HTTP ${response.status}: ${text.slice(0, 200)}`);
+/** `POST /v3/maintenance/status` on one member; `ca` for an `https://` URL. */
+export async function etcdStatus(
+  clientUrl: string,
+  signal: AbortSignal,
+  ca?: string | Buffer,
+): Promise<EtcdStatus> {
+  const { status, text } = await postJsonText(`${clientUrl}/v3/maintenance/status`, "{}", {
+    signal,
+    ...(ca !== undefined && { ca }),
+  });
+  if (status !== 200) throw new Error(`etcd status: HTTP ${status}: ${text.slice(0, 200)}`);
   const memberId = rawJsonInteger(text, "member_id");
   const leaderId = rawJsonInteger(text, "leader");
   if (!memberId || !leaderId) throw new Error(`etcd status: no member_id/leader in ${text.slice(0, 200)}`);
@@ -76,28 +108,33 @@ export async function etcdLinearizableRead(
   clientUrl: string,
   signal: AbortSignal,
   key = "crucible/ready",
+  ca?: string | Buffer,
 ): Promise<boolean> {
-  const response = await fetch(`${clientUrl}/v3/kv/range`, {
-    method: "POST",
-    body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
+  const body = JSON.stringify({ key: Buffer.from(key).toString("base64") });
+  const { status, text } = await postJsonText(`${clientUrl}/v3/kv/range`, body, {
     signal,
+    ...(ca !== undefined && { ca }),
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`etcd range: HTTP ${response.status}: ${text.slice(0, 200)}`);
+  if (status !== 200) throw new Error(`etcd range: HTTP ${status}: ${text.slice(0, 200)}`);
   if (!text.includes('"header"')) throw new Error(`etcd range: unexpected answer ${text.slice(0, 200)}`);
   return true;
 }
 
-export function etcd(options: EtcdOptions = {}): Recipe {
+export function etcd(options: EtcdOptions = {}): Recipe<EtcdKv> {
   const command = options.command ?? requireExecutable("etcd", "etcd-server");
   return {
     name: "etcd",
+    tls: true,
+    connector: {
+      connect: async (node) => EtcdKv.of(node),
+      close: (kv) => kv.close(),
+    },
     portNames: ["client", "peer"],
     variants: options.variants ?? ETCD_VARIANTS,
     startOrder: "parallel",
     readyTimeoutMs: 30_000,
     launch(node) {
-      const clientUrl = `http://${node.host}:${node.port}`;
+      const clientUrl = clientUrlOf(node);
       const advertised = (member: NodeSpec) => options.advertisePeerUrl?.(member) ?? peerUrl(member);
       const initialCluster = node.cluster.nodes
         .map((member) => `${member.name}=${advertised(member)}`)
@@ -127,18 +164,21 @@ export function etcd(options: EtcdOptions = {}): Recipe {
           "zap",
           "--log-outputs",
           "stderr",
+          ...(node.tls ? tlsArgs(node.tls) : []),
         ],
       };
     },
-    ready: (node) =>
-      functionProbe((signal) => etcdLinearizableRead(`http://${node.host}:${node.port}`, signal)),
-    url: (node) => `http://${node.host}:${node.port}`,
+    ready: (node) => {
+      const ca = caOf(node);
+      return functionProbe((signal) => etcdLinearizableRead(clientUrlOf(node), signal, undefined, ca));
+    },
+    url: clientUrlOf,
     meta: (node) => ({ peerUrl: peerUrl(node), clientPort: node.ports.client, peerPort: node.ports.peer }),
     async leader(cluster) {
       const running = cluster.nodes.filter((node) => node.isRunning() && !isPaused(node));
       const statuses = await Promise.all(
         running.map((node) =>
-          etcdStatus(node.url, AbortSignal.timeout(2_000)).then(
+          etcdStatus(node.url, AbortSignal.timeout(2_000), caOf(node.meta as { tls?: NodeTls })).then(
             (status) => ({ node, status }),
             () => undefined,
           ),

@@ -15,9 +15,12 @@ import { execFile } from "node:child_process";
 import { chownSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { functionProbe } from "../probes.js";
-import type { NodeSpec, Recipe, RecipeVariant } from "../recipe.js";
+import type { NodeSpec, Recipe, RecipeConnector, RecipeVariant } from "../recipe.js";
 import { isRoot, requireExecutable } from "../system.js";
+import type { NodeTls } from "../tls.js";
+import type { Node } from "../types.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -72,7 +75,36 @@ function readFileText(path: string): string {
 /** PostgreSQL runs one server (no replication yet): what `--target postgres` starts by default. */
 export const POSTGRES_DEFAULT_SIZE = 1;
 
-export function postgres(options: PostgresOptions = {}): Recipe {
+/** A connected `pg` client of `node` (over TLS, verifying the server against the cluster's CA, when it has TLS on). */
+async function connectSql(node: Node): Promise<pg.Client> {
+  const meta = node.meta as { user?: unknown; database?: unknown; tls?: NodeTls };
+  const client = new pg.Client({
+    host: node.host,
+    port: node.port,
+    user: typeof meta.user === "string" ? meta.user : "postgres",
+    database: typeof meta.database === "string" ? meta.database : "postgres",
+    connectionTimeoutMillis: 10_000,
+    ...(meta.tls && { ssl: { ca: readFileSync(meta.tls.caFile, "utf8") } }),
+  });
+  // An idle client whose server went away emits "error"; unhandled, that would end the process.
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+/** `end()` waits for the server's goodbye, which a paused server never sends: bounded, then the socket is cut. */
+async function closeSql(client: pg.Client): Promise<void> {
+  const ended = client.end().catch(() => {});
+  await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** How tests connect to a PostgreSQL node (what `server.sqlConn()` uses), without building a recipe. */
+export function postgresConnector(): RecipeConnector<pg.Client> & { readonly sql: true } {
+  return { connect: connectSql, close: closeSql, sql: true };
+}
+
+export function postgres(options: PostgresOptions = {}): Recipe<pg.Client> {
   const binDirs = options.binDir ? [options.binDir] : newestPostgresBinDir();
   const initdb = requireExecutable("initdb", "postgresql", binDirs);
   const server = requireExecutable("postgres", "postgresql", binDirs);
@@ -92,6 +124,8 @@ export function postgres(options: PostgresOptions = {}): Recipe {
 
   return {
     name: "postgres",
+    tls: true,
+    connector: postgresConnector(),
     variants: options.variants ?? POSTGRES_VARIANTS,
     readyTimeoutMs: 30_000,
     stopGraceMs: 10_000,
@@ -104,6 +138,9 @@ export function postgres(options: PostgresOptions = {}): Recipe {
       if (ids) {
         // The server's user must own (and traverse) its dirs; they stay 0700.
         for (const dir of [node.cluster.runDir, node.dir, node.dataDir]) chownSync(dir, ids.uid, ids.gid);
+        // The server reads its key and certificate itself, and refuses a key others can read.
+        if (node.tls)
+          for (const file of [node.tls.certFile, node.tls.keyFile]) chownSync(file, ids.uid, ids.gid);
       }
       const run = asUser(initdb, [
         "-D",
@@ -137,6 +174,16 @@ export function postgres(options: PostgresOptions = {}): Recipe {
         // Dynamic shared memory as files in the data dir, not /dev/shm: removed with the temp dir.
         "-c",
         "dynamic_shared_memory_type=mmap",
+        ...(node.tls
+          ? [
+              "-c",
+              "ssl=on",
+              "-c",
+              `ssl_cert_file=${node.tls.certFile}`,
+              "-c",
+              `ssl_key_file=${node.tls.keyFile}`,
+            ]
+          : []),
       ]);
       return { command: run.command, args: run.args, cwd: node.dir };
     },

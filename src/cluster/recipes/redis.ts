@@ -8,10 +8,12 @@
  * says `master_link_status:up`; even then, a test that needs a write on the
  * replica should `SET` then `WAIT 1 <ms>` on the writing connection.
  */
+import { readFileSync } from "node:fs";
 import { functionProbe } from "../probes.js";
 import type { NodeSpec, Recipe, RecipeFaults, RecipeVariant } from "../recipe.js";
-import { parseInfo, RespError, respCommand } from "../resp.js";
+import { parseInfo, RespConnection, RespError, respCommand } from "../resp.js";
 import { requireExecutable } from "../system.js";
+import type { NodeTls } from "../tls.js";
 
 export interface RedisOptions {
   /** Path of redis-server; default on PATH. */
@@ -40,16 +42,44 @@ export const REDIS_VARIANTS: readonly RecipeVariant[] = [
   },
 ];
 
+/** How to reach a node: its address, over TLS with the cluster's CA when it has TLS on. */
+function endpoint(node: NodeSpec): { host: string; port: number; tls?: { ca: Buffer } } {
+  return {
+    host: node.host,
+    port: node.port,
+    ...(node.tls && { tls: { ca: readFileSync(node.tls.caFile) } }),
+  };
+}
+
+/** TLS on the client port (the plain port closed); replicas reach their primary over TLS too. */
+function tlsArgs(node: NodeSpec, tls: NodeTls): string[] {
+  return [
+    "--port",
+    "0",
+    "--tls-port",
+    String(node.port),
+    "--tls-cert-file",
+    tls.certFile,
+    "--tls-key-file",
+    tls.keyFile,
+    "--tls-ca-cert-file",
+    tls.caFile,
+    "--tls-auth-clients",
+    "no",
+    "--tls-replication",
+    "yes",
+  ];
+}
+
 async function ping(node: NodeSpec): Promise<boolean> {
-  const reply = await respCommand({ host: node.host, port: node.port, args: ["PING"], timeoutMs: 1_000 });
+  const reply = await respCommand({ ...endpoint(node), args: ["PING"], timeoutMs: 1_000 });
   if (reply instanceof RespError) throw new Error(`PING: ${reply.message}`);
   return reply === "PONG";
 }
 
 async function replicaLinkUp(node: NodeSpec): Promise<boolean> {
   const reply = await respCommand({
-    host: node.host,
-    port: node.port,
+    ...endpoint(node),
     args: ["INFO", "replication"],
     timeoutMs: 1_000,
   });
@@ -59,10 +89,22 @@ async function replicaLinkUp(node: NodeSpec): Promise<boolean> {
   return true;
 }
 
-export function redis(options: RedisOptions = {}): Recipe {
+export function redis(options: RedisOptions = {}): Recipe<RespConnection> {
   const command = options.command ?? requireExecutable("redis-server", "redis-server");
   return {
     name: "redis",
+    tls: true,
+    connector: {
+      connect: async (node) => {
+        const tls = node.meta.tls as NodeTls | undefined;
+        return RespConnection.connect({
+          host: node.host,
+          port: node.port,
+          ...(tls && { tls: { ca: readFileSync(tls.caFile) } }),
+        });
+      },
+      close: async (connection) => connection.close(),
+    },
     variants: options.variants ?? REDIS_VARIANTS,
     startOrder: "sequential",
     readyTimeoutMs: 20_000,
@@ -95,11 +137,12 @@ export function redis(options: RedisOptions = {}): Recipe {
         };
         args.push("--replicaof", target.host, String(target.port));
       }
+      if (node.tls) args.push(...tlsArgs(node, node.tls));
       return { command, args };
     },
     ready: (node) =>
       functionProbe(async () => (await ping(node)) && (node.index === 0 || (await replicaLinkUp(node)))),
-    url: (node) => `redis://${node.host}:${node.port}`,
+    url: (node) => `${node.tls ? "rediss" : "redis"}://${node.host}:${node.port}`,
     meta: (node) => {
       const primary = node.cluster.nodes[0]!;
       return node.index === 0

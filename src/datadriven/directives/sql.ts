@@ -44,9 +44,9 @@
  * dir in the input (and the temp dir shown as `<TEMP>` in outputs) by the
  * engine, as for every directive.
  */
-import pg from "pg";
+import type pg from "pg";
 import { type LocalCluster, startCluster } from "../../cluster/fixture.js";
-import { postgres } from "../../cluster/recipes/postgres.js";
+import { postgres, postgresConnector } from "../../cluster/recipes/postgres.js";
 import { describeError } from "../../errors/index.js";
 import type { Directive } from "../directive.js";
 import type { DirectiveTable } from "../generic.js";
@@ -90,23 +90,12 @@ export class SqlHarness {
     return this.started;
   }
 
-  /** A new connection to the server (the caller ends it). */
+  /** A new connection to the server (the caller ends it with {@link endQuickly}). */
   async connect(): Promise<pg.Client> {
     const cluster = await this.server();
     const node = cluster.nodes[0];
     if (node === undefined) throw new Error("the PostgreSQL cluster has no node");
-    const meta = node.meta as { user?: unknown; database?: unknown };
-    const client = new pg.Client({
-      host: node.host,
-      port: node.port,
-      user: typeof meta.user === "string" ? meta.user : "postgres",
-      database: typeof meta.database === "string" ? meta.database : "postgres",
-      connectionTimeoutMillis: 10_000,
-    });
-    // An error event on an idle client (the server went away) must not crash the process.
-    client.on("error", () => {});
-    await client.connect();
-    return client;
+    return POSTGRES_CONNECTOR.connect(node);
   }
 
   /** The named session, opened on first use. */
@@ -169,12 +158,12 @@ export class SqlHarness {
   }
 }
 
-/** `end()` waits for the server's goodbye; a paused or busy server may never send it. */
-async function endQuickly(client: pg.Client): Promise<void> {
-  const ended = client.end().catch(() => {});
-  const timer = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
-  await Promise.race([ended, timer]);
-  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+/** The recipe's own client connector: one definition of how a test connects to PostgreSQL. */
+const POSTGRES_CONNECTOR = postgresConnector();
+
+/** Close a session's connection without waiting long on a busy or paused server. */
+function endQuickly(client: pg.Client): Promise<void> {
+  return POSTGRES_CONNECTOR.close(client);
 }
 
 async function pidOf(client: pg.Client): Promise<number> {

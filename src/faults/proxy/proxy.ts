@@ -645,6 +645,7 @@ class TcpProxy implements FaultProxy, StreamHost {
   }
 
   private async doClose(): Promise<void> {
+    openProxies.delete(this);
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const waiter of this.heldWaiters) waiter.resolve();
     this.heldEntries = [];
@@ -703,5 +704,15 @@ export async function startProxy(options: StartProxyOptions): Promise<FaultProxy
     server.close();
     throw new Error(`proxy: unexpected listening address ${String(address)}`);
   }
-  return new TcpProxy(server, options, listenHost, address.port);
+  const proxy = new TcpProxy(server, options, listenHost, address.port);
+  openProxies.add(proxy);
+  return proxy;
+}
+
+/** Proxies started and not closed yet, for leak checks. */
+const openProxies = new Set<FaultProxy>();
+
+/** The listening addresses of proxies not closed yet. */
+export function openProxyAddresses(): string[] {
+  return [...openProxies].map((proxy) => `${proxy.host}:${proxy.port}`);
 }
