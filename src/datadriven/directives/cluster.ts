@@ -42,9 +42,9 @@ import type { Directive } from "../directive.js";
 import type { DirectiveTable } from "../generic.js";
 import { retry } from "../retry.js";
 import type { ClusterHarness } from "./harness.js";
-import { allTrue, formatCompletion, formatValue, OpSyntaxError, parseOpLines } from "./ops.js";
+import { allTrue, formatCompletion, OpSyntaxError, parseOpLines } from "./ops.js";
 import { type OpResult, SessionError } from "./sessions.js";
-import type { DataDrivenTarget } from "./target.js";
+import { type DataDrivenTarget, noLogicalClock } from "./target.js";
 
 /** Per-op timeout of `exec` and `async`, and the wait of `await`, unless `timeout=` says otherwise. */
 export const DEFAULT_OP_TIMEOUT_MS = 10_000;
@@ -158,7 +158,8 @@ async function tickDirective(d: Directive, harness: ClusterHarness): Promise<str
   noInput(d);
   const n = positionalInt(d, "n", 1);
   if (n < 0 || n > MAX_TICK) throw d.error(`tick: expected 0 to ${MAX_TICK} steps`);
-  const target = await demoOnly(d, harness, "tick");
+  if (harness.kind !== "demo") throw d.error(noLogicalClock(harness.kind));
+  const target = await harness.target();
   const nodes = d.hasArg("node") ? await harness.nodes(d) : liveNodes(target);
   for (const node of nodes) {
     if (!node.isRunning() || node.isPaused()) throw d.error(`tick: ${node.name} is not running`);
@@ -232,23 +233,16 @@ async function healDirective(d: Directive, harness: ClusterHarness): Promise<str
 }
 
 async function printStateDirective(d: Directive, harness: ClusterHarness): Promise<string> {
-  allowArgs(d, ["node"]);
+  allowArgs(d, ["node", "detail"]);
   noInput(d);
-  const target = await demoOnly(d, harness, "print-state");
+  const detail = d.hasArg("detail") ? d.boolArg("detail") : false;
+  const target = await harness.target();
   const nodes = await harness.nodes(d, "all");
   const lines: string[] = [];
   for (const node of nodes) {
     if (!node.isRunning()) lines.push(`${node.name} down`);
     else if (node.isPaused()) lines.push(`${node.name} paused`);
-    else {
-      const state = await target.state(node);
-      const data = Object.entries(state.data)
-        .map(([key, value]) => `${formatValue(key)}=${formatValue(value)}`)
-        .join(" ");
-      lines.push(
-        `${node.name} ${state.role} durable=${state.durableIndex} data: ${data === "" ? "(empty)" : data}`,
-      );
-    }
+    else lines.push(`${node.name} ${await target.describeState(node, { detail })}`);
   }
   return lines.join("\n");
 }
@@ -353,12 +347,6 @@ function timeoutArg(d: Directive, fallbackMs: number): number {
   const ms = d.durationMsArg("timeout", fallbackMs);
   if (!(ms > 0) || ms > MAX_TIMEOUT_MS) throw d.error(`timeout: expected a duration above 0 and at most 10m`);
   return ms;
-}
-
-async function demoOnly(d: Directive, harness: ClusterHarness, what: string): Promise<DataDrivenTarget> {
-  if (harness.kind !== "demo")
-    throw d.error(`${what} needs the demo target (this run drives ${harness.kind})`);
-  return harness.target();
 }
 
 function liveNodes(target: DataDrivenTarget): LocalNode[] {

@@ -30,10 +30,12 @@ import { redisClient } from "../../client/redis.js";
 import type { Client } from "../../client/types.js";
 import type { LocalCluster, LocalNode } from "../../cluster/fixture.js";
 import { startCluster } from "../../cluster/fixture.js";
+import { postJsonText } from "../../cluster/http.js";
 import type { Recipe } from "../../cluster/recipe.js";
 import { demo } from "../../cluster/recipes/demo.js";
-import { etcd } from "../../cluster/recipes/etcd.js";
+import { etcd, etcdStatus } from "../../cluster/recipes/etcd.js";
 import { redis } from "../../cluster/recipes/redis.js";
+import { parseInfo, RespConnection } from "../../cluster/resp.js";
 import { freePorts, LOOPBACK } from "../../cluster/system.js";
 import type { StateResponse } from "../../demo/protocol.js";
 import { type DirectedLink, type Grudge, linksToCut } from "../../faults/partition.js";
@@ -41,6 +43,7 @@ import { type FaultProxy, startProxy } from "../../faults/proxy/proxy.js";
 import type { ProxyTarget } from "../../faults/proxy/types.js";
 import { Random } from "../../random/random.js";
 import { STREAMS } from "../../random/streams.js";
+import { formatValue } from "./ops.js";
 
 export const TARGET_KINDS = ["demo", "etcd", "redis"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -82,13 +85,25 @@ export interface DataDrivenTarget {
   heal(): void;
   /** Advance the logical clock of the node (demo only). */
   tick(node: LocalNode, n: number): Promise<void>;
-  /** The node's `/state` (demo only). */
-  state(node: LocalNode): Promise<StateResponse>;
+  /**
+   * What `print-state` prints after the node's name: the demo node's role,
+   * durable index and data; an etcd member's role, revision and the keys of
+   * the file's client; a Redis node's role and keys (and, with `detail`, the
+   * replication offset, which moves with the primary's pings).
+   */
+  describeState(node: LocalNode, options: { detail: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
 /** How long a request to a demo node's admin endpoints (`/clock/tick`, `/state`) may take. */
 export const ADMIN_TIMEOUT_MS = 5_000;
+
+/** Why `tick` cannot drive a target other than the demo server, in words. */
+export function noLogicalClock(kind: TargetKind): string {
+  return kind === "etcd"
+    ? "tick: etcd has no logical clock to advance, and libfaketime cannot reach a Go binary's clock (it reads the time through the vDSO)"
+    : `tick: ${kind} has no logical clock to advance; move its wall clock with a clock fault instead (crucible run --nemesis clock)`;
+}
 
 /** How many nodes a target starts unless told otherwise. */
 export function defaultNodeCount(kind: TargetKind): number {
@@ -106,22 +121,28 @@ export async function startTarget(options: TargetOptions): Promise<DataDrivenTar
   switch (options.kind) {
     case "demo":
       return startDemoTarget(options, seed);
-    case "etcd":
+    case "etcd": {
+      const client = etcdClient();
       return startPlainTarget(
         options.kind,
         etcd(),
         options.nodes ?? defaultNodeCount("etcd"),
-        etcdClient(),
+        client,
         seed,
+        (node) => describeEtcdMember(node, client.keyPrefix),
       );
-    case "redis":
+    }
+    case "redis": {
+      const client = redisClient();
       return startPlainTarget(
         options.kind,
         redis(),
         options.nodes ?? defaultNodeCount("redis"),
-        redisClient(),
+        client,
         seed,
+        (node, detail) => describeRedisNode(node, client.keyPrefix, detail),
       );
+    }
   }
 }
 
@@ -237,8 +258,9 @@ class DemoTarget implements DataDrivenTarget {
     await adminRequest(node, "/clock/tick", { n });
   }
 
-  async state(node: LocalNode): Promise<StateResponse> {
-    return (await adminRequest(node, "/state")) as StateResponse;
+  async describeState(node: LocalNode): Promise<string> {
+    const state = (await adminRequest(node, "/state")) as StateResponse;
+    return `${state.role} durable=${state.durableIndex} data: ${formatData(Object.entries(state.data))}`;
   }
 
   async close(): Promise<void> {
@@ -264,16 +286,88 @@ async function adminRequest(node: LocalNode, path: string, body?: unknown): Prom
   return JSON.parse(text);
 }
 
+/** `key=value` pairs in key order, values as the ops print them; `(empty)` when there are none. */
+function formatData(entries: ReadonlyArray<readonly [string, unknown]>): string {
+  const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const text = sorted.map(([key, value]) => `${formatValue(key)}=${formatValue(value)}`).join(" ");
+  return text === "" ? "(empty)" : text;
+}
+
+/** A stored register value as the ops print it: the integer when it is one. */
+function storedValue(text: string): unknown {
+  return /^-?\d+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * An etcd member's own view (a serializable range, answered from its state
+ * without a quorum, so a lagging follower shows what it has): leader or
+ * follower, the revision it has applied, and the file's keys.
+ */
+async function describeEtcdMember(node: LocalNode, keyPrefix: string): Promise<string> {
+  const signal = AbortSignal.timeout(ADMIN_TIMEOUT_MS);
+  const status = await etcdStatus(node.url, signal);
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+  const end = b64(
+    keyPrefix.slice(0, -1) + String.fromCharCode(keyPrefix.charCodeAt(keyPrefix.length - 1) + 1),
+  );
+  const { status: code, text } = await postJsonText(
+    `${node.url}/v3/kv/range`,
+    JSON.stringify({ key: b64(keyPrefix), range_end: end, serializable: true }),
+    { signal },
+  );
+  if (code !== 200) throw new Error(`${node.name} range: HTTP ${code}: ${text.slice(0, 200)}`);
+  const answer = JSON.parse(text) as {
+    header?: { revision?: string };
+    kvs?: Array<{ key?: string; value?: string }>;
+  };
+  const unb64 = (value: string | undefined) => Buffer.from(value ?? "", "base64").toString("utf8");
+  const data = (answer.kvs ?? []).map(
+    (kv) => [unb64(kv.key).slice(keyPrefix.length), storedValue(unb64(kv.value))] as const,
+  );
+  const role = status.memberId === status.leaderId ? "leader" : "follower";
+  return `${role} revision=${answer.header?.revision ?? "0"} data: ${formatData(data)}`;
+}
+
+/** A Redis node's role and the file's keys (its own copy: a replica shows what it has replicated). */
+async function describeRedisNode(node: LocalNode, keyPrefix: string, detail: boolean): Promise<string> {
+  const connection = await RespConnection.connect({
+    host: node.host,
+    port: node.port,
+    timeoutMs: ADMIN_TIMEOUT_MS,
+  });
+  try {
+    const info = await connection.command(["INFO", "replication"]);
+    if (typeof info !== "string") throw new Error(`${node.name} INFO replication: ${JSON.stringify(info)}`);
+    const fields = parseInfo(info);
+    const role = fields.get("role") === "master" ? "primary" : "replica";
+    const keys = await connection.command(["KEYS", `${keyPrefix}*`]);
+    const names = Array.isArray(keys) ? keys.filter((key): key is string => typeof key === "string") : [];
+    const values = names.length === 0 ? [] : await connection.command(["MGET", ...names]);
+    const data = names.map((name, i) => {
+      const value = Array.isArray(values) ? values[i] : undefined;
+      return [name.slice(keyPrefix.length), typeof value === "string" ? storedValue(value) : null] as const;
+    });
+    const offset = detail ? ` offset=${fields.get("master_repl_offset") ?? "?"}` : "";
+    return `${role}${offset} data: ${formatData(data)}`;
+  } finally {
+    connection.close();
+  }
+}
+
 async function startPlainTarget(
   kind: TargetKind,
   recipe: Recipe,
   size: number,
   client: Client,
   seed: number,
+  describe: (node: LocalNode, detail: boolean) => Promise<string>,
 ): Promise<DataDrivenTarget> {
   const cluster = await startCluster(recipe, size, { log: () => {}, seed });
   const unsupported = (what: string): never => {
     throw new Error(`${what} is only available with the demo target (not ${kind})`);
+  };
+  const noClock = (): never => {
+    throw new Error(noLogicalClock(kind));
   };
   return {
     kind,
@@ -285,8 +379,8 @@ async function startPlainTarget(
     linkProxy: () => undefined,
     partition: () => unsupported("partition"),
     heal: () => {},
-    tick: async () => unsupported("tick"),
-    state: async () => unsupported("print-state"),
+    tick: async () => noClock(),
+    describeState: (node, options) => describe(node, options.detail),
     close: () => cluster.stop(),
   };
 }
