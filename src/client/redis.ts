@@ -36,12 +36,13 @@ import { admitRegisterCall, parseStoredValue } from "./_internals/register-op.js
 import { RespError, RespLink, type RespOutcome } from "./_internals/resp-link.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
-export type RedisReadFrom = "primary" | "replica";
+/** `node`: the node the connection was opened for, primary or replica (what a datadriven `exec node=n2` means). */
+export type RedisReadFrom = "primary" | "replica" | "node";
 
 export interface RedisClientOptions {
   /** The client's name in test specs and results. Default `"redis"`. */
   name?: string;
-  /** Where reads go: `primary` (default) or `replica` (asynchronous replication: may be stale). */
+  /** Where reads go: `primary` (default), `replica` (asynchronous replication: may be stale), or the connection's own `node`. */
   readFrom?: RedisReadFrom;
   /** Prefix of every key, so runs sharing one Redis never meet. Default `crucible:<unique token>:`. */
   keyPrefix?: string;
@@ -95,8 +96,8 @@ export function redisReplicaFor(options: {
 
 export function redisClient(options: RedisClientOptions = {}): RedisClient {
   const readFrom = options.readFrom ?? "primary";
-  if (readFrom !== "primary" && readFrom !== "replica") {
-    throw new RangeError(`redisClient: readFrom must be primary or replica, got ${readFrom}`);
+  if (readFrom !== "primary" && readFrom !== "replica" && readFrom !== "node") {
+    throw new RangeError(`redisClient: readFrom must be primary, replica or node, got ${readFrom}`);
   }
   const keyPrefix = options.keyPrefix ?? `crucible:${uniqueToken()}:`;
   const failUnknownReads = options.failUnknownReads ?? true;
@@ -110,7 +111,9 @@ export function redisClient(options: RedisClientOptions = {}): RedisClient {
       const reader =
         readFrom === "primary"
           ? primary
-          : redisReplicaFor({ cluster: ctx.cluster, node: ctx.node, primary, worker: ctx.worker });
+          : readFrom === "node"
+            ? (ctx.node ?? primary)
+            : redisReplicaFor({ cluster: ctx.cluster, node: ctx.node, primary, worker: ctx.worker });
       return new RedisConnection({ primary, reader, keyPrefix, failUnknownReads, requestTimeoutMs });
     },
   };

@@ -72,12 +72,98 @@ for (const [target, executable] of [
       expect(code).toBe(ExitCode.valid);
     });
 
-    it("refuses demo-only directives as usage errors at file:line, starting nothing", async () => {
-      const path = join(dir, `${target}-links.txt`);
-      writeFileSync(path, "hold link=client->n1\n----\n");
+    it("holds and releases a client link through the fault mesh", { timeout: 60_000 }, async () => {
+      const path = join(dir, `${target}-client-link.txt`);
+      writeFileSync(
+        path,
+        `hold link=client->n1
+----
+
+async session=a
+write x 7
+----
+
+deliver link=client->n1
+----
+
+release link=client->n1
+----
+
+await session=a
+----
+ok write x 7
+`,
+      );
       const { code, out } = await cli(path, target);
-      expect(code).toBe(ExitCode.usage);
-      expect(out).toContain(`${path}:1: hold: link faults need the demo target (this run drives ${target})`);
+      expect(out).toContain("5 passed");
+      expect(code).toBe(ExitCode.valid);
     });
   });
 }
+
+describe.skipIf(whichExecutable("redis-server") === undefined)("--target redis link faults", () => {
+  // The replica dials the primary: n2->n1 direction=down carries the replication stream to n2.
+  const HELD_REPLICATION = `exec
+write x 1
+----
+ok write x 1
+
+wait node=n2
+read x
+----
+ok read x 1
+
+hold link=n2->n1 direction=down
+----
+
+exec
+write x 2
+----
+ok write x 2
+
+exec node=n2
+read x
+----
+ok read x 1
+
+release link=n2->n1
+----
+
+wait node=n2
+read x
+----
+ok read x 2
+`;
+
+  it("a held replication link makes the replica miss a write, the same way every time", {
+    timeout: 120_000,
+  }, async () => {
+    const path = join(dir, "redis-held.txt");
+    writeFileSync(path, HELD_REPLICATION);
+    for (let run = 0; run < 3; run++) {
+      const { code, out } = await cli(path, "redis");
+      expect(out).toContain("7 passed");
+      expect(code).toBe(ExitCode.valid);
+    }
+  });
+
+  it("names the links a Redis target has", { timeout: 60_000 }, async () => {
+    const path = join(dir, "redis-no-link.txt");
+    writeFileSync(path, "hold link=n1->n2\n----\n");
+    const { code, out } = await cli(path, "redis");
+    expect(code).toBe(ExitCode.usage);
+    expect(out).toContain(
+      "Redis replicas dial their primary (n2->n1; direction=down carries the replication stream)",
+    );
+  });
+});
+
+describe.skipIf(whichExecutable("etcd") === undefined)("--target etcd link faults", () => {
+  it("refuses a link between members, with the reason", async () => {
+    const path = join(dir, "etcd-peer-link.txt");
+    writeFileSync(path, "cluster nodes=3\n----\n\nhold link=n1->n2\n----\n");
+    const { code, out } = await cli(path, "etcd");
+    expect(code).toBe(ExitCode.usage);
+    expect(out).toContain("etcd members advertise one peer address to all their peers");
+  });
+});

@@ -389,17 +389,26 @@ async function linkArg(d: Directive, harness: ClusterHarness, label?: string) {
       throw d.error(`direction=${given}: expected up, down or both`);
     direction = given;
   }
-  if (harness.kind !== "demo")
-    throw d.error(`${d.cmd}: link faults need the demo target (this run drives ${harness.kind})`);
   // Checked against the planned names, so a typo is reported without starting a cluster.
   const names = harness.nodeNames;
   if (from === to || !names.includes(to) || (from !== "client" && !names.includes(from)))
     throw d.error(
       `link=${text}: no such link; links are client->nX and nX->nY for nodes ${names.join(", ")}`,
     );
+  if (harness.kind === "etcd" && from !== "client")
+    throw d.error(
+      `link=${text}: etcd members advertise one peer address to all their peers, so the proxy mesh has no proxy of its own for one member's link to another (client->nX links work; kill or pause a member instead)`,
+    );
   const target = await harness.target();
   const proxy = target.linkProxy({ from, to });
-  if (proxy === undefined) throw new Error(`link=${text}: the demo target has no proxy for it`);
+  if (proxy === undefined) {
+    const replicas = names.filter((name) => name !== names[0]).map((name) => `${name}->${names[0]}`);
+    throw d.error(
+      harness.kind === "redis"
+        ? `link=${text}: no node dials that link; Redis replicas dial their primary (${replicas.join(", ")}; direction=down carries the replication stream)`
+        : `link=${text}: the ${harness.kind} target has no proxy for it`,
+    );
+  }
   return { proxy, direction };
 }
 

@@ -200,8 +200,8 @@ export class Sessions {
     let connection = session.connections.get(node.name);
     if (connection === undefined) {
       connection = await this.target.client.open({
-        cluster: this.target.cluster,
-        node,
+        cluster: this.target.clientCluster,
+        node: this.target.clientNode(node),
         worker: session.worker,
         signal: this.lifetime.signal,
       });

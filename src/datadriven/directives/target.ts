@@ -1,27 +1,22 @@
 /**
- * The system a datadriven file drives: a real cluster, a client for it and,
- * for the demo server, a fault proxy on every link so that `hold`,
- * `release`, `deliver` and `partition` can intercept what the network
- * carries.
+ * The system a datadriven file drives: a real cluster, a client for it, and
+ * the fault mesh `crucible run --network proxy` uses (`startFaultCluster`),
+ * so that `hold`, `release`, `deliver` and `partition` intercept what the
+ * network carries through one mechanism for every target.
  *
- * Demo links. Every client connection to node `nX` goes through the proxy
- * `client->nX`, and every connection node `a` opens to node `b` (the leader
- * replicating to a follower, a follower forwarding an op to the leader) goes
- * through the proxy `a->b`; on each proxy `up` carries the requests of the
- * side that dialed and `down` the replies. The peer proxies must be known
- * before the nodes start (a node's peer list is fixed at launch), while a
- * proxy needs its target's port, chosen when the cluster starts: so their
- * listening ports are reserved first, the nodes are launched pointing at
- * them, and the proxies are started on those ports right after (a node
- * retries its peers with backoff until then).
+ * Links are named by who opens the connections: every client connection to
+ * node `nX` goes through `client->nX`, and every connection node `a` opens to
+ * node `b` through `a->b` (the demo server's peers dial each other; a Redis
+ * replica dials its primary: `n2->n1`). On each proxy `up` carries the
+ * requests of the side that dialed and `down` the replies. An etcd member
+ * advertises one peer address to all its peers, so its peer proxies are
+ * shared by every dialer and a single member-to-member link has no proxy of
+ * its own (only client links can be held there).
  *
  * The demo nodes run with a long replication timeout (20 s instead of 2 s):
  * a replication request held by `hold` must not time out and be re-sent on
  * a new connection while the test looks at it, which would change how many
  * messages are held.
- *
- * etcd and Redis run without proxies: process faults (`kill`, `pause`,
- * `restart`) work, link faults are refused with a message that says so.
  */
 
 import { demoClient } from "../../client/demo.js";
@@ -29,18 +24,18 @@ import { etcdClient } from "../../client/etcd.js";
 import { redisClient } from "../../client/redis.js";
 import type { Client } from "../../client/types.js";
 import type { LocalCluster, LocalNode } from "../../cluster/fixture.js";
-import { startCluster } from "../../cluster/fixture.js";
 import { postJsonText } from "../../cluster/http.js";
 import type { Recipe } from "../../cluster/recipe.js";
 import { demo } from "../../cluster/recipes/demo.js";
 import { etcd, etcdStatus } from "../../cluster/recipes/etcd.js";
 import { redis } from "../../cluster/recipes/redis.js";
 import { parseInfo, RespConnection } from "../../cluster/resp.js";
-import { freePorts, LOOPBACK } from "../../cluster/system.js";
+import type { Cluster, Node } from "../../cluster/types.js";
 import type { StateResponse } from "../../demo/protocol.js";
+import { type FaultCluster, type RecipeHooks, startFaultCluster } from "../../faults/fault-cluster.js";
 import { type DirectedLink, type Grudge, linksToCut } from "../../faults/partition.js";
-import { type FaultProxy, startProxy } from "../../faults/proxy/proxy.js";
-import type { ProxyTarget } from "../../faults/proxy/types.js";
+import type { ProxyMesh } from "../../faults/proxy/mesh.js";
+import type { FaultProxy } from "../../faults/proxy/proxy.js";
 import { Random } from "../../random/random.js";
 import { STREAMS } from "../../random/streams.js";
 import { formatValue } from "./ops.js";
@@ -73,8 +68,12 @@ export interface DataDrivenTarget {
   readonly cluster: LocalCluster;
   readonly client: Client;
   readonly nodeNames: readonly string[];
-  /** The node named `name`, or undefined. */
+  /** The node named `name`, or undefined (the node itself: faults and admin requests go to it directly). */
   node(name: string): LocalNode | undefined;
+  /** The node as clients reach it: through its client proxy (`client->nX`). */
+  clientNode(node: LocalNode): Node;
+  /** The cluster as clients see it (nodes at their client proxies). */
+  readonly clientCluster: Cluster;
   /** The proxy of a link (`from` may be `client`); undefined when the target has no proxy there. */
   linkProxy(link: DirectedLink): LinkProxy | undefined;
   /** True when the target has link proxies (the demo server). */
@@ -118,158 +117,129 @@ export function plannedNodeNames(options: Pick<TargetOptions, "kind" | "nodes">)
 /** Start the target; nothing is left running if it fails. */
 export async function startTarget(options: TargetOptions): Promise<DataDrivenTarget> {
   const seed = options.seed ?? 1;
+  const size = options.nodes ?? defaultNodeCount(options.kind);
+  const random = new Random(seed, STREAMS.datadriven.label);
+  // The same fault mesh `crucible run --network proxy` uses: client proxies, and proxies on node-to-node links.
+  const start = (recipe: (hooks: RecipeHooks) => Recipe, args: readonly string[] = []) =>
+    startFaultCluster({
+      recipe,
+      size,
+      network: "proxy",
+      random,
+      cluster: { log: () => {}, args },
+      log: () => {},
+    });
   switch (options.kind) {
-    case "demo":
-      return startDemoTarget(options, seed);
+    case "demo": {
+      const args = ["--replication-timeout-ms", "20000"];
+      if ((options.replicationDelayTicks ?? 0) > 0)
+        args.push("--replication-delay-ticks", String(options.replicationDelayTicks));
+      const cluster = await start(
+        (hooks) => demo({ mode: options.demoMode ?? "linearizable", peerUrl: hooks.peerUrl }),
+        args,
+      );
+      return new MeshTarget("demo", cluster, demoClient(), {
+        tick: (node, n) => adminRequest(node, "/clock/tick", { n }).then(() => {}),
+        describe: async (node) => {
+          const state = (await adminRequest(node, "/state")) as StateResponse;
+          return `${state.role} durable=${state.durableIndex} data: ${formatData(Object.entries(state.data))}`;
+        },
+      });
+    }
     case "etcd": {
       const client = etcdClient();
-      return startPlainTarget(
-        options.kind,
-        etcd(),
-        options.nodes ?? defaultNodeCount("etcd"),
-        client,
-        seed,
-        (node) => describeEtcdMember(node, client.keyPrefix),
-      );
+      const cluster = await start((hooks) => etcd({ advertisePeerUrl: hooks.advertisePeerUrl }));
+      return new MeshTarget("etcd", cluster, client, {
+        describe: (node) => describeEtcdMember(node, client.keyPrefix),
+      });
     }
     case "redis": {
-      const client = redisClient();
-      return startPlainTarget(
-        options.kind,
-        redis(),
-        options.nodes ?? defaultNodeCount("redis"),
-        client,
-        seed,
-        (node, detail) => describeRedisNode(node, client.keyPrefix, detail),
-      );
+      // `exec node=n2 read x` reads n2's own copy: what a file about replication needs to see.
+      const client = redisClient({ readFrom: "node" });
+      const cluster = await start((hooks) => redis({ replicaOfAddress: hooks.replicaOfAddress }));
+      return new MeshTarget("redis", cluster, client, {
+        describe: (node, detail) => describeRedisNode(node, client.keyPrefix, detail),
+      });
     }
   }
 }
 
 const linkKey = (link: DirectedLink): string => `${link.from}->${link.to}`;
 
-/** Attempts when a reserved proxy port was taken before the proxy bound it. */
-const PORT_ATTEMPTS = 3;
-
-async function startDemoTarget(options: TargetOptions, seed: number): Promise<DataDrivenTarget> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDemoTargetOnce(options, seed);
-    } catch (error) {
-      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
-      if (!inUse || attempt >= PORT_ATTEMPTS) throw error;
-    }
-  }
+interface TargetKnobs {
+  /** Advance a node's logical clock; absent when the system has none. */
+  readonly tick?: (node: LocalNode, n: number) => Promise<void>;
+  readonly describe: (node: LocalNode, detail: boolean) => Promise<string>;
 }
 
-async function startDemoTargetOnce(options: TargetOptions, seed: number): Promise<DataDrivenTarget> {
-  const names = plannedNodeNames(options);
-  const size = names.length;
-  const dials = names.flatMap((from) => names.filter((to) => to !== from).map((to) => ({ from, to })));
-  const reserved = await freePorts(dials.length);
-  const listenPorts = new Map(dials.map((dial, i) => [linkKey(dial), reserved[i]!]));
-  const peerTargets = new Map<string, ProxyTarget>();
-  const recipe = demo({
-    mode: options.demoMode ?? "linearizable",
-    peerUrl: (from, to) => {
-      const key = linkKey({ from: from.name, to: to.name });
-      peerTargets.set(key, { host: to.host, port: to.port });
-      return `http://${LOOPBACK}:${listenPorts.get(key)}`;
-    },
-  });
-  const args = ["--replication-timeout-ms", "20000"];
-  if ((options.replicationDelayTicks ?? 0) > 0)
-    args.push("--replication-delay-ticks", String(options.replicationDelayTicks));
-  const cluster = await startCluster(recipe, size, { log: () => {}, args, seed });
-  const random = new Random(seed, STREAMS.datadriven.label);
-  const proxies = new Map<string, LinkProxy>();
-  try {
-    for (const node of cluster.nodes) {
-      const label = `client->${node.name}`;
-      const proxy = await startProxy({
-        target: { host: node.host, port: node.port },
-        name: label,
-        random: random.fork(label),
-      });
-      proxies.set(label, { label, proxy });
-    }
-    for (const dial of dials) {
-      const label = linkKey(dial);
-      const target = peerTargets.get(label);
-      if (target === undefined)
-        throw new Error(`demo target: ${dial.from} was launched without a peer URL for ${dial.to}`);
-      const proxy = await startProxy({
-        target,
-        listenPort: listenPorts.get(label)!,
-        name: label,
-        random: random.fork(label),
-      });
-      proxies.set(label, { label, proxy });
-    }
-  } catch (error) {
-    await Promise.allSettled([...proxies.values()].map(({ proxy }) => proxy.close()));
-    await cluster.stop();
-    throw error;
-  }
-  const client = demoClient({
-    urlOf: (node) => `http://${proxies.get(`client->${node.name}`)!.proxy.address}`,
-  });
-  return new DemoTarget(cluster, client, proxies, dials);
-}
-
-class DemoTarget implements DataDrivenTarget {
-  readonly kind = "demo";
-  readonly proxied = true;
+/** A target on the fault mesh: clients reach each node through its client proxy, peers through link proxies. */
+class MeshTarget implements DataDrivenTarget {
   readonly nodeNames: readonly string[];
+  readonly proxied: boolean;
+  readonly cluster: LocalCluster;
+  private readonly mesh: ProxyMesh;
 
   constructor(
-    readonly cluster: LocalCluster,
+    readonly kind: TargetKind,
+    private readonly faultCluster: FaultCluster,
     readonly client: Client,
-    private readonly proxies: ReadonlyMap<string, LinkProxy>,
-    private readonly dials: readonly DirectedLink[],
+    private readonly knobs: TargetKnobs,
   ) {
-    this.nodeNames = cluster.nodes.map((node) => node.name);
+    const mesh = faultCluster.faults.mesh;
+    if (mesh === undefined) throw new Error(`${kind} target: the fault mesh did not start`);
+    this.mesh = mesh;
+    this.cluster = faultCluster.inner;
+    this.nodeNames = this.cluster.nodes.map((node) => node.name);
+    this.proxied = mesh.peerAddressing === "per-peer";
   }
 
   node(name: string): LocalNode | undefined {
     return this.cluster.nodes.find((node) => node.name === name);
   }
 
+  clientNode(node: LocalNode): Node {
+    return this.faultCluster.nodes.find((candidate) => candidate.name === node.name) ?? node;
+  }
+
+  get clientCluster(): Cluster {
+    return this.faultCluster;
+  }
+
   linkProxy(link: DirectedLink): LinkProxy | undefined {
-    return this.proxies.get(linkKey(link));
+    const label = linkKey(link);
+    if (link.from === "client") return { label, proxy: this.mesh.clientProxy(link.to) };
+    const proxy = this.mesh.dialProxy(link);
+    return proxy === undefined ? undefined : { label, proxy };
   }
 
   partition(grudge: Grudge): DirectedLink[] {
-    const wanted = linksToCut(grudge);
-    for (const dial of this.dials) this.proxies.get(linkKey(dial))!.proxy.undrop();
-    // Traffic from → to rides up the connections `from` dials to `to`, and down the ones `to` dials to `from`.
-    for (const link of wanted) {
-      this.proxies.get(linkKey(link))?.proxy.dropOneWay("up");
-      this.proxies.get(linkKey({ from: link.to, to: link.from }))?.proxy.dropOneWay("down");
+    const report = this.mesh.applyGrudge(grudge);
+    if (!report.complete) {
+      this.mesh.healPartition();
+      const links = (list: readonly DirectedLink[]) => list.map(linkKey).join(", ") || "none";
+      throw new Error(
+        `partition: the ${this.kind} proxy mesh cannot cut this exactly (cut: ${links(report.cut)}; partly: ${links(report.partial)}; not at all: ${links(report.uncut)}); nothing was cut`,
+      );
     }
-    return wanted;
+    return linksToCut(grudge);
   }
 
   heal(): void {
-    for (const { proxy } of this.proxies.values()) proxy.heal();
+    this.mesh.heal();
   }
 
   async tick(node: LocalNode, n: number): Promise<void> {
-    await adminRequest(node, "/clock/tick", { n });
+    if (this.knobs.tick === undefined) throw new Error(noLogicalClock(this.kind));
+    await this.knobs.tick(node, n);
   }
 
-  async describeState(node: LocalNode): Promise<string> {
-    const state = (await adminRequest(node, "/state")) as StateResponse;
-    return `${state.role} durable=${state.durableIndex} data: ${formatData(Object.entries(state.data))}`;
+  describeState(node: LocalNode, options: { detail: boolean }): Promise<string> {
+    return this.knobs.describe(node, options.detail);
   }
 
   async close(): Promise<void> {
-    // Stop the nodes first, so that they do not see their links vanish and log about it.
-    try {
-      await this.cluster.stop();
-    } finally {
-      await Promise.allSettled([...this.proxies.values()].map(({ proxy }) => proxy.close()));
-    }
+    // Nodes first, then the proxies (the fault cluster does both), so nodes do not log about links vanishing.
+    await this.faultCluster.stop();
   }
 }
 
@@ -352,35 +322,4 @@ async function describeRedisNode(node: LocalNode, keyPrefix: string, detail: boo
   } finally {
     connection.close();
   }
-}
-
-async function startPlainTarget(
-  kind: TargetKind,
-  recipe: Recipe,
-  size: number,
-  client: Client,
-  seed: number,
-  describe: (node: LocalNode, detail: boolean) => Promise<string>,
-): Promise<DataDrivenTarget> {
-  const cluster = await startCluster(recipe, size, { log: () => {}, seed });
-  const unsupported = (what: string): never => {
-    throw new Error(`${what} is only available with the demo target (not ${kind})`);
-  };
-  const noClock = (): never => {
-    throw new Error(noLogicalClock(kind));
-  };
-  return {
-    kind,
-    cluster,
-    client,
-    proxied: false,
-    nodeNames: cluster.nodes.map((node) => node.name),
-    node: (name) => cluster.nodes.find((node) => node.name === name),
-    linkProxy: () => undefined,
-    partition: () => unsupported("partition"),
-    heal: () => {},
-    tick: async () => noClock(),
-    describeState: (node, options) => describe(node, options.detail),
-    close: () => cluster.stop(),
-  };
 }

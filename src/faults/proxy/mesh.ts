@@ -93,6 +93,12 @@ export interface ProxyMesh extends AsyncDisposable {
   peerAddress(link: DirectedLink): ProxyTarget;
   /** Every proxy of the mesh, with a label (`client n1`, `peer n1->n2`, `peer *->n2`). */
   proxies(): { label: string; proxy: FaultProxy }[];
+  /**
+   * The proxy that carries exactly the connections `from` dials to `to` (a
+   * `per-peer` mesh, for a dial it has), or undefined: a `per-node` proxy is
+   * shared by every dialer, so holding it would hold other links too.
+   */
+  dialProxy(link: DirectedLink): FaultProxy | undefined;
   /** Replace the current partition with this grudge (other faults stay); report what was really cut. */
   applyGrudge(grudge: Grudge): GrudgeReport;
   /** Lift the partition on every peer proxy (other faults stay). */
@@ -159,6 +165,10 @@ class Mesh implements ProxyMesh {
     throw new Error(
       `proxy mesh: no peer address for ${key(link)} (is it in dials? does ${link.to} have a peer port?)`,
     );
+  }
+
+  dialProxy(link: DirectedLink): FaultProxy | undefined {
+    return this.peerAddressing === "per-peer" ? this.peers.get(key(link))?.proxy : undefined;
   }
 
   proxies(): { label: string; proxy: FaultProxy }[] {
