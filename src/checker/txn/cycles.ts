@@ -110,6 +110,7 @@ export class CycleSearcher {
    * passed first.
    */
   search(nodes: Int32Array, spec: CycleSpec, deadlineMs: number): CycleEdges | undefined | "timeout" {
+    if (performance.now() > deadlineMs) return "timeout";
     const { graph } = this;
     const size = nodes.length;
     if (this.stamp.length < size * STATES) {

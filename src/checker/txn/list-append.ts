@@ -290,13 +290,24 @@ export function analyzeListAppend(
     else if (readers[readers.length - 1] !== read.txn) readers.push(read.txn);
   }
   const positionIn: (Map<number, number> | undefined)[] = [];
+  const distinctOrders: (number[] | undefined)[] = [];
+  const versionOrder = (key: number): number[] => {
+    let order = distinctOrders[key];
+    if (order === undefined) {
+      const read = longest[key] ?? [];
+      order = new Set(read).size === read.length ? read : [...new Set(read)];
+      distinctOrders[key] = order;
+    }
+    return order;
+  };
   for (const txn of txns) {
     for (const [f, k, v] of txn.ops) {
       if (f !== "append") continue;
       const key = keys.find(k);
       if (incompatible.has(key)) continue;
       const value = values.find(v);
-      const order = longest[key] ?? [];
+      // A duplicated element (its own anomaly) counts once, where first read.
+      const order = versionOrder(key);
       let positions = positionIn[key];
       if (positions === undefined) {
         positions = new Map(order.map((id, i) => [id, i]));
