@@ -13,7 +13,8 @@
  * const checker = listAppend({ consistencyModels: ["serializable"] });
  * ```
  */
-import type { Checker } from "../types.js";
+import type { Op } from "../../history/op.js";
+import type { CheckContext, Checker } from "../types.js";
 import { checkTransactions, type TxnCheckOptions, type TxnCheckResult } from "./check.js";
 import { analyzeListAppend } from "./list-append.js";
 import { canonicalModel } from "./models.js";
@@ -26,7 +27,7 @@ export {
   type TxnCheckOptions,
   type TxnCheckResult,
 } from "./check.js";
-export { anomaliesForbiddenBy, consistencyModelNames, modelBoundary } from "./models.js";
+export { anomaliesForbiddenBy, anomalyNames, consistencyModelNames, modelBoundary } from "./models.js";
 export type { KeyAssumption } from "./rw-register.js";
 
 export interface ListAppendOptions extends TxnCheckOptions {}
@@ -36,15 +37,18 @@ export interface RwRegisterOptions extends TxnCheckOptions {
   assume?: KeyAssumption;
 }
 
+/** A transactional checker: synchronous, with the detailed result type. */
+export interface TxnChecker extends Checker {
+  check(history: readonly Op[], ctx?: CheckContext): TxnCheckResult;
+}
+
 /** Checks the models up front, so a typo fails when the checker is made, not after a run. */
 function validated(options: TxnCheckOptions): void {
   for (const model of options.consistencyModels ?? []) canonicalModel(model);
 }
 
 /** The list-append checker: `["append", k, v]` and `["r", k, [..]]` micro-ops. */
-export function listAppend(options: ListAppendOptions = {}): Checker & {
-  check(history: Parameters<Checker["check"]>[0], ctx?: Parameters<Checker["check"]>[1]): TxnCheckResult;
-} {
+export function listAppend(options: ListAppendOptions = {}): TxnChecker {
   validated(options);
   return {
     name: "list-append",
@@ -53,9 +57,7 @@ export function listAppend(options: ListAppendOptions = {}): Checker & {
 }
 
 /** The read-write register checker: `["w", k, v]` and `["r", k, v | null]` micro-ops. */
-export function rwRegister(options: RwRegisterOptions = {}): Checker & {
-  check(history: Parameters<Checker["check"]>[0], ctx?: Parameters<Checker["check"]>[1]): TxnCheckResult;
-} {
+export function rwRegister(options: RwRegisterOptions = {}): TxnChecker {
   validated(options);
   return {
     name: "rw-register",

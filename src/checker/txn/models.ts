@@ -214,3 +214,13 @@ export function modelBoundary(anomalies: Iterable<string>): { not: string[]; als
   }
   return { not, alsoNot };
 }
+
+/** Every anomaly name the model map knows, sorted. */
+export const anomalyNames: readonly string[] = [
+  ...new Set([
+    ...Object.keys(IMPLIED_ANOMALIES),
+    ...Object.values(IMPLIED_ANOMALIES).flat(),
+    ...Object.values(DIRECTLY_FORBIDS).flat(),
+    "internal",
+  ]),
+].sort();
