@@ -36,11 +36,26 @@ export interface OpAnomaly {
 
 export type TxnAnomaly = CycleAnomaly | OpAnomaly;
 
-/** Dense ids for keys and values, in first-seen order. `1` and `"1"` are different ids. */
+/**
+ * Dense ids for keys and values, in first-seen order. `1` and `"1"` are
+ * different ids. Small non-negative integers — what generated workloads use
+ * for keys and values — are looked up in a typed array instead of the map,
+ * since interning runs once per element of every read.
+ */
 export class Interner<T> {
   private readonly ids = new Map<T, number>();
+  private small = new Int32Array(256).fill(-1);
   readonly items: T[] = [];
   id(item: T): number {
+    if (typeof item === "number" && item >= 0 && item < SMALL_MAX && Number.isInteger(item)) {
+      if (item >= this.small.length) this.growSmall(item);
+      const known = this.small[item]!;
+      if (known !== -1) return known;
+      const id = this.items.length;
+      this.items.push(item);
+      this.small[item] = id;
+      return id;
+    }
     let id = this.ids.get(item);
     if (id === undefined) {
       id = this.items.length;
@@ -51,9 +66,21 @@ export class Interner<T> {
   }
   /** The id, or -1 when never seen. */
   find(item: T): number {
+    if (typeof item === "number" && item >= 0 && item < SMALL_MAX && Number.isInteger(item))
+      return item < this.small.length ? this.small[item]! : -1;
     return this.ids.get(item) ?? -1;
   }
+  private growSmall(item: number): void {
+    let size = this.small.length;
+    while (size <= item) size *= 2;
+    const grown = new Int32Array(size).fill(-1);
+    grown.set(this.small);
+    this.small = grown;
+  }
 }
+
+/** Integers below this are interned through the typed array (4 MiB at most). */
+const SMALL_MAX = 1 << 20;
 
 /** A value as it is written in explanations: JSON, so `"7"` and `7` read differently. */
 export const show = (value: unknown): string => (value === undefined ? "nothing" : JSON.stringify(value));

@@ -9,6 +9,13 @@
  * - ww: the writer of each element precedes the writer of the next;
  * - wr: the writer of a read's last element precedes the reader;
  * - rw: a reader precedes the writer of the first element it did not see.
+ * An append no read shows, by a transaction that committed, came after the
+ * longest read (else that read would show it): it follows the key's last
+ * observed element, as Elle infers.
+ *
+ * Reads are kept as references into the history (no copies): a read is its
+ * transaction, key, length and last element; the longest read of each key is
+ * the only one turned into ids.
  *
  * Non-cycle anomalies found on the way: `duplicate-elements` (a value twice
  * in one read), `internal` (a read that disagrees with the transaction's own
@@ -30,13 +37,21 @@ import {
   type WorkloadAnalysis,
 } from "./anomaly.js";
 import { type GraphBuilder, NONE, RW, WR, WW } from "./graph.js";
-import type { Scalar, Transactions } from "./transactions.js";
+import type { Scalar, Transaction, Transactions } from "./transactions.js";
 
-interface ListRead {
-  txn: number;
-  key: number;
-  values: number[];
+/** The reads of committed transactions, as parallel arrays (one entry per read micro-op). */
+class Reads {
+  txn: number[] = [];
+  key: number[] = [];
+  /** Value id of the last element, NONE for an empty read. */
+  last: number[] = [];
+  raw: (readonly unknown[])[] = [];
+  get length(): number {
+    return this.txn.length;
+  }
 }
+
+const EMPTY: readonly unknown[] = [];
 
 export function analyzeListAppend(
   input: Transactions,
@@ -60,18 +75,17 @@ export function analyzeListAppend(
   };
   const duplicate = (key: number, value: number, ops: number[]) => {
     const id = `${key}:${value}`;
-    const entry = duplicateOps.get(id) ?? {
-      key: keys.items[key]!,
-      value: values.items[value],
-      ops: [],
-    };
+    const entry = duplicateOps.get(id) ?? { key: keys.items[key]!, value: values.items[value], ops: [] };
     for (const op of ops) if (!entry.ops.includes(op)) entry.ops.push(op);
     duplicateOps.set(id, entry);
   };
   // Pass 1: who appended what. A value appended twice makes the inference unsound.
+  // Transactions are small (a handful of micro-ops), so "is there a later append
+  // to the same key" is a scan of the rest of the transaction, not a map.
   for (const txn of txns) {
-    const lastAppend = new Map<number, number>();
-    for (const [f, k, v] of txn.ops) {
+    const ops = txn.ops;
+    for (let i = 0; i < ops.length; i++) {
+      const [f, k, v] = ops[i]!;
       if (f !== "append") continue;
       const key = keys.id(k);
       const value = values.id(v);
@@ -79,9 +93,13 @@ export function analyzeListAppend(
       const previous = byValue.get(value);
       if (previous !== undefined) duplicate(key, value, [txns[previous]!.opIndex, txn.opIndex]);
       else byValue.set(value, txn.id);
-      const before = lastAppend.get(key);
-      if (before !== undefined) keyTable(intermediate, key, () => new Set()).add(before);
-      lastAppend.set(key, value);
+      for (let j = i + 1; j < ops.length; j++) {
+        const later = ops[j]!;
+        if (later[0] === "append" && later[1] === k) {
+          keyTable(intermediate, key, () => new Set()).add(value);
+          break;
+        }
+      }
     }
   }
   for (const { opIndex, ops } of failed) {
@@ -102,257 +120,309 @@ export function analyzeListAppend(
   const analysis: WorkloadAnalysis = { keys, values, anomalies, duplicates, notes, describe };
   if (duplicates.length > 0) return { analysis, builder: undefined };
 
-  // Pass 2: reads of committed transactions.
-  const reads: ListRead[] = [];
-  const longest: number[][] = [];
-  const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
+  // Pass 2: reads of committed transactions. What a transaction's own earlier
+  // micro-ops say a read must be is found by scanning back (transactions are
+  // short): the last read of the key plus the appends since, or, with no
+  // earlier read, something that ends with the appends so far.
+  const reads = new Reads();
+  /** Per key, the index in `reads` of its longest read. */
+  const longestRead: number[] = [];
+  const lostUpdate = new Map<number, Map<number, { key: number; value: number; txns: number[] }>>();
+  let seen = new Int32Array(1024);
+  let stamp = 0;
   for (const txn of txns) {
     if (!txn.committed) continue;
-    const where = `op ${txn.opIndex}`;
-    let appended: Map<number, number[]> | undefined;
-    let readHere: Map<number, number[]> | undefined;
-    let expectedHere: Map<number, { known: boolean; list: number[] }> | undefined;
-    let laterAppends: Map<number, Set<number>> | undefined;
-    for (const [f, k, v] of txn.ops) {
-      if (f !== "append") continue;
-      const key = keys.id(k);
-      laterAppends ??= new Map();
-      const set = laterAppends.get(key) ?? new Set();
-      set.add(values.id(v));
-      laterAppends.set(key, set);
-    }
-    for (const [f, k, v] of txn.ops) {
-      const key = keys.id(k);
+    const ops = txn.ops;
+    for (let i = 0; i < ops.length; i++) {
+      const [f, k, v] = ops[i]!;
       if (f === "append") {
-        const value = values.id(v);
-        laterAppends!.get(key)!.delete(value);
-        appended ??= new Map();
-        const mine = appended.get(key);
-        if (mine === undefined) {
-          appended.set(key, [value]);
-          // Read then appended, with no append of its own before: a candidate lost update.
-          const seen = readHere?.get(key);
-          if (seen !== undefined) {
-            const last = seen.length > 0 ? seen[seen.length - 1]! : NONE;
-            const id = `${key}:${last}`;
-            const group = lostUpdate.get(id) ?? { key, value: last, txns: [] };
-            group.txns.push(txn.id);
-            lostUpdate.set(id, group);
-          }
-        } else mine.push(value);
-        expectedHere ??= new Map();
-        const expected = expectedHere.get(key);
-        if (expected) expected.list = [...expected.list, value];
-        else expectedHere.set(key, { known: false, list: [value] });
+        lostUpdateCandidate(txn.id, ops, i);
         continue;
       }
       if (v !== null && !Array.isArray(v))
-        throw new UsageError(`expected a read of key ${show(k)} to be a list or null, got ${show(v)}`, where);
-      const list = ((v ?? []) as unknown[]).map((element) => values.id(element));
-      if (new Set(list).size !== list.length) {
+        throw new UsageError(
+          `expected a read of key ${show(k)} to be a list or null, got ${show(v)}`,
+          `op ${txn.opIndex}`,
+        );
+      const key = keys.id(k);
+      const raw = (v ?? EMPTY) as readonly unknown[];
+      stamp++;
+      let duplicated = false;
+      let last = NONE;
+      for (let e = 0; e < raw.length; e++) {
+        last = values.id(raw[e]);
+        if (last >= seen.length) {
+          const grown = new Int32Array(Math.max(seen.length * 2, last + 1));
+          grown.set(seen);
+          seen = grown;
+        }
+        if (seen[last] === stamp) duplicated = true;
+        seen[last] = stamp;
+      }
+      if (duplicated) {
         anomalies.add("duplicate-elements", {
           ops: [txn.opIndex],
           key: k,
           value: v,
-          explanation: `${where} read key ${show(k)} as ${show(v)}, which holds the same element twice`,
+          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds the same element twice`,
         });
       }
-      // What this transaction's own reads and appends say the read must be:
-      // the last read plus appends since, or (no read yet) something ending in its appends.
-      const expected = expectedHere?.get(key);
-      if (expected && (expected.known ? !sameList(expected.list, list) : !endsWith(list, expected.list))) {
-        const shown = show(expected.list.map((id) => values.items[id]));
-        anomalies.add("internal", {
-          ops: [txn.opIndex],
-          key: k,
-          value: v,
-          explanation: expected.known
-            ? `${where} read key ${show(k)} as ${show(v)}, but its own earlier read and appends say it must be ${shown}`
-            : `${where} read key ${show(k)} as ${show(v)} after appending ${shown} to it, which the read must end with`,
-        });
-      }
-      expectedHere ??= new Map();
-      expectedHere.set(key, { known: true, list });
-      const later = laterAppends?.get(key);
-      if (later && list.some((id) => later.has(id))) {
+      internalCheck(txn.opIndex, ops, i);
+      // Future read: an append this transaction makes later is already in the read.
+      for (let j = i + 1; j < ops.length; j++) {
+        const later = ops[j]!;
+        if (later[0] !== "append" || later[1] !== k || seen[values.id(later[2])] !== stamp) continue;
         anomalies.add("future-read", {
           ops: [txn.opIndex],
           key: k,
           value: v,
-          explanation: `${where} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
+          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
         });
+        break;
       }
-      readPointAnomalies(txn.id, key, list);
-      readHere ??= new Map();
-      readHere.set(key, list);
-      reads.push({ txn: txn.id, key, values: list });
-      const best = longest[key];
-      if (best === undefined || best.length < list.length) longest[key] = list;
+      if (aborted[key] !== undefined) abortedReads(txn.id, key, raw);
+      if (last !== NONE && intermediate[key] !== undefined) intermediateRead(txn.id, key, last);
+      const index = reads.length;
+      reads.txn.push(txn.id);
+      reads.key.push(key);
+      reads.last.push(last);
+      reads.raw.push(raw);
+      const best = longestRead[key];
+      if (best === undefined || reads.raw[best]!.length < raw.length) longestRead[key] = index;
     }
   }
 
-  function readPointAnomalies(reader: number, key: number, list: readonly number[]): void {
-    const opIndex = txns[reader]!.opIndex;
-    const where = `op ${opIndex}`;
-    const k = keys.items[key]!;
-    const byWriter = writers[key];
-    for (const element of list) {
-      const abortedBy = aborted[key]?.get(element);
-      if (abortedBy !== undefined) {
-        anomalies.add("G1a", {
-          ops: [opIndex, abortedBy],
-          key: k,
-          value: values.items[element],
-          explanation: `${where} read key ${show(k)} and saw ${show(values.items[element])}, appended by op ${abortedBy}, which failed (aborted read)`,
-        });
-      } else if (byWriter?.get(element) === undefined) {
-        anomalies.add("garbage-read", {
-          ops: [opIndex],
-          key: k,
-          value: values.items[element],
-          explanation: `${where} read key ${show(k)} and saw ${show(values.items[element])}, which no transaction appended`,
-        });
+  /** Read earlier in this transaction, then appended with no append of its own before: a candidate lost update. */
+  function lostUpdateCandidate(txn: number, ops: Transaction["ops"], i: number): void {
+    const k = ops[i]![1];
+    let readAt = -1;
+    for (let j = i - 1; j >= 0; j--) {
+      const earlier = ops[j]!;
+      if (earlier[1] !== k) continue;
+      if (earlier[0] === "append") return;
+      if (readAt === -1) readAt = j;
+    }
+    if (readAt === -1) return;
+    const list = (ops[readAt]![2] ?? EMPTY) as readonly unknown[];
+    const key = keys.id(k);
+    const last = list.length > 0 ? values.id(list[list.length - 1]) : NONE;
+    let byLast = lostUpdate.get(key);
+    if (byLast === undefined) {
+      byLast = new Map();
+      lostUpdate.set(key, byLast);
+    }
+    const group = byLast.get(last) ?? { key, value: last, txns: [] };
+    group.txns.push(txn);
+    byLast.set(last, group);
+  }
+
+  function internalCheck(opIndex: number, ops: Transaction["ops"], i: number): void {
+    const [, k, v] = ops[i]!;
+    const list = (v ?? EMPTY) as readonly unknown[];
+    // Scan back to the last read of k, counting the appends to k after it.
+    let readAt = -1;
+    let appends = 0;
+    for (let j = i - 1; j >= 0; j--) {
+      const earlier = ops[j]!;
+      if (earlier[1] !== k) continue;
+      if (earlier[0] === "append") appends++;
+      else {
+        readAt = j;
+        break;
       }
     }
-    if (list.length === 0) return;
-    const last = list[list.length - 1]!;
-    const writer = byWriter?.get(last);
-    if (writer !== undefined && intermediate[key]?.has(last) && writer !== reader) {
-      anomalies.add("G1b", {
-        ops: [opIndex, txns[writer]!.opIndex],
+    if (readAt === -1 && appends === 0) return;
+    const expected: unknown[] = readAt === -1 ? [] : [...((ops[readAt]![2] ?? EMPTY) as readonly unknown[])];
+    for (let j = readAt + 1; j < i; j++) {
+      const earlier = ops[j]!;
+      if (earlier[0] === "append" && earlier[1] === k) expected.push(earlier[2]);
+    }
+    const offset = list.length - expected.length;
+    const ok =
+      (readAt === -1 ? offset >= 0 : offset === 0) &&
+      expected.every((value, e) => list[offset + e] === value);
+    if (ok) return;
+    anomalies.add("internal", {
+      ops: [opIndex],
+      key: k,
+      value: v,
+      explanation:
+        readAt === -1
+          ? `op ${opIndex} read key ${show(k)} as ${show(list)} after appending ${show(expected)} to it, which the read must end with`
+          : `op ${opIndex} read key ${show(k)} as ${show(list)}, but its own earlier read and appends say it must be ${show(expected)}`,
+    });
+  }
+
+  function abortedReads(reader: number, key: number, list: readonly unknown[]): void {
+    const opIndex = txns[reader]!.opIndex;
+    const k = keys.items[key]!;
+    for (const element of list) {
+      const abortedBy = aborted[key]!.get(values.id(element));
+      if (abortedBy === undefined) continue;
+      anomalies.add("G1a", {
+        ops: [opIndex, abortedBy],
         key: k,
-        value: values.items[last],
-        explanation: `${where} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${txns[writer]!.opIndex} appended more to that key in the same transaction (intermediate read)`,
+        value: element,
+        explanation: `op ${opIndex} read key ${show(k)} and saw ${show(element)}, appended by op ${abortedBy}, which failed (aborted read)`,
       });
     }
   }
 
-  // Version orders: every read a prefix of the longest.
-  const incompatible = new Set<number>();
-  for (const read of reads) {
-    const order = longest[read.key]!;
-    if (isPrefix(read.values, order) || incompatible.has(read.key)) continue;
-    incompatible.add(read.key);
-    const k = keys.items[read.key]!;
-    const longestReader = reads.find((r) => r.key === read.key && r.values === order);
-    anomalies.add("incompatible-order", {
-      ops: [txns[read.txn]!.opIndex, ...(longestReader ? [txns[longestReader.txn]!.opIndex] : [])],
+  function intermediateRead(reader: number, key: number, last: number): void {
+    const writer = writers[key]?.get(last);
+    if (writer === undefined || writer === reader || !intermediate[key]!.has(last)) return;
+    const k = keys.items[key]!;
+    anomalies.add("G1b", {
+      ops: [txns[reader]!.opIndex, txns[writer]!.opIndex],
       key: k,
-      value: read.values.map((id) => values.items[id]),
-      longest: order.map((id) => values.items[id]),
-      explanation: `op ${txns[read.txn]!.opIndex} read key ${show(k)} as ${show(read.values.map((id) => values.items[id]))}, which is not a prefix of ${show(order.map((id) => values.items[id]))} read elsewhere: no single order of appends explains both`,
+      value: values.items[last],
+      explanation: `op ${txns[reader]!.opIndex} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${txns[writer]!.opIndex} appended more to that key in the same transaction (intermediate read)`,
+    });
+  }
+
+  // Version orders: the longest read of each key, as ids; every read must be a prefix of it.
+  const orders: (number[] | undefined)[] = [];
+  for (let key = 0; key < longestRead.length; key++) {
+    const index = longestRead[key];
+    if (index !== undefined) orders[key] = reads.raw[index]!.map((element) => values.id(element));
+  }
+  const incompatible = new Set<number>();
+  for (let r = 0; r < reads.length; r++) {
+    const key = reads.key[r]!;
+    const longest = reads.raw[longestRead[key]!]!;
+    const raw = reads.raw[r]!;
+    if (raw === longest || incompatible.has(key) || isPrefix(raw, longest)) continue;
+    incompatible.add(key);
+    const k = keys.items[key]!;
+    const other = txns[reads.txn[longestRead[key]!]!]!.opIndex;
+    anomalies.add("incompatible-order", {
+      ops: [txns[reads.txn[r]!]!.opIndex, other],
+      key: k,
+      value: raw,
+      longest,
+      explanation: `op ${txns[reads.txn[r]!]!.opIndex} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
     });
   }
   if (incompatible.size > 0)
     notes.push(
       `${incompatible.size} keys have incompatible version orders; no ww or rw edges were inferred on them`,
     );
-
-  const builder = graph(txns.length);
-  for (let key = 0; key < longest.length; key++) {
-    const order = longest[key];
-    if (order === undefined || incompatible.has(key)) continue;
+  // Elements nobody appended, and aborted appends followed by committed ones.
+  for (let key = 0; key < orders.length; key++) {
+    const order = orders[key];
+    if (order === undefined) continue;
     const byWriter = writers[key];
+    const reader = txns[reads.txn[longestRead[key]!]!]!.opIndex;
+    const k = keys.items[key]!;
     let abortedAt = -1;
-    for (let i = 0; i < order.length; i++) {
-      const value = order[i]!;
-      if (aborted[key]?.has(value)) abortedAt = abortedAt === -1 ? i : abortedAt;
-      else if (abortedAt !== -1 && byWriter?.get(value) !== undefined) {
-        const k = keys.items[key]!;
-        anomalies.add("dirty-update", {
-          ops: [aborted[key]!.get(order[abortedAt]!)!, txns[byWriter.get(value)!]!.opIndex],
+    for (const value of order) {
+      const abortedBy = aborted[key]?.get(value);
+      if (abortedBy !== undefined) {
+        if (abortedAt === -1) abortedAt = abortedBy;
+        continue;
+      }
+      const writer = byWriter?.get(value);
+      if (writer === undefined) {
+        anomalies.add("garbage-read", {
+          ops: [reader],
           key: k,
           value: values.items[value],
-          explanation: `key ${show(k)}: the aborted append of ${show(values.items[order[abortedAt]!])} (op ${aborted[key]!.get(order[abortedAt]!)}) was followed by a committed append of ${show(values.items[value])} (op ${txns[byWriter.get(value)!]!.opIndex}) (dirty update)`,
+          explanation: `op ${reader} read key ${show(k)} and saw ${show(values.items[value])}, which no transaction appended`,
+        });
+      } else if (abortedAt >= 0) {
+        anomalies.add("dirty-update", {
+          ops: [abortedAt, txns[writer]!.opIndex],
+          key: k,
+          value: values.items[value],
+          explanation: `key ${show(k)}: an append of op ${abortedAt}, which failed, was followed by the committed append of ${show(values.items[value])} (op ${txns[writer]!.opIndex}) (dirty update)`,
         });
         abortedAt = -2;
       }
     }
   }
-  // wr: the writer of a read's last element precedes the reader.
-  // ww and rw, per append (Elle's inference): the element appended just before
-  // it in the version order — or, for an append no read shows, the last element
-  // read at all, since a committed append missing from the longest read came
-  // after it — was written before it, and everyone who read the key ending
-  // there did not see it.
+
+  const builder = graph(txns.length);
+  // wr: the writer of a read's last element precedes the reader. Readers are
+  // also indexed by the element their read ended in, for the rw edges below.
   const readersOf: Map<number, number[]>[] = [];
-  for (const read of reads) {
-    const byWriter = writers[read.key];
-    const list = read.values;
-    const last = list.length > 0 ? list[list.length - 1]! : NONE;
+  for (let r = 0; r < reads.length; r++) {
+    const key = reads.key[r]!;
+    const txn = reads.txn[r]!;
+    const last = reads.last[r]!;
     if (last !== NONE) {
-      const writer = byWriter?.get(last);
-      if (writer !== undefined) builder.add(writer, read.txn, WR, read.key, last);
+      const writer = writers[key]?.get(last);
+      if (writer !== undefined) builder.add(writer, txn, WR, key, last);
     }
-    const byLast = keyTable(readersOf, read.key, () => new Map());
+    const byLast = keyTable(readersOf, key, () => new Map());
     const readers = byLast.get(last);
-    if (readers === undefined) byLast.set(last, [read.txn]);
-    else if (readers[readers.length - 1] !== read.txn) readers.push(read.txn);
+    if (readers === undefined) byLast.set(last, [txn]);
+    else if (readers[readers.length - 1] !== txn) readers.push(txn);
   }
-  const positionIn: (Map<number, number> | undefined)[] = [];
-  const distinctOrders: (number[] | undefined)[] = [];
-  const versionOrder = (key: number): number[] => {
-    let order = distinctOrders[key];
-    if (order === undefined) {
-      const read = longest[key] ?? [];
-      order = new Set(read).size === read.length ? read : [...new Set(read)];
-      distinctOrders[key] = order;
+  // ww and rw, per append (Elle's inference): the element just before it in the
+  // version order — for an append no read shows, the last element read at all —
+  // was written before it, and whoever read the key ending there did not see it.
+  let inOrder = new Int32Array(values.items.length);
+  let orderStamp = 0;
+  for (let key = 0; key < writers.length; key++) {
+    const byWriter = writers[key];
+    if (byWriter === undefined || incompatible.has(key)) continue;
+    const read = orders[key] ?? [];
+    // A duplicated element (its own anomaly) counts once, where first read.
+    const order = new Set(read).size === read.length ? read : [...new Set(read)];
+    const readers = readersOf[key];
+    if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
+    orderStamp++;
+    let previous = NONE;
+    let counted = 0;
+    for (const value of order) {
+      inOrder[value] = orderStamp;
+      const writer = byWriter.get(value);
+      if (writer !== undefined) {
+        counted++;
+        link(key, previous, value, writer, byWriter, readers);
+      }
+      previous = value;
     }
-    return order;
-  };
-  for (const txn of txns) {
-    for (const [f, k, v] of txn.ops) {
-      if (f !== "append") continue;
-      const key = keys.find(k);
-      if (incompatible.has(key)) continue;
-      const value = values.find(v);
-      // A duplicated element (its own anomaly) counts once, where first read.
-      const order = versionOrder(key);
-      let positions = positionIn[key];
-      if (positions === undefined) {
-        positions = new Map(order.map((id, i) => [id, i]));
-        positionIn[key] = positions;
-      }
-      const at = positions.get(value);
-      const previous =
-        at === undefined
-          ? order.length > 0
-            ? order[order.length - 1]!
-            : NONE
-          : at > 0
-            ? order[at - 1]!
-            : NONE;
-      if (previous !== NONE) {
-        const writer = writers[key]?.get(previous);
-        if (writer !== undefined) builder.add(writer, txn.id, WW, key, previous, value);
-      }
-      for (const reader of readersOf[key]?.get(previous) ?? [])
-        builder.add(reader, txn.id, RW, key, previous, value);
+    if (counted === byWriter.size) continue;
+    for (const [value, writer] of byWriter) {
+      if (inOrder[value] !== orderStamp) link(key, previous, value, writer, byWriter, readers);
     }
   }
-  for (const group of lostUpdate.values()) {
-    if (group.txns.length < 2) continue;
-    const k = keys.items[group.key]!;
-    const ops = group.txns.map((id) => txns[id]!.opIndex);
-    const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
-    anomalies.add("lost-update", {
-      ops,
-      key: k,
-      value: group.value === NONE ? undefined : values.items[group.value],
-      explanation: `ops ${ops.join(", ")} all read key ${show(k)} ${version} and then appended to it: all but one of those appends was lost (lost update)`,
-    });
+
+  /** ww from the writer of `previous` to `writer`; rw from every reader that saw the key end at `previous`. */
+  function link(
+    key: number,
+    previous: number,
+    value: number,
+    writer: number,
+    byWriter: Map<number, number>,
+    readers: Map<number, number[]> | undefined,
+  ): void {
+    if (previous !== NONE) {
+      const before = byWriter.get(previous);
+      if (before !== undefined) builder.add(before, writer, WW, key, previous, value);
+    }
+    for (const reader of readers?.get(previous) ?? []) builder.add(reader, writer, RW, key, previous, value);
+  }
+
+  for (const byLast of lostUpdate.values()) {
+    for (const group of byLast.values()) {
+      if (group.txns.length < 2) continue;
+      const k = keys.items[group.key]!;
+      const ops = group.txns.map((id) => txns[id]!.opIndex);
+      const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
+      anomalies.add("lost-update", {
+        ops,
+        key: k,
+        value: group.value === NONE ? undefined : values.items[group.value],
+        explanation: `ops ${ops.join(", ")} all read key ${show(k)} ${version} and then appended to it: all but one of those appends was lost (lost update)`,
+      });
+    }
   }
   return { analysis, builder };
 }
 
-const sameList = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-
-const endsWith = (list: readonly number[], suffix: readonly number[]): boolean =>
-  list.length >= suffix.length && suffix.every((x, i) => list[list.length - suffix.length + i] === x);
-
-function isPrefix(prefix: readonly number[], list: readonly number[]): boolean {
-  if (prefix === list) return true;
+function isPrefix(prefix: readonly unknown[], list: readonly unknown[]): boolean {
   if (prefix.length > list.length) return false;
   for (let i = 0; i < prefix.length; i++) if (prefix[i] !== list[i]) return false;
   return true;
