@@ -342,67 +342,81 @@ export function analyzeListAppend(
   }
 
   const builder = graph(txns.length);
-  // wr: the writer of a read's last element precedes the reader. Readers are
-  // also indexed by the element their read ended in, for the rw edges below.
-  const readersOf: Map<number, number[]>[] = [];
-  for (let r = 0; r < reads.length; r++) {
-    const key = reads.key[r]!;
-    const txn = reads.txn[r]!;
-    const last = reads.last[r]!;
-    if (last !== NONE) {
-      const writer = writers[key]?.get(last);
-      if (writer !== undefined) builder.add(writer, txn, WR, key, last);
-    }
-    const byLast = keyTable(readersOf, key, () => new Map());
-    const readers = byLast.get(last);
-    if (readers === undefined) byLast.set(last, [txn]);
-    else if (readers[readers.length - 1] !== txn) readers.push(txn);
-  }
-  // ww and rw, per append (Elle's inference): the element just before it in the
-  // version order — for an append no read shows, the last element read at all —
-  // was written before it, and whoever read the key ending there did not see it.
+  // ww, per key (Elle's inference): the writer of each element of the version
+  // order precedes the writer of the next; an append no read shows came after
+  // the last element read at all. `unread[key]` keeps those appenders for the
+  // rw edges below.
+  const unread: (number[] | undefined)[] = [];
+  const duplicated = new Set<number>();
   let inOrder = new Int32Array(values.items.length);
   let orderStamp = 0;
   for (let key = 0; key < writers.length; key++) {
     const byWriter = writers[key];
     if (byWriter === undefined || incompatible.has(key)) continue;
-    const read = orders[key] ?? [];
-    // A duplicated element (its own anomaly) counts once, where first read.
-    const order = new Set(read).size === read.length ? read : [...new Set(read)];
-    const readers = readersOf[key];
+    const order = orders[key] ?? [];
     if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
     orderStamp++;
+    let previousWriter = -1;
     let previous = NONE;
     let counted = 0;
     for (const value of order) {
+      // A duplicated element (its own anomaly) counts once, where first read.
+      if (inOrder[value] === orderStamp) {
+        duplicated.add(key);
+        continue;
+      }
       inOrder[value] = orderStamp;
       const writer = byWriter.get(value);
       if (writer !== undefined) {
         counted++;
-        link(key, previous, value, writer, byWriter, readers);
+        if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
       }
+      previousWriter = writer ?? -1;
       previous = value;
     }
     if (counted === byWriter.size) continue;
+    const after: number[] = [];
     for (const [value, writer] of byWriter) {
-      if (inOrder[value] !== orderStamp) link(key, previous, value, writer, byWriter, readers);
+      if (inOrder[value] === orderStamp) continue;
+      after.push(writer);
+      if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
+    }
+    unread[key] = after;
+  }
+  // wr: the writer of a read's last element precedes the reader. rw: a read is a
+  // prefix of the version order, so the first element it missed is the one at
+  // its length; a read of the whole order missed every append no read shows.
+  for (let r = 0; r < reads.length; r++) {
+    const key = reads.key[r]!;
+    const txn = reads.txn[r]!;
+    const last = reads.last[r]!;
+    const byWriter = writers[key];
+    if (last !== NONE) {
+      const writer = byWriter?.get(last);
+      if (writer !== undefined) builder.add(writer, txn, WR, key, last);
+    }
+    if (incompatible.has(key) || byWriter === undefined) continue;
+    const order = orders[key] ?? [];
+    let length = reads.raw[r]!.length;
+    if (duplicated.has(key)) length = new Set(reads.raw[r]!).size;
+    const distinct = duplicated.has(key) ? [...new Set(order)] : order;
+    if (length < distinct.length) {
+      const next = distinct[length]!;
+      const writer = byWriter.get(next);
+      if (writer !== undefined) builder.add(txn, writer, RW, key, last, next);
+    } else {
+      for (const writer of unread[key] ?? [])
+        builder.add(txn, writer, RW, key, last, lastAppendOf(key, writer));
     }
   }
 
-  /** ww from the writer of `previous` to `writer`; rw from every reader that saw the key end at `previous`. */
-  function link(
-    key: number,
-    previous: number,
-    value: number,
-    writer: number,
-    byWriter: Map<number, number>,
-    readers: Map<number, number[]> | undefined,
-  ): void {
-    if (previous !== NONE) {
-      const before = byWriter.get(previous);
-      if (before !== undefined) builder.add(before, writer, WW, key, previous, value);
-    }
-    for (const reader of readers?.get(previous) ?? []) builder.add(reader, writer, RW, key, previous, value);
+  /** The value `writer` appended last to `key` (for the evidence of an rw edge to an unread append). */
+  function lastAppendOf(key: number, writer: number): number {
+    const k = keys.items[key]!;
+    const ops = txns[writer]!.ops;
+    for (let j = ops.length - 1; j >= 0; j--)
+      if (ops[j]![0] === "append" && ops[j]![1] === k) return values.id(ops[j]![2]);
+    return NONE;
   }
 
   for (const byLast of lostUpdate.values()) {
