@@ -234,26 +234,30 @@ function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
  * that keeps edges near n × concurrency instead of n².
  */
 function addRealtimeEdges(input: Transactions, builder: GraphBuilder): void {
-  const n = input.txns.length;
-  const events: number[] = [];
-  for (let id = 0; id < n; id++) {
-    events.push(id * 2);
-    if (input.completeAt[id] !== Number.POSITIVE_INFINITY) events.push(id * 2 + 1);
+  // Events in history order without sorting: positions are history indices.
+  let last = 0;
+  for (let id = 0; id < input.txns.length; id++) {
+    const complete = input.completeAt[id]!;
+    last = Math.max(last, input.invokeAt[id]!, complete === Number.POSITIVE_INFINITY ? 0 : complete);
   }
-  const at = (event: number) => (event & 1 ? input.completeAt[event >> 1]! : input.invokeAt[event >> 1]!);
-  events.sort((a, b) => at(a) - at(b));
+  const eventAt = new Int32Array(last + 1).fill(-1);
+  for (let id = 0; id < input.txns.length; id++) {
+    eventAt[input.invokeAt[id]!] = id * 2;
+    const complete = input.completeAt[id]!;
+    if (complete !== Number.POSITIVE_INFINITY) eventAt[complete] = id * 2 + 1;
+  }
   const frontier = new Set<number>();
-  const predecessors = new Map<number, number[]>();
-  for (const event of events) {
+  for (let position = 0; position <= last; position++) {
+    const event = eventAt[position]!;
+    if (event === -1) continue;
     const id = event >> 1;
     if ((event & 1) === 0) {
-      const before = [...frontier];
-      for (const p of before) builder.add(p, id, REALTIME);
-      predecessors.set(id, before);
+      for (const p of frontier) builder.add(p, id, REALTIME);
       continue;
     }
-    for (const p of predecessors.get(id) ?? []) frontier.delete(p);
-    predecessors.delete(id);
+    // Those that completed before this one was invoked now precede it: it stands for them.
+    const invokedAt = input.invokeAt[id]!;
+    for (const p of frontier) if (input.completeAt[p]! < invokedAt) frontier.delete(p);
     frontier.add(id);
   }
 }

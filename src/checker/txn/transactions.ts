@@ -63,59 +63,48 @@ function microOps(op: Op, writeVerb: string): MicroOp[] {
 
 /** Pair invocations and completions of `f: "txn"` ops; `writeVerb` is `append` or `w`. */
 export function collectTransactions(history: readonly Op[], writeVerb: string): Transactions {
-  const open = new Map<ProcessId, Op>();
-  const pending: { invoke: Op; completion: Op | undefined; order: number; completedAt: number }[] = [];
-  const openSlot = new Map<ProcessId, number>();
-  const failed: Transactions["failed"] = [];
+  // Pair each invocation with its completion: position of the completion per invocation position.
+  const completionOf = new Int32Array(history.length).fill(-1);
+  const open = new Map<ProcessId, number>();
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
     if (op.process === "nemesis" || op.f !== "txn") continue;
     if (op.type === "invoke") {
-      open.set(op.process, op);
-      openSlot.set(op.process, pending.length);
-      pending.push({
-        invoke: op,
-        completion: undefined,
-        order: position,
-        completedAt: Number.POSITIVE_INFINITY,
-      });
+      open.set(op.process, position);
       continue;
     }
-    const invoke = open.get(op.process);
-    const slot = openSlot.get(op.process);
+    const invoked = open.get(op.process);
+    if (invoked === undefined) continue;
     open.delete(op.process);
-    openSlot.delete(op.process);
-    if (invoke === undefined || slot === undefined) continue;
-    pending[slot]!.completion = op;
-    pending[slot]!.completedAt = position;
+    completionOf[invoked] = position;
   }
   const txns: Transaction[] = [];
+  const failed: Transactions["failed"] = [];
   const invokeAt: number[] = [];
   const completeAt: number[] = [];
-  for (const { invoke, completion, order, completedAt } of pending) {
+  for (let position = 0; position < history.length; position++) {
+    const invoke = history[position]!;
+    if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
+    const at = completionOf[position]!;
+    const completion = at === -1 ? undefined : history[at]!;
     const type = completion?.type ?? "info";
     if (type === "fail") {
       failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb) });
       continue;
     }
+    // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them.
     const source =
       completion !== undefined && (type === "ok" || Array.isArray(completion.value)) ? completion : invoke;
-    const ops = microOps(source, writeVerb);
     txns.push({
       id: txns.length,
       opIndex: completion?.index ?? invoke.index,
       invokeIndex: invoke.index,
       process: invoke.process,
       committed: type === "ok",
-      ops,
+      ops: microOps(source, writeVerb),
     });
-    invokeAt.push(order);
-    completeAt.push(type === "ok" ? completedAt : Number.POSITIVE_INFINITY);
+    invokeAt.push(position);
+    completeAt.push(type === "ok" ? at : Number.POSITIVE_INFINITY);
   }
-  return {
-    txns,
-    failed,
-    invokeAt: Float64Array.from(invokeAt),
-    completeAt: Float64Array.from(completeAt),
-  };
+  return { txns, failed, invokeAt: Float64Array.from(invokeAt), completeAt: Float64Array.from(completeAt) };
 }
