@@ -26,7 +26,7 @@ export const KIND_NAMES: Readonly<Record<number, "ww" | "wr" | "rw" | "process" 
 /** An absent key or value in an edge's evidence (process and real-time edges; a read of nothing). */
 export const NONE = -1;
 
-class GrowableInt32 {
+export class GrowableInt32 {
   data: Int32Array;
   length = 0;
   constructor(capacity = 1024) {

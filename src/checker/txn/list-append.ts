@@ -38,6 +38,7 @@ import {
 } from "./anomaly.js";
 import { type GraphBuilder, NONE, RW, WR, WW } from "./graph.js";
 import type { Scalar, Transaction, Transactions } from "./transactions.js";
+import { WriteIndex } from "./writers.js";
 
 /** The reads of committed transactions, as parallel arrays (one entry per read micro-op). */
 class Reads {
@@ -65,8 +66,7 @@ export function analyzeListAppend(
   const values = new Interner<unknown>();
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
-  const writers: Map<number, number>[] = [];
-  const intermediate: Set<number>[] = [];
+  const writes = new WriteIndex(txns.length * 2);
   const aborted: Map<number, number>[] = [];
   const duplicateOps = new Map<string, DuplicateWrite>();
   const keyTable = <T>(table: T[], key: number, make: () => T): T => {
@@ -89,17 +89,16 @@ export function analyzeListAppend(
       if (f !== "append") continue;
       const key = keys.id(k);
       const value = values.id(v);
-      const byValue = keyTable(writers, key, () => new Map());
-      const previous = byValue.get(value);
-      if (previous !== undefined) duplicate(key, value, [txns[previous]!.opIndex, txn.opIndex]);
-      else byValue.set(value, txn.id);
+      let intermediate = false;
       for (let j = i + 1; j < ops.length; j++) {
         const later = ops[j]!;
         if (later[0] === "append" && later[1] === k) {
-          keyTable(intermediate, key, () => new Set()).add(value);
+          intermediate = true;
           break;
         }
       }
+      const previous = writes.add(key, value, txn.id, intermediate);
+      if (previous !== -1) duplicate(key, value, [txns[writes.writer.data[previous]!]!.opIndex, txn.opIndex]);
     }
   }
   for (const { opIndex, ops } of failed) {
@@ -107,7 +106,7 @@ export function analyzeListAppend(
       if (f !== "append") continue;
       const key = keys.id(k);
       const value = values.id(v);
-      const writer = keyTable(writers, key, () => new Map()).get(value);
+      const writer = writes.writerOf(key, value);
       const byValue = keyTable(aborted, key, () => new Map());
       const abortedBefore = byValue.get(value);
       if (writer !== undefined) duplicate(key, value, [txns[writer]!.opIndex, opIndex]);
@@ -181,7 +180,7 @@ export function analyzeListAppend(
         break;
       }
       if (aborted[key] !== undefined) abortedReads(txn.id, key, raw);
-      if (last !== NONE && intermediate[key] !== undefined) intermediateRead(txn.id, key, last);
+      if (last !== NONE) intermediateRead(txn.id, key, last);
       const index = reads.length;
       reads.txn.push(txn.id);
       reads.key.push(key);
@@ -269,8 +268,10 @@ export function analyzeListAppend(
   }
 
   function intermediateRead(reader: number, key: number, last: number): void {
-    const writer = writers[key]?.get(last);
-    if (writer === undefined || writer === reader || !intermediate[key]!.has(last)) return;
+    const write = writes.find(key, last);
+    if (write === -1 || writes.intermediate.data[write] !== 1) return;
+    const writer = writes.writer.data[write]!;
+    if (writer === reader) return;
     const k = keys.items[key]!;
     anomalies.add("G1b", {
       ops: [txns[reader]!.opIndex, txns[writer]!.opIndex],
@@ -311,7 +312,6 @@ export function analyzeListAppend(
   for (let key = 0; key < orders.length; key++) {
     const order = orders[key];
     if (order === undefined) continue;
-    const byWriter = writers[key];
     const reader = txns[reads.txn[longestRead[key]!]!]!.opIndex;
     const k = keys.items[key]!;
     let abortedAt = -1;
@@ -321,7 +321,7 @@ export function analyzeListAppend(
         if (abortedAt === -1) abortedAt = abortedBy;
         continue;
       }
-      const writer = byWriter?.get(value);
+      const writer = writes.writerOf(key, value);
       if (writer === undefined) {
         anomalies.add("garbage-read", {
           ops: [reader],
@@ -350,9 +350,9 @@ export function analyzeListAppend(
   const duplicated = new Set<number>();
   let inOrder = new Int32Array(values.items.length);
   let orderStamp = 0;
-  for (let key = 0; key < writers.length; key++) {
-    const byWriter = writers[key];
-    if (byWriter === undefined || incompatible.has(key)) continue;
+  writes.seal(keys.items.length);
+  for (let key = 0; key < keys.items.length; key++) {
+    if (writes.countOf(key) === 0 || incompatible.has(key)) continue;
     const order = orders[key] ?? [];
     if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
     orderStamp++;
@@ -366,7 +366,7 @@ export function analyzeListAppend(
         continue;
       }
       inOrder[value] = orderStamp;
-      const writer = byWriter.get(value);
+      const writer = writes.writerOf(key, value);
       if (writer !== undefined) {
         counted++;
         if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
@@ -374,9 +374,11 @@ export function analyzeListAppend(
       previousWriter = writer ?? -1;
       previous = value;
     }
-    if (counted === byWriter.size) continue;
+    if (counted === writes.countOf(key)) continue;
     const after: number[] = [];
-    for (const [value, writer] of byWriter) {
+    for (const write of writes.writesOf(key)) {
+      const value = writes.value.data[write]!;
+      const writer = writes.writer.data[write]!;
       if (inOrder[value] === orderStamp) continue;
       after.push(writer);
       if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
@@ -390,19 +392,18 @@ export function analyzeListAppend(
     const key = reads.key[r]!;
     const txn = reads.txn[r]!;
     const last = reads.last[r]!;
-    const byWriter = writers[key];
     if (last !== NONE) {
-      const writer = byWriter?.get(last);
+      const writer = writes.writerOf(key, last);
       if (writer !== undefined) builder.add(writer, txn, WR, key, last);
     }
-    if (incompatible.has(key) || byWriter === undefined) continue;
+    if (incompatible.has(key) || writes.countOf(key) === 0) continue;
     const order = orders[key] ?? [];
     let length = reads.raw[r]!.length;
     if (duplicated.has(key)) length = new Set(reads.raw[r]!).size;
     const distinct = duplicated.has(key) ? [...new Set(order)] : order;
     if (length < distinct.length) {
       const next = distinct[length]!;
-      const writer = byWriter.get(next);
+      const writer = writes.writerOf(key, next);
       if (writer !== undefined) builder.add(txn, writer, RW, key, last, next);
     } else {
       for (const writer of unread[key] ?? [])
