@@ -45,16 +45,30 @@ export class GrowableInt32 {
   }
 }
 
-/** Collects edges; `build()` freezes them into a `Graph`. Self-edges are dropped: they are no cycle. */
+/**
+ * Collects edges; `build()` freezes them into a `Graph`. Self-edges are
+ * dropped: they are no cycle. Sized up front for about ten edges per node
+ * (what list-append histories with real-time edges have): every regrowth of
+ * a large typed array is external memory the collector answers with a full
+ * collection of the whole heap, history included.
+ */
 export class GraphBuilder {
-  private readonly from = new GrowableInt32();
-  private readonly to = new GrowableInt32();
-  private readonly kind = new GrowableInt32();
-  private readonly key = new GrowableInt32();
-  private readonly valueA = new GrowableInt32();
-  private readonly valueB = new GrowableInt32();
+  private readonly from: GrowableInt32;
+  private readonly to: GrowableInt32;
+  private readonly kind: GrowableInt32;
+  private readonly key: GrowableInt32;
+  private readonly valueA: GrowableInt32;
+  private readonly valueB: GrowableInt32;
 
-  constructor(readonly nodeCount: number) {}
+  constructor(readonly nodeCount: number) {
+    const capacity = Math.max(1024, nodeCount * 10);
+    this.from = new GrowableInt32(capacity);
+    this.to = new GrowableInt32(capacity);
+    this.kind = new GrowableInt32(capacity);
+    this.key = new GrowableInt32(capacity);
+    this.valueA = new GrowableInt32(capacity);
+    this.valueB = new GrowableInt32(capacity);
+  }
 
   /** `key`, `valueA` (what the source wrote or saw), `valueB` (what the target wrote) are interned ids, or NONE. */
   add(from: number, to: number, kind: number, key = NONE, valueA = NONE, valueB = NONE): void {

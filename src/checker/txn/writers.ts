@@ -15,10 +15,10 @@ export class WriteIndex {
   private mask: number;
   private used = 0;
   /** Per write: key id, value id, writer (transaction id), and 1 when its writer wrote the key again later. */
-  readonly key = new GrowableInt32();
-  readonly value = new GrowableInt32();
-  readonly writer = new GrowableInt32();
-  readonly intermediate = new GrowableInt32();
+  readonly key: GrowableInt32;
+  readonly value: GrowableInt32;
+  readonly writer: GrowableInt32;
+  readonly intermediate: GrowableInt32;
   private offsets: Int32Array | undefined;
   private byKey: Int32Array | undefined;
 
@@ -29,6 +29,10 @@ export class WriteIndex {
     this.slotValue = new Int32Array(size);
     this.slotWrite = new Int32Array(size);
     this.mask = size - 1;
+    this.key = new GrowableInt32(capacity);
+    this.value = new GrowableInt32(capacity);
+    this.writer = new GrowableInt32(capacity);
+    this.intermediate = new GrowableInt32(capacity);
   }
 
   /** The write of `value` to `key`, or -1. */
