@@ -36,19 +36,19 @@ import {
   show,
   type WorkloadAnalysis,
 } from "./anomaly.js";
-import { type GraphBuilder, NONE, RW, WR, WW } from "./graph.js";
+import { type GraphBuilder, GrowableInt32, NONE, RW, WR, WW } from "./graph.js";
 import type { Scalar, Transaction, Transactions } from "./transactions.js";
 import { WriteIndex } from "./writers.js";
 
-/** The reads of committed transactions, as parallel arrays (one entry per read micro-op). */
+/** The reads of committed transactions, as parallel arrays (one entry per read micro-op), off the heap but for `raw`. */
 class Reads {
-  txn: number[] = [];
-  key: number[] = [];
+  readonly txn = new GrowableInt32(1 << 16);
+  readonly key = new GrowableInt32(1 << 16);
   /** Value id of the last element, NONE for an empty read. */
-  last: number[] = [];
-  raw: (readonly unknown[])[] = [];
+  readonly last = new GrowableInt32(1 << 16);
+  readonly raw: (readonly unknown[])[] = [];
   get length(): number {
-    return this.txn.length;
+    return this.raw.length;
   }
 }
 
@@ -126,7 +126,11 @@ export function analyzeListAppend(
   const reads = new Reads();
   /** Per key, the index in `reads` of its longest read. */
   const longestRead: number[] = [];
-  const lostUpdate = new Map<number, Map<number, { key: number; value: number; txns: number[] }>>();
+  // Lost-update candidates: (key, last element read) → the first transaction, in an
+  // off-heap pair table (the last element is stored shifted by one, so NONE fits);
+  // a group is made only for a pair seen twice, which a valid history never has.
+  const firstCandidate = new WriteIndex(1024);
+  const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
   let seen = new Int32Array(1024);
   let stamp = 0;
   for (const txn of txns) {
@@ -205,14 +209,15 @@ export function analyzeListAppend(
     const list = (ops[readAt]![2] ?? EMPTY) as readonly unknown[];
     const key = keys.id(k);
     const last = list.length > 0 ? values.id(list[list.length - 1]) : NONE;
-    let byLast = lostUpdate.get(key);
-    if (byLast === undefined) {
-      byLast = new Map();
-      lostUpdate.set(key, byLast);
+    const first = firstCandidate.writerOf(key, last + 1);
+    if (first === undefined) {
+      firstCandidate.add(key, last + 1, txn, false);
+      return;
     }
-    const group = byLast.get(last) ?? { key, value: last, txns: [] };
+    const id = `${key}:${last}`;
+    const group = lostUpdate.get(id) ?? { key, value: last, txns: [first] };
     group.txns.push(txn);
-    byLast.set(last, group);
+    lostUpdate.set(id, group);
   }
 
   function internalCheck(opIndex: number, ops: Transaction["ops"], i: number): void {
@@ -289,19 +294,19 @@ export function analyzeListAppend(
   }
   const incompatible = new Set<number>();
   for (let r = 0; r < reads.length; r++) {
-    const key = reads.key[r]!;
+    const key = reads.key.data[r]!;
     const longest = reads.raw[longestRead[key]!]!;
     const raw = reads.raw[r]!;
     if (raw === longest || incompatible.has(key) || isPrefix(raw, longest)) continue;
     incompatible.add(key);
     const k = keys.items[key]!;
-    const other = txns[reads.txn[longestRead[key]!]!]!.opIndex;
+    const other = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
     anomalies.add("incompatible-order", {
-      ops: [txns[reads.txn[r]!]!.opIndex, other],
+      ops: [txns[reads.txn.data[r]!]!.opIndex, other],
       key: k,
       value: raw,
       longest,
-      explanation: `op ${txns[reads.txn[r]!]!.opIndex} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
+      explanation: `op ${txns[reads.txn.data[r]!]!.opIndex} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
     });
   }
   if (incompatible.size > 0)
@@ -312,7 +317,7 @@ export function analyzeListAppend(
   for (let key = 0; key < orders.length; key++) {
     const order = orders[key];
     if (order === undefined) continue;
-    const reader = txns[reads.txn[longestRead[key]!]!]!.opIndex;
+    const reader = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
     const k = keys.items[key]!;
     let abortedAt = -1;
     for (const value of order) {
@@ -389,9 +394,9 @@ export function analyzeListAppend(
   // prefix of the version order, so the first element it missed is the one at
   // its length; a read of the whole order missed every append no read shows.
   for (let r = 0; r < reads.length; r++) {
-    const key = reads.key[r]!;
-    const txn = reads.txn[r]!;
-    const last = reads.last[r]!;
+    const key = reads.key.data[r]!;
+    const txn = reads.txn.data[r]!;
+    const last = reads.last.data[r]!;
     if (last !== NONE) {
       const writer = writes.writerOf(key, last);
       if (writer !== undefined) builder.add(writer, txn, WR, key, last);
@@ -419,20 +424,16 @@ export function analyzeListAppend(
       if (ops[j]![0] === "append" && ops[j]![1] === k) return values.id(ops[j]![2]);
     return NONE;
   }
-
-  for (const byLast of lostUpdate.values()) {
-    for (const group of byLast.values()) {
-      if (group.txns.length < 2) continue;
-      const k = keys.items[group.key]!;
-      const ops = group.txns.map((id) => txns[id]!.opIndex);
-      const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
-      anomalies.add("lost-update", {
-        ops,
-        key: k,
-        value: group.value === NONE ? undefined : values.items[group.value],
-        explanation: `ops ${ops.join(", ")} all read key ${show(k)} ${version} and then appended to it: all but one of those appends was lost (lost update)`,
-      });
-    }
+  for (const group of lostUpdate.values()) {
+    const k = keys.items[group.key]!;
+    const ops = group.txns.map((id) => txns[id]!.opIndex);
+    const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
+    anomalies.add("lost-update", {
+      ops,
+      key: k,
+      value: group.value === NONE ? undefined : values.items[group.value],
+      explanation: `ops ${ops.join(", ")} all read key ${show(k)} ${version} and then appended to it: all but one of those appends was lost (lost update)`,
+    });
   }
   return { analysis, builder };
 }

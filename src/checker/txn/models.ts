@@ -89,6 +89,15 @@ const MODEL_IMPLIES: Readonly<Record<string, readonly string[]>> = {
   "strong-session-snapshot-isolation": ["snapshot-isolation", "strong-session-read-committed"],
   "strong-snapshot-isolation": ["strong-session-snapshot-isolation", "strong-read-committed"],
   "read-uncommitted": [],
+  // Single-object models: named so that Elle's model names are all accepted; they forbid no transactional anomaly.
+  linearizable: ["sequential"],
+  sequential: ["causal"],
+  causal: ["writes-follow-reads", "PRAM"],
+  PRAM: ["monotonic-reads", "monotonic-writes", "read-your-writes"],
+  "writes-follow-reads": [],
+  "monotonic-reads": [],
+  "monotonic-writes": [],
+  "read-your-writes": [],
 };
 
 const DIRECTLY_FORBIDS: Readonly<Record<string, readonly string[]>> = {

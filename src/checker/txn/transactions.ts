@@ -80,8 +80,8 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
   }
   const txns: Transaction[] = [];
   const failed: Transactions["failed"] = [];
-  const invokeAt: number[] = [];
-  const completeAt: number[] = [];
+  const invokeAt = new Float64Array(history.length);
+  const completeAt = new Float64Array(history.length);
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
     if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
@@ -103,8 +103,13 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
       committed: type === "ok",
       ops: microOps(source, writeVerb),
     });
-    invokeAt.push(position);
-    completeAt.push(type === "ok" ? at : Number.POSITIVE_INFINITY);
+    invokeAt[txns.length - 1] = position;
+    completeAt[txns.length - 1] = type === "ok" ? at : Number.POSITIVE_INFINITY;
   }
-  return { txns, failed, invokeAt: Float64Array.from(invokeAt), completeAt: Float64Array.from(completeAt) };
+  return {
+    txns,
+    failed,
+    invokeAt: invokeAt.subarray(0, txns.length),
+    completeAt: completeAt.subarray(0, txns.length),
+  };
 }

@@ -41,6 +41,13 @@ describe("Elle's histories", () => {
     expectRealCycles(result);
   });
 
+  it("paper-example under linearizable with --anomalies G-single-process is valid, as elle-cli's own test says", () => {
+    const result = listAppend({ consistencyModels: ["linearizable"], anomalies: ["G-single-process"] }).check(
+      fixture("paper-example"),
+    );
+    expect(result.valid).toBe(true);
+  });
+
   it("si-without-g-single: G2-item only; snapshot isolation holds, repeatable read does not", () => {
     const history = fixture("si-without-g-single");
     const result = listAppend({ consistencyModels: ["serializable"] }).check(history);
