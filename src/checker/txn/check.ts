@@ -215,13 +215,19 @@ function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly stri
   return first ? first.explanation : "";
 }
 
-/** Process order: each process's transactions, one after another (a process runs one at a time). */
+/**
+ * Process order: each process's transactions, one after another (a process
+ * runs one at a time). Only from committed ones: an `info` transaction may
+ * never have happened, and a history that reuses a process after one (against
+ * Jepsen's rule) must not make it precede anything.
+ */
 function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
   const last = new Map<unknown, number>();
   for (const txn of input.txns) {
     const before = last.get(txn.process);
     if (before !== undefined) builder.add(before, txn.id, PROCESS);
-    last.set(txn.process, txn.id);
+    if (txn.committed) last.set(txn.process, txn.id);
+    else last.delete(txn.process);
   }
 }
 

@@ -455,3 +455,23 @@ describe("listAppend: evidence and bad input", () => {
     expect(result.explanation).toMatch(/budget/);
   });
 });
+
+describe("listAppend: no edge from what may not have happened", () => {
+  it("an info transaction on a reused process precedes nothing by process order", () => {
+    // Process 1's append may never have happened (info); its next transaction read x empty. Not a G-single-process.
+    const history = txnHistory([
+      [2, "ok", [["append", "y", 1]]],
+      [1, "info", [["append", "x", 1]]],
+      [
+        1,
+        "ok",
+        [
+          ["r", "x", []],
+          ["r", "y", [1]],
+        ],
+      ],
+    ]);
+    const result = listAppend({ consistencyModels: ["strong-session-serializable"] }).check(history);
+    expect(result.valid).toBe(true);
+  });
+});
