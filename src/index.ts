@@ -20,6 +20,7 @@ export * from "./checker/linearizable/index.js";
 export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";
 export { stats } from "./checker/stats.js";
+export * from "./checker/txn/index.js";
 // Checkers
 export type * from "./checker/types.js";
 export { uniqueIds } from "./checker/unique-ids.js";

@@ -18,13 +18,23 @@ import {
   type LinearizabilityResult,
 } from "../checker/linearizable/index.js";
 import { modelByName, modelNames } from "../checker/models/index.js";
+import {
+  anomalyNames,
+  consistencyModelNames,
+  DEFAULT_CYCLE_SEARCH_BUDGET_MS,
+  type KeyAssumption,
+  listAppend,
+  rwRegister,
+  type TxnAnomaly,
+  type TxnCheckResult,
+} from "../checker/txn/index.js";
 import type { Validity } from "../checker/types.js";
 import { describeError, ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
 import { escapeTerminal } from "../report/escape.js";
 import { cliErrorMessage } from "./errors.js";
-import { choiceParser, parseDurationMs } from "./options.js";
+import { choiceParser, listParser, parseDurationMs } from "./options.js";
 
 export interface CheckFlags {
   /** Model name; default: the one the format suggests (etcd → cas-register, kv → porcupine-kv), else required. */
@@ -36,7 +46,21 @@ export interface CheckFlags {
   report?: string;
   /** Check per key (default) or as one partition (`--no-partition`, for measuring). */
   partition?: boolean;
+  /** Transactional models (list-append, rw-register): the isolation levels to hold the history to. */
+  consistencyModels?: string[];
+  /** Transactional models: anomalies to look for beyond those the levels forbid. */
+  anomalies?: string[];
+  /** Transactional models: the cycle search budget per strongly connected component, ms. */
+  cycleSearchBudget?: number;
+  /** rw-register: order versions by process (sequential-keys) or real time (linearizable-keys). */
+  assume?: KeyAssumption;
 }
+
+/** Models judged by the transactional isolation checkers rather than the linearizability search. */
+const TXN_MODELS = ["list-append", "rw-register"] as const;
+const checkModelNames: readonly string[] = [...modelNames, ...TXN_MODELS];
+const isTxnModel = (model: string): model is (typeof TXN_MODELS)[number] =>
+  (TXN_MODELS as readonly string[]).includes(model);
 
 export interface CheckCommandOptions {
   stdout?: (text: string) => void;
@@ -58,6 +82,12 @@ export interface CheckFileReport {
   peakCacheBytes?: number;
   explanation?: string;
   counterexample?: LinearizabilityResult["counterexample"];
+  /** Transactional models: the anomaly types found, the models ruled out, and the anomalies in words. */
+  anomalyTypes?: string[];
+  not?: string[];
+  alsoNot?: string[];
+  anomalies?: Record<string, TxnAnomaly[]>;
+  notes?: string[];
   warnings?: string[];
   error?: string;
 }
@@ -70,7 +100,7 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
     .command("check")
     .description("check recorded histories for linearizability (Crucible jsonl, Jepsen EDN, Porcupine logs)")
     .argument("<files...>", "history files, or directories (searched recursively)")
-    .option("--model <model>", `model: ${modelNames.join(", ")}`, choiceParser(modelNames))
+    .option("--model <model>", `model: ${checkModelNames.join(", ")}`, choiceParser(checkModelNames))
     .option(
       "--format <format>",
       `input format: auto, ${historyFormats.join(", ")}`,
@@ -83,6 +113,26 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
       parseDurationMs,
     )
     .option("--no-partition", "check keyed histories as one partition (slower; for measuring)")
+    .option(
+      "--consistency-models <models>",
+      "list-append, rw-register: isolation levels the history must satisfy, comma-separated (default strict-serializable)",
+      listParser(consistencyModelNames),
+    )
+    .option(
+      "--anomalies <anomalies>",
+      "list-append, rw-register: anomalies to look for beyond those the levels forbid, comma-separated",
+      listParser(anomalyNames),
+    )
+    .option(
+      "--cycle-search-budget <duration>",
+      `list-append, rw-register: cycle search time per strongly connected component (then unknown); default ${DEFAULT_CYCLE_SEARCH_BUDGET_MS}ms`,
+      parseDurationMs,
+    )
+    .option(
+      "--assume <assumption>",
+      "rw-register: versions of each key follow process order (sequential-keys) or real time (linearizable-keys)",
+      choiceParser(["sequential-keys", "linearizable-keys"]),
+    )
     .option("--json", "print one JSON object per file (verdict, ops, parse/check ms, peak memory)")
     .option("--report <out.html>", "write an HTML report with the timeline and counterexample")
     .action(async (files: string[], flags: CheckFlags) => {
@@ -170,7 +220,11 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
   const parseStarted = performance.now();
   let imported: Awaited<ReturnType<typeof importHistoryFile>>;
   try {
-    imported = await importHistoryFile(file, { format: flags.format });
+    // A transaction of two micro-ops looks like an independent [key value] tuple: never read txns that way.
+    imported = await importHistoryFile(file, {
+      format: flags.format,
+      ...(flags.model !== undefined && isTxnModel(flags.model) ? { independent: false } : {}),
+    });
   } catch (error) {
     if (error instanceof UsageError) return errorReport(file, error);
     throw error;
@@ -178,9 +232,11 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
   const parseMs = performance.now() - parseStarted;
   const modelName = flags.model ?? imported.suggestedModel;
   if (!modelName) {
-    return errorReport(file, new UsageError(`which model? pass --model (${modelNames.join(", ")})`, file));
+    return errorReport(
+      file,
+      new UsageError(`which model? pass --model (${checkModelNames.join(", ")})`, file),
+    );
   }
-  const model = modelByName(modelName)!;
   if (!imported.ops.some((op) => op.process !== "nemesis")) {
     // An empty file (or only blanks, a BOM, /dev/null, only faults) is no evidence: never "valid".
     return {
@@ -196,6 +252,8 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
       ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
     };
   }
+  if (isTxnModel(modelName)) return checkTxnFile(file, flags, imported, modelName, parseMs);
+  const model = modelByName(modelName)!;
   let result: LinearizabilityResult;
   try {
     // Worker threads when the history is big enough for them to pay; one thread otherwise.
@@ -230,6 +288,51 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
+/** list-append and rw-register: the Elle-style isolation checkers. */
+function checkTxnFile(
+  file: string,
+  flags: CheckFlags,
+  imported: Awaited<ReturnType<typeof importHistoryFile>>,
+  modelName: (typeof TXN_MODELS)[number],
+  parseMs: number,
+): CheckFileReport {
+  const options = {
+    ...(flags.consistencyModels ? { consistencyModels: flags.consistencyModels } : {}),
+    ...(flags.anomalies ? { anomalies: flags.anomalies } : {}),
+    ...(flags.cycleSearchBudget ? { cycleSearchBudgetMs: flags.cycleSearchBudget } : {}),
+  };
+  let result: TxnCheckResult;
+  try {
+    const checker =
+      modelName === "list-append"
+        ? listAppend(options)
+        : rwRegister({ ...options, ...(flags.assume ? { assume: flags.assume } : {}) });
+    result = checker.check(imported.ops, { timeLimitMs: flags.timeLimit ?? DEFAULT_TIME_LIMIT_MS });
+  } catch (error) {
+    // A micro-op of the wrong shape names its op: bad input, exit 64.
+    if (error instanceof UsageError)
+      return errorReport(file, new UsageError(`does not fit the ${modelName} model: ${error.message}`, file));
+    throw error;
+  }
+  return {
+    file,
+    valid: result.valid,
+    model: modelName,
+    format: imported.format,
+    ops: imported.ops.length,
+    parseMs: round(parseMs),
+    checkMs: round(result.stats.checkMs),
+    peakMemoryBytes: peakRss(),
+    ...(result.explanation ? { explanation: result.explanation } : {}),
+    anomalyTypes: result.anomalyTypes,
+    not: result.not,
+    alsoNot: result.alsoNot,
+    anomalies: result.anomalies,
+    ...(result.notes.length > 0 ? { notes: result.notes } : {}),
+    ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
+  };
+}
+
 function printReport(
   report: CheckFileReport,
   rawStdout: (text: string) => void,
@@ -247,6 +350,10 @@ function printReport(
     `${report.file}: ${verdict} (${report.model}, ${report.ops} ops, parse ${report.parseMs} ms, check ${report.checkMs} ms)\n`,
   );
   for (const warning of report.warnings ?? []) stdout(`  warning: ${warning}\n`);
+  if (report.anomalyTypes) {
+    printTxnReport(report, stdout);
+    return;
+  }
   if (report.explanation) stdout(`  ${report.explanation}\n`);
   const example = report.counterexample;
   if (example) {
@@ -255,6 +362,22 @@ function printReport(
       if (words) stdout(`    ${words}\n`);
     }
   }
+}
+
+/** Transactional verdicts: the anomalies (a few of each, in words), the models ruled out, the notes. */
+function printTxnReport(report: CheckFileReport, stdout: (text: string) => void): void {
+  if (report.anomalyTypes!.length > 0) {
+    stdout(`  anomalies: ${report.anomalyTypes!.join(", ")}\n`);
+    stdout(
+      `  not: ${report.not!.join(", ")}${report.alsoNot!.length > 0 ? `; also not: ${report.alsoNot!.join(", ")}` : ""}\n`,
+    );
+    for (const type of report.anomalyTypes!) {
+      const found = report.anomalies?.[type] ?? [];
+      for (const anomaly of found.slice(0, 3)) stdout(`    ${type}: ${anomaly.explanation}\n`);
+      if (found.length > 3) stdout(`    ... and ${found.length - 3} more ${type}\n`);
+    }
+  } else if (report.explanation) stdout(`  ${report.explanation}\n`);
+  for (const note of report.notes ?? []) stdout(`  note: ${note}\n`);
 }
 
 /** The HTML report: the report module renders a bare history with this check's result. */

@@ -1,0 +1,176 @@
+/**
+ * How fast the list-append isolation checker is, and how much memory it holds.
+ *
+ *   npx tsx bench/txn.ts [--sizes 100000,1000000] [--seed 1]
+ *
+ * For each size, in a child process of its own (so one size's heap does not
+ * count against the next): generate a list-append history of that many
+ * transactions — 1 to 5 micro-ops each, half reads, half appends, over a
+ * moving window of 100 keys (a key retires after 32 appends and a fresh one
+ * takes its place, as Jepsen's `elle.list-append/gen` does), 10 concurrent
+ * processes — from a simulated strict-serializable store (each transaction
+ * takes effect at its completion), then check it with `listAppend()` under
+ * strict-serializable (every edge kind: ww, wr, rw, process, real time).
+ * Prints transactions checked per second (check time only, not generation),
+ * by wall time and by CPU time (user + system of the process, which a machine
+ * shared with other work disturbs less), and the process's peak RSS, which
+ * includes the history itself.
+ * Targets: ≥ 200,000 txn/s single-threaded; < 1 GB peak at 1,000,000.
+ *
+ * Then Elle's `huge-scc.edn` (test/fixtures/elle/), parsed by the EDN
+ * importer and checked under strict-serializable: parse and check times.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { listAppend } from "../src/checker/txn/index.js";
+import { importHistoryFile } from "../src/history/import/index.js";
+import type { Op } from "../src/history/op.js";
+import { Random } from "../src/random/random.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const flag = (name: string, fallback: string): string => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+};
+const seed = Number(flag("--seed", "1"));
+const CONCURRENCY = 10;
+const ACTIVE_KEYS = 100;
+const APPENDS_PER_KEY_MAX = 32;
+
+/** A strict-serializable list-append history of `count` transactions. */
+export function generateHistory(count: number, random: Random): Op[] {
+  const ops: Op[] = [];
+  const lists = new Map<number, number[]>();
+  const appendsTo = new Map<number, number>();
+  const active = Array.from({ length: ACTIVE_KEYS }, (_, i) => i);
+  let nextKey = ACTIVE_KEYS;
+  const open: ({ micro: unknown[][] } | undefined)[] = new Array(CONCURRENCY);
+  let started = 0;
+  let completed = 0;
+  // One microsecond per event: times only need to be increasing.
+  const push = (process: number, type: "invoke" | "ok", value: unknown) =>
+    ops.push({ index: ops.length, time: (ops.length + 1) * 1000, type, process, f: "txn", value });
+  while (completed < count) {
+    const worker = random.int(0, CONCURRENCY - 1);
+    const txn = open[worker];
+    if (txn === undefined) {
+      if (started >= count) continue;
+      const length = random.int(1, 5);
+      const micro: unknown[][] = [];
+      for (let i = 0; i < length; i++) {
+        const slot = random.int(0, ACTIVE_KEYS - 1);
+        const key = active[slot]!;
+        if (random.int(0, 1) === 0) micro.push(["r", key, null]);
+        else {
+          const appended = (appendsTo.get(key) ?? 0) + 1;
+          appendsTo.set(key, appended);
+          micro.push(["append", key, appended]);
+          // Retire a key after its last append: the window moves, lists stay short.
+          if (appended >= APPENDS_PER_KEY_MAX) active[slot] = nextKey++;
+        }
+      }
+      open[worker] = { micro };
+      started++;
+      push(worker, "invoke", micro);
+      continue;
+    }
+    // Takes effect now, atomically: reads see every earlier completion, appends land in order.
+    const done = txn.micro.map((op) => {
+      const [f, key, value] = op as [string, number, unknown];
+      let list = lists.get(key);
+      if (list === undefined) {
+        list = [];
+        lists.set(key, list);
+      }
+      if (f === "append") {
+        list.push(value as number);
+        return op; // the same tuple as the invocation's: appends do not change on completion
+      }
+      return ["r", key, list.slice()];
+    });
+    open[worker] = undefined;
+    completed++;
+    push(worker, "ok", done);
+  }
+  return ops;
+}
+
+function measure(count: number): void {
+  const history = generateHistory(count, new Random(seed).fork(`bench-txn-${count}`));
+  const rssAfterGenerate = process.memoryUsage().rss;
+  const started = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const result = listAppend().check(history);
+  const checkMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const peakBytes = process.resourceUsage().maxRSS * 1024;
+  if (result.valid !== true)
+    throw new Error(`generated history not valid: ${JSON.stringify(result).slice(0, 500)}`);
+  process.stdout.write(
+    `${JSON.stringify({
+      transactions: count,
+      ops: history.length,
+      checkMs: Math.round(checkMs),
+      txnPerSecond: Math.round(count / (checkMs / 1000)),
+      cpuMs: Math.round(cpuMs),
+      txnPerCpuSecond: Math.round(count / (cpuMs / 1000)),
+      edges: result.stats.edges,
+      rssAfterGenerateMiB: Math.round(rssAfterGenerate / 2 ** 20),
+      peakRssMiB: Math.round(peakBytes / 2 ** 20),
+    })}\n`,
+  );
+}
+
+async function hugeScc(): Promise<void> {
+  const file = join(root, "test/fixtures/elle/huge-scc.edn");
+  if (!existsSync(file)) {
+    process.stdout.write("huge-scc.edn: not found, skipped\n");
+    return;
+  }
+  const parseStarted = performance.now();
+  const { ops } = await importHistoryFile(file, { format: "edn", independent: false });
+  const parseMs = performance.now() - parseStarted;
+  const started = performance.now();
+  const result = listAppend().check(ops);
+  const checkMs = performance.now() - started;
+  process.stdout.write(
+    `| huge-scc.edn | ${ops.length / 2} txns | parse ${Math.round(parseMs)} ms | check ${Math.round(checkMs)} ms | ${result.valid} ${result.anomalyTypes.join(", ")} | largest SCC ${result.stats.largestComponent} |\n`,
+  );
+}
+
+if (process.argv.includes("--child")) {
+  measure(Number(flag("--child", "0")));
+} else {
+  const sizes = flag("--sizes", "100000,1000000").split(",").map(Number);
+  process.stdout.write(
+    `list-append checker, strict-serializable, ${CONCURRENCY} processes, ${ACTIVE_KEYS} keys (moving window), 1-5 micro-ops, seed ${seed}\n`,
+  );
+  process.stdout.write(
+    "| transactions | check ms (wall) | txn/s (wall) | CPU ms | txn per CPU s | edges | RSS after generating | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
+  );
+  for (const size of sizes) {
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--max-old-space-size=4096",
+        fileURLToPath(import.meta.url),
+        "--child",
+        String(size),
+        "--seed",
+        String(seed),
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (child.status !== 0) throw new Error(`size ${size} failed: ${child.stderr}`);
+    const row = JSON.parse(child.stdout.trim()) as Record<string, number>;
+    process.stdout.write(
+      `| ${row.transactions} | ${row.checkMs} | ${row.txnPerSecond} | ${row.cpuMs} | ${row.txnPerCpuSecond} | ${row.edges} | ${row.rssAfterGenerateMiB} MiB | ${row.peakRssMiB} MiB |\n`,
+    );
+  }
+  await hugeScc();
+}

@@ -1,0 +1,311 @@
+/**
+ * The pipeline both transactional checkers share: transactions → the
+ * workload's inference (version orders, ww/wr/rw edges, non-cycle anomalies)
+ * → process and real-time edges when the models ask for them → strongly
+ * connected components → a bounded cycle search per component for each
+ * anomaly class the models forbid → the verdict, the anomalies in words,
+ * and the models ruled out (`not`, `alsoNot`).
+ */
+import type { Op } from "../../history/op.js";
+import type { CheckContext, CheckResult, Validity } from "../types.js";
+import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
+import { show } from "./anomaly.js";
+import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
+import {
+  type Graph,
+  GraphBuilder,
+  KIND_NAMES,
+  NONE,
+  PROCESS,
+  REALTIME,
+  RW,
+  stronglyConnected,
+  WR,
+  WW,
+} from "./graph.js";
+import { anomaliesForbiddenBy, modelBoundary } from "./models.js";
+import { collectTransactions, type Transactions } from "./transactions.js";
+
+export interface TxnCheckOptions {
+  /** Models the history must satisfy. Default `["strict-serializable"]`. */
+  consistencyModels?: readonly string[];
+  /** Anomalies to look for (and report) beyond those the models forbid, exactly as named. */
+  anomalies?: readonly string[];
+  /** Time budget of the cycle search in each strongly connected component, ms. Default 1000 (Elle's). */
+  cycleSearchBudgetMs?: number;
+  /** Cycles kept per anomaly type, at most. Default 32. */
+  maxCyclesPerType?: number;
+}
+
+export const DEFAULT_CONSISTENCY_MODELS: readonly string[] = ["strict-serializable"];
+export const DEFAULT_CYCLE_SEARCH_BUDGET_MS = 1000;
+
+export interface TxnCheckResult extends CheckResult {
+  /** Anomaly types found that the models forbid, sorted. */
+  anomalyTypes: string[];
+  anomalies: Record<string, TxnAnomaly[]>;
+  /** Anomaly types found that the models allow (reported, not held against the history). */
+  allowedAnomalyTypes: string[];
+  allowedAnomalies: Record<string, TxnAnomaly[]>;
+  /** The weakest models the anomalies found rule out, and the stronger ones. */
+  not: string[];
+  alsoNot: string[];
+  consistencyModels: string[];
+  notes: string[];
+  stats: {
+    transactions: number;
+    committed: number;
+    edges: number;
+    components: number;
+    largestComponent: number;
+    checkMs: number;
+  };
+}
+
+export type Workload = (
+  input: Transactions,
+  graph: (nodeCount: number) => GraphBuilder,
+) => { analysis: WorkloadAnalysis; builder: GraphBuilder | undefined };
+
+export function checkTransactions(
+  history: readonly Op[],
+  writeVerb: string,
+  workload: Workload,
+  options: TxnCheckOptions,
+  ctx: CheckContext,
+): TxnCheckResult {
+  const started = performance.now();
+  const models = [...(options.consistencyModels ?? DEFAULT_CONSISTENCY_MODELS)];
+  const forbidden = anomaliesForbiddenBy(models);
+  // Anomalies asked for by name are searched and reported as named (as elle-cli's
+  // --anomalies does): asking for G-single-process does not also ask for G-single.
+  const wanted = new Set([...forbidden, ...(options.anomalies ?? [])]);
+  const input = collectTransactions(history, writeVerb);
+  const committed = input.txns.filter((txn) => txn.committed).length;
+  const notes: string[] = [];
+  const empty = (valid: Validity, explanation: string): TxnCheckResult => ({
+    valid,
+    explanation,
+    anomalyTypes: [],
+    anomalies: {},
+    allowedAnomalyTypes: [],
+    allowedAnomalies: {},
+    not: [],
+    alsoNot: [],
+    consistencyModels: models,
+    notes,
+    stats: {
+      transactions: input.txns.length,
+      committed,
+      edges: 0,
+      components: 0,
+      largestComponent: 0,
+      checkMs: Math.round(performance.now() - started),
+    },
+  });
+  if (committed === 0)
+    return empty("unknown", "no transaction committed (no ok txn op), so there is nothing to judge");
+
+  const searched = CYCLE_SPECS.filter((spec) => wanted.has(spec.name));
+  const needProcess = searched.some(
+    (spec) => spec.name.endsWith("-process") || spec.name.endsWith("-realtime"),
+  );
+  const timed = history.every((op) => op.process === "nemesis" || typeof op.time === "number");
+  const needRealtime = searched.some((spec) => spec.name.endsWith("-realtime"));
+  const { analysis, builder } = workload(input, (n) => new GraphBuilder(n));
+  notes.push(...analysis.notes);
+  if (!builder) {
+    const shown = analysis.duplicates
+      .slice(0, 5)
+      .map((d) => `key ${show(d.key)} value ${show(d.value)} (ops ${d.ops.join(", ")})`)
+      .join("; ");
+    const result = empty(
+      "unknown",
+      `${analysis.duplicates.length} values were written more than once (${shown}): the version order cannot be inferred without unique writes`,
+    );
+    result.duplicates = analysis.duplicates.slice(0, 100);
+    return result;
+  }
+  if (needProcess) addProcessEdges(input, builder);
+  if (needRealtime) {
+    if (timed) addRealtimeEdges(input, builder);
+    else notes.push("some ops have no time: no real-time edges, so real-time anomalies were not searched");
+  }
+  const graph = builder.build();
+  const all = WW | WR | RW | PROCESS | REALTIME;
+  const { nontrivial } = stronglyConnected(graph, all);
+  const found = new Map<string, CycleAnomaly[]>();
+  const timedOut = new Set<string>();
+  const searcher = new CycleSearcher(graph);
+  const budgetMs = options.cycleSearchBudgetMs ?? DEFAULT_CYCLE_SEARCH_BUDGET_MS;
+  const maxCycles = options.maxCyclesPerType ?? 32;
+  const overallDeadline =
+    ctx.timeLimitMs === undefined ? Number.POSITIVE_INFINITY : started + ctx.timeLimitMs;
+  const name = nameTransactions(input);
+  let aborted = false;
+  for (const component of nontrivial.sort((a, b) => a.length - b.length)) {
+    if (ctx.signal?.aborted || performance.now() > overallDeadline) {
+      aborted = true;
+      break;
+    }
+    const componentStart = performance.now();
+    for (let s = 0; s < searched.length; s++) {
+      const spec = searched[s]!;
+      if ((found.get(spec.name)?.length ?? 0) >= maxCycles) continue;
+      // What is left of this component's budget, shared evenly by the classes still to search.
+      const left = componentStart + budgetMs - performance.now();
+      const deadline = Math.min(overallDeadline, performance.now() + left / (searched.length - s));
+      const cycle = searcher.search(component, spec, deadline);
+      if (cycle === "timeout") {
+        timedOut.add(spec.name);
+        continue;
+      }
+      if (!cycle) continue;
+      const simple = simplify(graph, cycle);
+      const type = classify(simple.map((e) => graph.kind[e]!));
+      const list = found.get(type) ?? [];
+      if (list.length < maxCycles) list.push(explainCycle(graph, simple, type, analysis, input, name));
+      found.set(type, list);
+    }
+  }
+  const allFound = new Map<string, TxnAnomaly[]>([...analysis.anomalies.byType, ...found]);
+  const anomalyTypes = [...allFound.keys()].filter((type) => forbidden.has(type) || wanted.has(type)).sort();
+  const allowedAnomalyTypes = [...allFound.keys()].filter((type) => !anomalyTypes.includes(type)).sort();
+  const pick = (types: string[]) => Object.fromEntries(types.map((type) => [type, allFound.get(type)!]));
+  const boundary = modelBoundary(allFound.keys());
+  const unsearched = [...timedOut].filter((type) => !found.has(type));
+  if (unsearched.length > 0)
+    notes.push(
+      `the cycle search ran out of its ${budgetMs} ms budget per component before finishing ${unsearched.join(", ")}`,
+    );
+  if (aborted) notes.push("the check was stopped (time limit or abort) before every component was searched");
+  const valid: Validity =
+    anomalyTypes.length > 0 ? false : unsearched.length > 0 || aborted ? "unknown" : true;
+  const explanation =
+    valid === false
+      ? `${anomalyTypes.join(", ")} found, so not ${boundary.not.join(", ")}: ${firstExplanation(allFound, anomalyTypes)}`
+      : valid === "unknown"
+        ? notes[notes.length - 1]
+        : undefined;
+  const largest = nontrivial.reduce((max, c) => Math.max(max, c.length), 0);
+  return {
+    valid,
+    ...(explanation === undefined ? {} : { explanation }),
+    anomalyTypes,
+    anomalies: pick(anomalyTypes),
+    allowedAnomalyTypes,
+    allowedAnomalies: pick(allowedAnomalyTypes),
+    not: boundary.not,
+    alsoNot: boundary.alsoNot,
+    consistencyModels: models,
+    notes,
+    stats: {
+      transactions: input.txns.length,
+      committed,
+      edges: graph.edgeCount,
+      components: nontrivial.length,
+      largestComponent: largest,
+      checkMs: Math.round(performance.now() - started),
+    },
+  };
+}
+
+function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly string[]): string {
+  const first = found.get(types[0]!)?.[0];
+  return first ? first.explanation : "";
+}
+
+/**
+ * Process order: each process's transactions, one after another (a process
+ * runs one at a time). Only from committed ones: an `info` transaction may
+ * never have happened, and a history that reuses a process after one (against
+ * Jepsen's rule) must not make it precede anything.
+ */
+function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
+  const last = new Map<unknown, number>();
+  for (const txn of input.txns) {
+    const before = last.get(txn.process);
+    if (before !== undefined) builder.add(before, txn.id, PROCESS);
+    if (txn.committed) last.set(txn.process, txn.id);
+    else last.delete(txn.process);
+  }
+}
+
+/**
+ * Real-time order: T1 → T2 when T1 completed before T2 was invoked (history
+ * order). Only the frontier — completed transactions not yet followed by a
+ * later completed one — links to each invocation, a transitive reduction
+ * that keeps edges near n × concurrency instead of n².
+ */
+function addRealtimeEdges(input: Transactions, builder: GraphBuilder): void {
+  // Events in history order without sorting: positions are history indices.
+  let last = 0;
+  for (let id = 0; id < input.txns.length; id++) {
+    const complete = input.completeAt[id]!;
+    last = Math.max(last, input.invokeAt[id]!, complete === Number.POSITIVE_INFINITY ? 0 : complete);
+  }
+  const eventAt = new Int32Array(last + 1).fill(-1);
+  for (let id = 0; id < input.txns.length; id++) {
+    eventAt[input.invokeAt[id]!] = id * 2;
+    const complete = input.completeAt[id]!;
+    if (complete !== Number.POSITIVE_INFINITY) eventAt[complete] = id * 2 + 1;
+  }
+  const frontier = new Set<number>();
+  for (let position = 0; position <= last; position++) {
+    const event = eventAt[position]!;
+    if (event === -1) continue;
+    const id = event >> 1;
+    if ((event & 1) === 0) {
+      for (const p of frontier) builder.add(p, id, REALTIME);
+      continue;
+    }
+    // Those that completed before this one was invoked now precede it: it stands for them.
+    const invokedAt = input.invokeAt[id]!;
+    for (const p of frontier) if (input.completeAt[p]! < invokedAt) frontier.delete(p);
+    frontier.add(id);
+  }
+}
+
+/** Transactions are named by their op index in explanations: `T12` is the txn completed at op 12. */
+function nameTransactions(_input: Transactions): (op: number) => string {
+  return (op) => `T${op}`;
+}
+
+function explainCycle(
+  graph: Graph,
+  edges: readonly number[],
+  type: string,
+  analysis: WorkloadAnalysis,
+  input: Transactions,
+  name: (op: number) => string,
+): CycleAnomaly {
+  const opOf = (node: number) => input.txns[node]!.opIndex;
+  const steps: CycleStep[] = edges.map((e) => {
+    const kind = KIND_NAMES[graph.kind[e]!]!;
+    const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
+    if (graph.key[e] !== NONE) step.key = analysis.keys.items[graph.key[e]!]!;
+    if (kind === "ww") {
+      step.previous = analysis.values.items[graph.valueA[e]!];
+      step.value = analysis.values.items[graph.valueB[e]!];
+    } else if (kind === "wr") step.value = analysis.values.items[graph.valueA[e]!];
+    else if (kind === "rw") {
+      if (graph.valueA[e] !== NONE) step.previous = analysis.values.items[graph.valueA[e]!];
+      step.value = analysis.values.items[graph.valueB[e]!];
+    } else if (kind === "process") step.process = input.txns[graph.from[e]!]!.process;
+    return step;
+  });
+  const cycle = steps.map((step) => step.from);
+  const because = steps
+    .map((step) => `${name(step.from)} < ${name(step.to)}, because ${analysis.describe(step, name)}`)
+    .join("; ");
+  const processes = edges
+    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.txns[graph.from[e]!]!.process})`)
+    .join(", ");
+  return {
+    cycle,
+    steps,
+    explanation: `${processes}: ${because}; so ${name(cycle[0]!)} precedes itself, a cycle (${type}).`,
+  };
+}
+
+export type { OpAnomaly };

@@ -1,0 +1,214 @@
+/**
+ * The dependency graph between transactions, integer-indexed throughout:
+ * nodes are transaction ids, edges live in typed arrays (source, target,
+ * kind, and the key and values that explain them), and adjacency is a
+ * compressed sparse row built once. Strongly connected components come from
+ * an iterative Tarjan (no recursion, so a million-node chain cannot overflow
+ * the stack), restricted to the edge kinds a caller names.
+ */
+
+/** Edge kinds, as bits so a search can name the kinds it may follow. */
+export const WW = 1;
+export const WR = 2;
+export const RW = 4;
+export const PROCESS = 8;
+export const REALTIME = 16;
+export const DEPENDENCY = WW | WR | RW;
+
+export const KIND_NAMES: Readonly<Record<number, "ww" | "wr" | "rw" | "process" | "realtime">> = {
+  [WW]: "ww",
+  [WR]: "wr",
+  [RW]: "rw",
+  [PROCESS]: "process",
+  [REALTIME]: "realtime",
+};
+
+/** An absent key or value in an edge's evidence (process and real-time edges; a read of nothing). */
+export const NONE = -1;
+
+export class GrowableInt32 {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Int32Array(capacity);
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+  trimmed(): Int32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/**
+ * Collects edges; `build()` freezes them into a `Graph`. Self-edges are
+ * dropped: they are no cycle. Sized up front for about ten edges per node
+ * (what list-append histories with real-time edges have): every regrowth of
+ * a large typed array is external memory the collector answers with a full
+ * collection of the whole heap, history included.
+ */
+export class GraphBuilder {
+  private readonly from: GrowableInt32;
+  private readonly to: GrowableInt32;
+  private readonly kind: GrowableInt32;
+  private readonly key: GrowableInt32;
+  private readonly valueA: GrowableInt32;
+  private readonly valueB: GrowableInt32;
+
+  constructor(readonly nodeCount: number) {
+    const capacity = Math.max(1024, nodeCount * 10);
+    this.from = new GrowableInt32(capacity);
+    this.to = new GrowableInt32(capacity);
+    this.kind = new GrowableInt32(capacity);
+    this.key = new GrowableInt32(capacity);
+    this.valueA = new GrowableInt32(capacity);
+    this.valueB = new GrowableInt32(capacity);
+  }
+
+  /** `key`, `valueA` (what the source wrote or saw), `valueB` (what the target wrote) are interned ids, or NONE. */
+  add(from: number, to: number, kind: number, key = NONE, valueA = NONE, valueB = NONE): void {
+    if (from === to) return;
+    this.from.push(from);
+    this.to.push(to);
+    this.kind.push(kind);
+    this.key.push(key);
+    this.valueA.push(valueA);
+    this.valueB.push(valueB);
+  }
+
+  get edgeCount(): number {
+    return this.from.length;
+  }
+
+  build(): Graph {
+    const n = this.nodeCount;
+    const edgeCount = this.from.length;
+    const from = this.from.trimmed();
+    const offsets = new Int32Array(n + 1);
+    for (let e = 0; e < edgeCount; e++) offsets[from[e]! + 1]!++;
+    for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
+    const fill = offsets.slice(0, n);
+    const adjacency = new Int32Array(edgeCount);
+    for (let e = 0; e < edgeCount; e++) adjacency[fill[from[e]!]!++] = e;
+    return {
+      nodeCount: n,
+      edgeCount,
+      from,
+      to: this.to.trimmed(),
+      kind: Uint8Array.from(this.kind.trimmed()),
+      key: this.key.trimmed(),
+      valueA: this.valueA.trimmed(),
+      valueB: this.valueB.trimmed(),
+      offsets,
+      adjacency,
+    };
+  }
+}
+
+export interface Graph {
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly kind: Uint8Array;
+  readonly key: Int32Array;
+  readonly valueA: Int32Array;
+  readonly valueB: Int32Array;
+  /** Edges out of node v are `adjacency[offsets[v] .. offsets[v+1])` (edge ids). */
+  readonly offsets: Int32Array;
+  readonly adjacency: Int32Array;
+}
+
+export interface Components {
+  /** Component of each node; -1 for nodes outside `nodes`. Components are numbered in Tarjan's emission order (reverse topological). */
+  readonly componentOf: Int32Array;
+  /** Components with more than one node: their nodes. */
+  readonly nontrivial: Int32Array[];
+}
+
+/**
+ * Tarjan's strongly connected components over edges whose kind is in
+ * `mask`, among `nodes` (all when omitted; `inside(v)` says membership).
+ * Iterative: an explicit stack of (node, next edge position) frames.
+ */
+export function stronglyConnected(
+  graph: Graph,
+  mask: number,
+  nodes?: Int32Array,
+  inside?: (node: number) => boolean,
+): Components {
+  const n = graph.nodeCount;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const componentOf = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack = new Int32Array(nodes?.length ?? n);
+  let stackTop = 0;
+  const frameNode = new Int32Array(nodes?.length ?? n);
+  const frameEdge = new Int32Array(nodes?.length ?? n);
+  let counter = 0;
+  let componentCount = 0;
+  const nontrivial: Int32Array[] = [];
+  const { offsets, adjacency, to, kind } = graph;
+  const roots = nodes ?? null;
+  const rootCount = roots ? roots.length : n;
+  for (let r = 0; r < rootCount; r++) {
+    const root = roots ? roots[r]! : r;
+    if (index[root] !== -1) continue;
+    let depth = 0;
+    frameNode[0] = root;
+    frameEdge[0] = offsets[root]!;
+    index[root] = low[root] = counter++;
+    stack[stackTop++] = root;
+    onStack[root] = 1;
+    while (depth >= 0) {
+      const v = frameNode[depth]!;
+      let position = frameEdge[depth]!;
+      const end = offsets[v + 1]!;
+      let descended = false;
+      while (position < end) {
+        const e = adjacency[position++]!;
+        if ((kind[e]! & mask) === 0) continue;
+        const w = to[e]!;
+        if (inside && !inside(w)) continue;
+        if (index[w] === -1) {
+          frameEdge[depth] = position;
+          depth++;
+          frameNode[depth] = w;
+          frameEdge[depth] = offsets[w]!;
+          index[w] = low[w] = counter++;
+          stack[stackTop++] = w;
+          onStack[w] = 1;
+          descended = true;
+          break;
+        }
+        if (onStack[w] && index[w]! < low[v]!) low[v] = index[w]!;
+      }
+      if (descended) continue;
+      if (low[v] === index[v]) {
+        let size = 0;
+        let w: number;
+        const start = stackTop;
+        do {
+          w = stack[--stackTop]!;
+          onStack[w] = 0;
+          componentOf[w] = componentCount;
+          size++;
+        } while (w !== v);
+        if (size > 1) nontrivial.push(stack.slice(stackTop, start));
+        componentCount++;
+      }
+      depth--;
+      if (depth >= 0) {
+        const parent = frameNode[depth]!;
+        if (low[v]! < low[parent]!) low[parent] = low[v]!;
+      }
+    }
+  }
+  return { componentOf, nontrivial };
+}

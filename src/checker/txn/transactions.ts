@@ -1,0 +1,115 @@
+/**
+ * Transactions out of a history: each client op with `f: "txn"` is paired
+ * with its completion, and its micro-ops (`["append", k, v]`, `["w", k, v]`,
+ * `["r", k, observed]`) are checked for shape.
+ *
+ * - `ok`: the transaction committed; its reads are observations.
+ * - `info`: it may or may not have committed; its writes count when someone
+ *   reads them, its reads say nothing (the completion's value when it has
+ *   one, else the invocation's).
+ * - `fail`: it certainly did not commit; its writes must never be seen (G1a).
+ * An invocation with no completion is `info`.
+ *
+ * Transactions get dense ids 0..n-1 (ok and info only) in invocation order;
+ * everything after this works on those integers.
+ */
+import { UsageError } from "../../errors/index.js";
+import type { Op, ProcessId } from "../../history/op.js";
+
+export type Scalar = string | number;
+export type MicroOp = readonly [f: string, key: Scalar, value: unknown];
+
+export interface Transaction {
+  readonly id: number;
+  /** The completion op's index (the invocation's when there is no completion). */
+  readonly opIndex: number;
+  readonly invokeIndex: number;
+  readonly process: ProcessId;
+  readonly committed: boolean;
+  readonly ops: readonly MicroOp[];
+}
+
+export interface Transactions {
+  /** ok and info transactions, ids dense, in invocation order. */
+  readonly txns: Transaction[];
+  /** Failed transactions: their writes must never be observed. */
+  readonly failed: { opIndex: number; ops: readonly MicroOp[] }[];
+  /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (Infinity for info). */
+  readonly invokeAt: Float64Array;
+  readonly completeAt: Float64Array;
+}
+
+const isScalar = (value: unknown): value is Scalar =>
+  typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
+
+function microOps(op: Op, writeVerb: string): MicroOp[] {
+  const where = `op ${op.index}`;
+  if (!Array.isArray(op.value))
+    throw new UsageError(
+      `expected a transaction value, an array of micro-ops such as [["${writeVerb}", 1, 2], ["r", 1, null]]`,
+      where,
+    );
+  for (const micro of op.value as unknown[]) {
+    if (!Array.isArray(micro) || micro.length !== 3)
+      throw new UsageError(`expected a micro-op [f, key, value], got ${JSON.stringify(micro)}`, where);
+    const [f, key] = micro as unknown[];
+    if (f !== "r" && f !== writeVerb)
+      throw new UsageError(`expected micro-op "r" or "${writeVerb}", got ${JSON.stringify(f)}`, where);
+    if (!isScalar(key))
+      throw new UsageError(`expected a string or number key in ${JSON.stringify(micro)}`, where);
+  }
+  return op.value as MicroOp[];
+}
+
+/** Pair invocations and completions of `f: "txn"` ops; `writeVerb` is `append` or `w`. */
+export function collectTransactions(history: readonly Op[], writeVerb: string): Transactions {
+  // Pair each invocation with its completion: position of the completion per invocation position.
+  const completionOf = new Int32Array(history.length).fill(-1);
+  const open = new Map<ProcessId, number>();
+  for (let position = 0; position < history.length; position++) {
+    const op = history[position]!;
+    if (op.process === "nemesis" || op.f !== "txn") continue;
+    if (op.type === "invoke") {
+      open.set(op.process, position);
+      continue;
+    }
+    const invoked = open.get(op.process);
+    if (invoked === undefined) continue;
+    open.delete(op.process);
+    completionOf[invoked] = position;
+  }
+  const txns: Transaction[] = [];
+  const failed: Transactions["failed"] = [];
+  const invokeAt = new Float64Array(history.length);
+  const completeAt = new Float64Array(history.length);
+  for (let position = 0; position < history.length; position++) {
+    const invoke = history[position]!;
+    if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
+    const at = completionOf[position]!;
+    const completion = at === -1 ? undefined : history[at]!;
+    const type = completion?.type ?? "info";
+    if (type === "fail") {
+      failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb) });
+      continue;
+    }
+    // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them.
+    const source =
+      completion !== undefined && (type === "ok" || Array.isArray(completion.value)) ? completion : invoke;
+    txns.push({
+      id: txns.length,
+      opIndex: completion?.index ?? invoke.index,
+      invokeIndex: invoke.index,
+      process: invoke.process,
+      committed: type === "ok",
+      ops: microOps(source, writeVerb),
+    });
+    invokeAt[txns.length - 1] = position;
+    completeAt[txns.length - 1] = type === "ok" ? at : Number.POSITIVE_INFINITY;
+  }
+  return {
+    txns,
+    failed,
+    invokeAt: invokeAt.subarray(0, txns.length),
+    completeAt: completeAt.subarray(0, txns.length),
+  };
+}
