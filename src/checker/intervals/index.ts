@@ -26,6 +26,17 @@ export {
 } from "./bounded-concurrency.js";
 export type { OpenEnd } from "./ends.js";
 export {
+  checkFencingTokens,
+  checkTokenSequences,
+  type FencedResource,
+  type FencedWrite,
+  type FencingTokensOptions,
+  type FencingViolation,
+  fencedResource,
+  fencingTokens,
+  type Tokened,
+} from "./fencing-tokens.js";
+export {
   DEFAULT_EXIT_FS,
   DEFAULT_LOSS_RULES,
   type LossEvent,
