@@ -26,6 +26,12 @@ export {
 } from "./bounded-concurrency.js";
 export type { OpenEnd } from "./ends.js";
 export {
+  checkExactlyOnce,
+  type ExactlyOnceOptions,
+  type ExactlyOnceViolation,
+  exactlyOnce,
+} from "./exactly-once.js";
+export {
   checkFencingTokens,
   checkTokenSequences,
   type FencedResource,
@@ -36,6 +42,12 @@ export {
   fencingTokens,
   type Tokened,
 } from "./fencing-tokens.js";
+export {
+  checkLockConvergence,
+  exitOf,
+  type LockConvergenceOptions,
+  lockConvergence,
+} from "./lock-convergence.js";
 export {
   DEFAULT_EXIT_FS,
   DEFAULT_LOSS_RULES,
