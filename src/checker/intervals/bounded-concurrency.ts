@@ -373,6 +373,9 @@ export function checkBoundedConcurrency(
   /** Overlap segments per office: within one office they are sorted and disjoint. */
   const excessByOffice: Array<Array<{ from: number; to: number; extra: number }>> = [];
   const violations: ConcurrencyViolation[] = [];
+  const described: Array<
+    (measuredOf: (event: LossEvent) => LossEventOverlap | undefined) => ConcurrencyViolation
+  > = [];
   let violationCount = 0;
   let holdersMax = 0;
   const rangeFrom: number[] = [];
@@ -449,10 +452,11 @@ export function checkBoundedConcurrency(
         extra: swept.excessMax[s] as number,
       });
     violationCount += swept.violationFrom.length;
-    for (let v = 0; v < swept.violationFrom.length && violations.length < maxReported; v++) {
+    for (let v = 0; v < swept.violationFrom.length && described.length < maxReported; v++) {
       const from = swept.violationFrom[v] as number;
       const to = swept.violationTo[v] as number;
-      violations.push(
+      // Described once every event's overlap is measured, so the words can say how long the overlap lasted.
+      described.push((measuredOf) =>
         describeViolation({
           office: group.office,
           from,
@@ -469,6 +473,7 @@ export function checkBoundedConcurrency(
             return false;
           },
           events,
+          measuredOf,
           windowNs,
           history,
         }),
@@ -476,6 +481,8 @@ export function checkBoundedConcurrency(
     }
   }
   const measured = events.map((event) => measure(event, excessByOffice, windowNs));
+  const measuredByEvent = new Map(events.map((event, i) => [event, measured[i] as LossEventOverlap]));
+  for (const describe of described) violations.push(describe((event) => measuredByEvent.get(event)));
   const overlapCount = excessByOffice.reduce((sum, list) => sum + list.length, 0);
   const unjudged = measured.filter((m) => m.healedAtMs === null && m.extraHoldersMax > 0);
   const detail = {
@@ -513,10 +520,20 @@ export function checkBoundedConcurrency(
       explanation: `${unjudged.length} loss event${unjudged.length === 1 ? " was" : "s were"} never healed while more than ${limit} held (first: ${first.f} of ${first.holder} at ${secondsText(first.startMs * 1e6)}, op ${first.index}), so whether the overlap's window closes cannot be judged`,
     };
   }
+  let longest: LossEventOverlap | undefined;
+  for (const m of measured)
+    if (
+      m.overlapAfterHealMs !== null &&
+      (!longest || m.overlapAfterHealMs > (longest.overlapAfterHealMs ?? 0))
+    )
+      longest = m;
+  const longestText = longest
+    ? `; the longest lasted ${longest.overlapAfterHealMs} ms after its heal (${longest.f} of ${longest.holder} at ${secondsText(longest.startMs * 1e6)}, op ${longest.index})`
+    : "";
   return {
     valid: true,
     ...detail,
-    explanation: `${intervals.length} holds of ${holders.size} holders: never more than ${limit} at once outside a loss event's window; ${overlapCount} overlap${overlapCount === 1 ? "" : "s"} after ${events.length} loss event${events.length === 1 ? "" : "s"}, each closed within ${options.lossWindowMs} ms of its heal`,
+    explanation: `${intervals.length} holds of ${holders.size} holders: never more than ${limit} at once outside a loss event's window; ${overlapCount} overlap${overlapCount === 1 ? "" : "s"} after ${events.length} loss event${events.length === 1 ? "" : "s"}, each closed within ${options.lossWindowMs} ms of its heal${longestText}`,
   };
 }
 
@@ -578,6 +595,7 @@ function describeViolation(args: {
   endedBy: Uint8Array;
   excusedAt: (member: number, at: number) => boolean;
   events: readonly LossEvent[];
+  measuredOf: (event: LossEvent) => LossEventOverlap | undefined;
   windowNs: number;
   history: readonly Op[];
 }): ConcurrencyViolation {
@@ -609,16 +627,28 @@ function describeViolation(args: {
     involved.length > 1 && tokens.size === 1 && !tokens.has(undefined)
       ? `, all with token ${[...tokens][0]}`
       : "";
-  // The loss events whose windows ended before this: the last one, in words, and the last fault of any kind.
+  // The loss event it follows: the latest before it that hit one of these holders, else the latest of any.
+  const involvedHolders = new Set(involved.map((i) => i.holder));
   let lastEvent: LossEvent | undefined;
-  for (const event of args.events)
-    if (event.start <= from && (!lastEvent || event.start >= lastEvent.start)) lastEvent = event;
+  let lastOwnEvent: LossEvent | undefined;
+  for (const event of args.events) {
+    if (event.start > from) continue;
+    if (!lastEvent || event.start >= lastEvent.start) lastEvent = event;
+    if (involvedHolders.has(event.holder) && (!lastOwnEvent || event.start >= lastOwnEvent.start))
+      lastOwnEvent = event;
+  }
+  lastEvent = lastOwnEvent ?? lastEvent;
   const fault = lastFaultBefore(args.history, from);
   const context: string[] = [];
   if (lastEvent) {
     const windowEnd = lastEvent.healedAt === undefined ? undefined : lastEvent.healedAt + args.windowNs;
+    const overlap = args.measuredOf(lastEvent);
+    const lasted =
+      overlap && overlap.overlapEndMs !== null && overlap.healedAtMs !== null
+        ? `; the overlap after it lasted ${overlap.overlapAfterHealMs} ms after the heal (until ${secondsText(overlap.overlapEndMs * 1e6)}), against a window of ${args.windowNs / 1e6} ms`
+        : "";
     context.push(
-      `the last loss event before it: ${lossEventText(lastEvent)}${windowEnd === undefined ? "" : `, its window ended at ${secondsText(windowEnd)}`}`,
+      `the last loss event before it: ${lossEventText(lastEvent)}${windowEnd === undefined ? "" : `, its window ended at ${secondsText(windowEnd)}`}${lasted}`,
     );
   } else context.push("no loss event came before it");
   if (fault && (!lastEvent || fault.index !== lastEvent.index))

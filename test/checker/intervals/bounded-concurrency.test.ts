@@ -86,6 +86,9 @@ describe("boundedConcurrency", () => {
       ],
     );
     expect(result.valid).toBe(true);
+    expect(result.explanation).toContain(
+      "the longest lasted 2 ms after its heal (actor-pause of a1 at 0.005 s, op 0)",
+    );
     expect(measured(result)).toEqual([
       {
         f: "actor-pause",
@@ -120,6 +123,9 @@ describe("boundedConcurrency", () => {
       "the last loss event before it: actor-pause of a1 at 0.005 s (op 0), healed at 0.008 s, its window ended at 0.010 s",
     );
     expect(measured(result)[0]).toMatchObject({ closed: false, overlapEndMs: 10.000001 });
+    expect(result.explanation).toContain(
+      "the overlap after it lasted 2.000001 ms after the heal (until 0.010 s), against a window of 2 ms",
+    );
   });
 
   it("a window that never closes: a zombie hold that lasts to the end of the run", () => {
