@@ -190,9 +190,13 @@ function lastStartBefore(start: Float64Array, at: number): number {
 
 /** Sweep results of one office. Segments are parallel arrays: [from, to) and the most extra holders in it. */
 interface SweepOut {
+  /** Pieces of overlap with a constant number of extra holders: [from, to), how many, and the end of the whole overlap it is part of. */
   readonly excessFrom: number[];
   readonly excessTo: number[];
-  readonly excessMax: number[];
+  readonly excessExtra: number[];
+  readonly excessRunEnd: number[];
+  /** Overlaps (maximal stretches of more than `limit`). */
+  runCount: number;
   readonly violationFrom: number[];
   readonly violationTo: number[];
   readonly violationHoldersMax: number[];
@@ -215,7 +219,9 @@ function sweep(
   const out: SweepOut = {
     excessFrom: [],
     excessTo: [],
-    excessMax: [],
+    excessExtra: [],
+    excessRunEnd: [],
+    runCount: 0,
     violationFrom: [],
     violationTo: [],
     violationHoldersMax: [],
@@ -232,8 +238,9 @@ function sweep(
   let c = 0;
   let z = 0;
   let inExcess = false;
-  let excessFrom = 0;
-  let excessMax = 0;
+  let pieceFrom = 0;
+  let pieceExtra = 0;
+  let runFirstPiece = 0;
   let inViolation = false;
   let violationFrom = 0;
   let violationMax = 0;
@@ -261,17 +268,25 @@ function sweep(
     }
     if (c > out.holdersMax) out.holdersMax = c;
     const extra = c - limit;
-    if (extra > 0) {
-      if (!inExcess) {
-        inExcess = true;
-        excessFrom = t;
-        excessMax = extra;
-      } else if (extra > excessMax) excessMax = extra;
-    } else if (inExcess) {
-      inExcess = false;
-      out.excessFrom.push(excessFrom);
+    if (inExcess && extra !== pieceExtra) {
+      // The piece ends here: the count of extra holders changed (or the overlap is over).
+      out.excessFrom.push(pieceFrom);
       out.excessTo.push(t);
-      out.excessMax.push(excessMax);
+      out.excessExtra.push(pieceExtra);
+      out.excessRunEnd.push(t);
+      if (extra > 0) {
+        pieceFrom = t;
+        pieceExtra = extra;
+      } else {
+        inExcess = false;
+        for (let q = runFirstPiece; q < out.excessRunEnd.length; q++) out.excessRunEnd[q] = t;
+      }
+    } else if (!inExcess && extra > 0) {
+      inExcess = true;
+      out.runCount++;
+      runFirstPiece = out.excessFrom.length;
+      pieceFrom = t;
+      pieceExtra = extra;
     }
     if (c - z > limit) {
       if (!inViolation) {
@@ -287,6 +302,14 @@ function sweep(
     }
   }
   return out;
+}
+
+/** A piece of overlap: [from, to) with `extra` holders beyond the limit, in an overlap that lasts until `runEnd`. */
+interface Piece {
+  readonly from: number;
+  readonly to: number;
+  readonly extra: number;
+  readonly runEnd: number;
 }
 
 /** A nemesis op that starts something (not a heal, not a wait): what "the fault before it" names. */
@@ -371,7 +394,8 @@ export function checkBoundedConcurrency(
   const eventsByHolder = byHolder(events, windowNs);
 
   /** Overlap segments per office: within one office they are sorted and disjoint. */
-  const excessByOffice: Array<Array<{ from: number; to: number; extra: number }>> = [];
+  const excessByOffice: Piece[][] = [];
+  let overlapCount = 0;
   const violations: ConcurrencyViolation[] = [];
   const described: Array<
     (measuredOf: (event: LossEvent) => LossEventOverlap | undefined) => ConcurrencyViolation
@@ -443,13 +467,15 @@ export function checkBoundedConcurrency(
     }
     const swept = sweep(starts.sort(), groupEnds.sort(), zStarts.sorted(), zEnds.sorted(), limit);
     holdersMax = Math.max(holdersMax, swept.holdersMax);
-    const excess: Array<{ from: number; to: number; extra: number }> = [];
+    const excess: Piece[] = [];
     excessByOffice.push(excess);
+    overlapCount += swept.runCount;
     for (let s = 0; s < swept.excessFrom.length; s++)
       excess.push({
         from: swept.excessFrom[s] as number,
         to: swept.excessTo[s] as number,
-        extra: swept.excessMax[s] as number,
+        extra: swept.excessExtra[s] as number,
+        runEnd: swept.excessRunEnd[s] as number,
       });
     violationCount += swept.violationFrom.length;
     for (let v = 0; v < swept.violationFrom.length && described.length < maxReported; v++) {
@@ -483,7 +509,6 @@ export function checkBoundedConcurrency(
   const measured = events.map((event) => measure(event, excessByOffice, windowNs));
   const measuredByEvent = new Map(events.map((event, i) => [event, measured[i] as LossEventOverlap]));
   for (const describe of described) violations.push(describe((event) => measuredByEvent.get(event)));
-  const overlapCount = excessByOffice.reduce((sum, list) => sum + list.length, 0);
   const unjudged = measured.filter((m) => m.healedAtMs === null && m.extraHoldersMax > 0);
   const detail = {
     limit,
@@ -540,7 +565,7 @@ export function checkBoundedConcurrency(
 /** The overlap in one event's window: the overlap segments of every office that meet `[start, heal + window)`. */
 function measure(
   event: LossEvent,
-  excessByOffice: ReadonlyArray<ReadonlyArray<{ from: number; to: number; extra: number }>>,
+  excessByOffice: ReadonlyArray<readonly Piece[]>,
   windowNs: number,
 ): LossEventOverlap {
   const windowEnd = event.healedAt === undefined ? Number.POSITIVE_INFINITY : event.healedAt + windowNs;
@@ -553,15 +578,17 @@ function measure(
     let high = excess.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((excess[mid] as { to: number }).to <= event.start) low = mid + 1;
+      if ((excess[mid] as Piece).to <= event.start) low = mid + 1;
       else high = mid;
     }
     for (let s = low; s < excess.length; s++) {
-      const segment = excess[s] as { from: number; to: number; extra: number };
+      const segment = excess[s] as Piece;
       if (segment.from >= windowEnd) break;
+      const met = Math.min(segment.to, windowEnd) - Math.max(segment.from, event.start);
+      if (met <= 0) continue; // an empty window (a heal at once with no loss window) meets nothing
       extraMax = Math.max(extraMax, segment.extra);
-      overlapNs += Math.min(segment.to, windowEnd) - Math.max(segment.from, event.start);
-      overlapEnd = Math.max(overlapEnd ?? segment.to, segment.to);
+      overlapNs += met;
+      overlapEnd = Math.max(overlapEnd ?? segment.runEnd, segment.runEnd);
     }
   }
   return {
