@@ -8,6 +8,7 @@
  *
  * Run: npx tsx bench/intervals.ts
  */
+import { loadavg } from "node:os";
 import { checkBoundedConcurrency } from "../src/checker/intervals/index.js";
 import type { Interval } from "../src/history/intervals.js";
 import type { Op } from "../src/history/op.js";
@@ -66,5 +67,5 @@ if (last?.valid !== true) {
 const best = Math.min(...runs);
 process.stdout.write(
   `boundedConcurrency: ${INTERVALS.toLocaleString("en")} intervals, ${Number(last.lossEventCount).toLocaleString("en")} loss events, ${Number(last.overlapCount).toLocaleString("en")} overlaps excused\n` +
-    `  runs: ${runs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}; best ${best.toFixed(0)} ms (budget 2000 ms) ${best < 2000 ? "OK" : "OVER BUDGET"}\n`,
+    `  runs: ${runs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}; best ${best.toFixed(0)} ms (budget 2000 ms) ${best < 2000 ? "OK" : "OVER BUDGET"}; load average ${loadavg()[0]?.toFixed(1)} on this machine\n`,
 );
