@@ -367,6 +367,30 @@ describe("boundedConcurrency", () => {
   });
 });
 
+describe("boundedConcurrency at scale", () => {
+  it("excuses thousands of zombie holds, one per pause, and catches the one that outlives its window", () => {
+    // Every 10 ms a holder is paused 1 ms into its hold for 2 ms; the next acquires during the pause;
+    // the paused child stops 3 ms after its resume, inside a 5 ms window.
+    const list: Hold[] = [];
+    const faults: Fault[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const at = i * 10;
+      const holder = `a${i % 4}`;
+      list.push([holder, at, at + 6 + (i === 2999 ? 3 : 0)]);
+      faults.push(
+        [at + 1, "actor-pause", { actors: [holder] }],
+        [at + 3, "actor-resume", { actors: [holder] }],
+      );
+      list.push([`b${i % 3}`, at + 2, at + 10]);
+    }
+    const result = check(list, faults, { lossWindowMs: 5 });
+    expect(result.lossEventCount).toBe(3000);
+    expect(result.overlapCount).toBe(3000);
+    expect(result.valid).toBe(false);
+    expect(violations(result).map((v) => [v.startMs, v.endMs])).toEqual([[29998, 29999]]);
+  });
+});
+
 describe("lossEvents", () => {
   const holders = ["a1", "a2", "a3"];
   it("one event per holder a fault names; failed faults are none; heals close by name", () => {
