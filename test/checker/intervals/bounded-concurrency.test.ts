@@ -367,6 +367,50 @@ describe("boundedConcurrency", () => {
   });
 });
 
+describe("boundedConcurrency on the calibrated demo shapes", () => {
+  // TTL 2 s, kill-after 0.5 s: the loss window is 2.5 s. a1 is paused for 3 s, past its TTL;
+  // a2 acquires 2 s into the pause. The child holds 3 × TTL = 6 s unless its wrapper stops it.
+  const faults: Fault[] = [
+    [1000, "actor-pause", { actors: ["a1"] }],
+    [4000, "actor-resume", { actors: ["a1"] }],
+  ];
+  it("safe: the resumed wrapper stops its child within the window", () => {
+    const result = check(
+      [
+        ["a1", 0, 4600, { token: 10 }],
+        ["a2", 3000, 9000, { token: 12 }],
+      ],
+      faults,
+      { lossWindowMs: 2500 },
+    );
+    expect(result.valid).toBe(true);
+    expect(measured(result)[0]).toMatchObject({
+      extraHoldersMax: 1,
+      overlapMs: 1600,
+      overlapAfterHealMs: 600,
+      closed: true,
+    });
+  });
+  it("unsafe: the child keeps running; the violation names the pause, both holders and how long the overlap lasted", () => {
+    const result = check(
+      [
+        ["a1", 500, 6500 + 1500, { token: 10 }],
+        ["a2", 3000, 9000, { token: 12 }],
+      ],
+      faults,
+      { lossWindowMs: 2500 },
+    );
+    expect(result.valid).toBe(false);
+    expect(violations(result).map((v) => [v.startMs, v.endMs, v.durationMs])).toEqual([[6500, 8000, 1500]]);
+    expect(result.explanation).toContain("from 6.500 s to 8.000 s (1500.000 ms) 2 held where at most 1 may");
+    expect(result.explanation).toContain("a1 (pid 1000, token 10) from 0.500 s to 8.000 s");
+    expect(result.explanation).toContain("a2 (pid 1001, token 12) from 3.000 s to 9.000 s");
+    expect(result.explanation).toContain(
+      "the last loss event before it: actor-pause of a1 at 1.000 s (op 0), healed at 4.000 s, its window ended at 6.500 s; the overlap after it lasted 4000 ms after the heal (until 8.000 s), against a window of 2500 ms",
+    );
+  });
+});
+
 describe("boundedConcurrency at scale", () => {
   it("excuses thousands of zombie holds, one per pause, and catches the one that outlives its window", () => {
     // Every 10 ms a holder is paused 1 ms into its hold for 2 ms; the next acquires during the pause;
