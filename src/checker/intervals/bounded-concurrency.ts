@@ -47,7 +47,7 @@ import { UsageError } from "../../errors/index.js";
 import type { Interval } from "../../history/intervals.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, Checker, CheckResult } from "../types.js";
-import { endedByName, type OpenEnd, resolveEnds } from "./ends.js";
+import { type EndedBy, endedByName, type OpenEnd, resolveEnds } from "./ends.js";
 import { holderEnds, type LossEvent, type LossKind, type LossRule, lossEvents } from "./loss-events.js";
 import { intervalText, lossEventText, msText, secondsText, toMs } from "./words.js";
 
@@ -99,8 +99,8 @@ export interface ViolationInterval {
   readonly slot?: number;
   readonly startMs: number;
   readonly endMs: number;
-  /** How the end was known: its end record, its actor's kill, or the end of the run. */
-  readonly endedBy: "record" | "kill" | "run-end";
+  /** How the end was known: its end record, its actor's kill or exit, its holder's next hold, or the end of the run. */
+  readonly endedBy: EndedBy;
   /** It was an excused zombie hold at the violation's start. */
   readonly excused: boolean;
   readonly line: number;

@@ -5,8 +5,10 @@
  * for its end (`openEnd`):
  * - `"kill"` (the default): the first kill, stop or recorded exit of its
  *   actor after the interval began (the actor fixture kills a wrapper's whole
- *   process group, so its child is dead by the time the kill op completes);
- *   when the history has none, the end of the run;
+ *   process group, so its child is dead by the time the kill op completes),
+ *   or the start of the same holder's next hold in the same office, if that
+ *   comes first (a wrapper runs one child at a time: it acquires again only
+ *   once its child is gone); when there is neither, the end of the run;
  * - `"run-end"`: always the end of the run: the child may have kept running
  *   until the runner stopped everything (the strictest reading).
  *
@@ -23,6 +25,7 @@ export type OpenEnd = "kill" | "run-end";
 export const ENDED_BY_RECORD = 0;
 export const ENDED_BY_KILL = 1;
 export const ENDED_BY_RUN_END = 2;
+export const ENDED_BY_NEXT_HOLD = 3;
 
 export interface ResolvedEnds {
   /** End of each interval (ns), in the order of the intervals. */
@@ -33,19 +36,42 @@ export interface ResolvedEnds {
   readonly openCount: number;
 }
 
-export const endedByName = (code: number): "record" | "kill" | "run-end" =>
-  code === ENDED_BY_RECORD ? "record" : code === ENDED_BY_KILL ? "kill" : "run-end";
+export type EndedBy = "record" | "kill" | "next-hold" | "run-end";
 
-/** The first time in a sorted list that is >= `at`, or undefined. */
-function firstAtOrAfter(times: readonly number[], at: number): number | undefined {
+export const endedByName = (code: number): EndedBy =>
+  code === ENDED_BY_RECORD
+    ? "record"
+    : code === ENDED_BY_KILL
+      ? "kill"
+      : code === ENDED_BY_NEXT_HOLD
+        ? "next-hold"
+        : "run-end";
+
+/** The first time in a sorted list that is >= `at` (> `at` when `strictly`), or undefined. */
+function firstAfter(times: ArrayLike<number>, at: number, strictly: boolean): number | undefined {
   let low = 0;
   let high = times.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((times[mid] as number) < at) low = mid + 1;
+    const time = times[mid] as number;
+    if (time < at || (strictly && time === at)) low = mid + 1;
     else high = mid;
   }
-  return times[low];
+  return low < times.length ? times[low] : undefined;
+}
+
+/** Sorted starts of every hold, by holder and office: what bounds an open hold of the same holder. */
+function startsByHolder(intervals: readonly Interval[]): Map<string, Float64Array> {
+  const lists = new Map<string, number[]>();
+  for (const interval of intervals) {
+    const id = `${interval.holder}\u0000${interval.office ?? ""}`;
+    const list = lists.get(id);
+    if (list) list.push(interval.start);
+    else lists.set(id, [interval.start]);
+  }
+  const out = new Map<string, Float64Array>();
+  for (const [id, list] of lists) out.set(id, Float64Array.from(list).sort());
+  return out;
 }
 
 export function resolveEnds(
@@ -63,6 +89,7 @@ export function resolveEnds(
   const ends = new Float64Array(intervals.length);
   const endedBy = new Uint8Array(intervals.length);
   let openCount = 0;
+  let nextStarts: Map<string, Float64Array> | undefined;
   for (let i = 0; i < intervals.length; i++) {
     const interval = intervals[i] as Interval;
     if (interval.end !== undefined) {
@@ -70,12 +97,28 @@ export function resolveEnds(
       continue;
     }
     openCount++;
-    const killedAt =
-      openEnd === "kill"
-        ? firstAtOrAfter(endsByHolder.get(interval.holder) ?? [], interval.start)
-        : undefined;
-    ends[i] = killedAt ?? runEnd;
-    endedBy[i] = killedAt === undefined ? ENDED_BY_RUN_END : ENDED_BY_KILL;
+    if (openEnd === "run-end") {
+      ends[i] = runEnd;
+      endedBy[i] = ENDED_BY_RUN_END;
+      continue;
+    }
+    nextStarts ??= startsByHolder(intervals);
+    const killedAt = firstAfter(endsByHolder.get(interval.holder) ?? [], interval.start, false);
+    const next = firstAfter(
+      nextStarts.get(`${interval.holder}\u0000${interval.office ?? ""}`) ?? [],
+      interval.start,
+      true,
+    );
+    if (killedAt !== undefined && (next === undefined || killedAt <= next)) {
+      ends[i] = killedAt;
+      endedBy[i] = ENDED_BY_KILL;
+    } else if (next !== undefined) {
+      ends[i] = next;
+      endedBy[i] = ENDED_BY_NEXT_HOLD;
+    } else {
+      ends[i] = runEnd;
+      endedBy[i] = ENDED_BY_RUN_END;
+    }
   }
   return { ends, endedBy, runEnd, openCount };
 }

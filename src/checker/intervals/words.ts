@@ -1,5 +1,6 @@
 /** Intervals, times and loss events in words, for the checkers' explanations (one place, so they read alike). */
 import type { Interval } from "../../history/intervals.js";
+import type { EndedBy } from "./ends.js";
 import type { LossEvent } from "./loss-events.js";
 
 /** Nanoseconds on the run's axis as seconds with milliseconds: `12.345 s`. */
@@ -25,17 +26,15 @@ export function holderText(interval: Interval): string {
  * An interval in words: `a2 (pid 4711, token 57) from 1.000 s to 4.000 s
  * (log line 7)`; an open one says how its end was taken.
  */
-export function intervalText(
-  interval: Interval,
-  end: number,
-  endedBy: "kill" | "run-end" | "record",
-): string {
+export function intervalText(interval: Interval, end: number, endedBy: EndedBy): string {
   const until =
     endedBy === "record"
       ? `to ${secondsText(end)}`
       : endedBy === "kill"
         ? `to ${secondsText(end)} (no end record; its actor was killed or exited then)`
-        : `to the end of the run at ${secondsText(end)} (no end record, no kill of its actor)`;
+        : endedBy === "next-hold"
+          ? `to ${secondsText(end)} (no end record; its holder's next hold began then)`
+          : `to the end of the run at ${secondsText(end)} (no end record, no kill of its actor)`;
   return `${holderText(interval)} from ${secondsText(interval.start)} ${until} (log line ${interval.line})`;
 }
 

@@ -94,7 +94,12 @@ function bruteForce(s: Scenario, history: Op[]): { bad: number[]; perEvent: Arra
       .filter((k) => k.holder === holder && k.start >= start)
       .map((k) => k.start)
       .sort((a, b) => a - b)[0];
-    return { holder, start, end: killedAt ?? END_MS };
+    // Or the same holder's next hold, whichever comes first: a wrapper runs one child at a time.
+    const next = s.list
+      .filter(([other, otherStart]) => other === holder && otherStart > start)
+      .map(([, otherStart]) => otherStart)
+      .sort((a, b) => a - b)[0];
+    return { holder, start, end: Math.min(killedAt ?? END_MS, next ?? END_MS) };
   });
   const bad: number[] = [];
   for (let t = 0.5; t < END_MS; t++) {

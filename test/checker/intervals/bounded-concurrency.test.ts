@@ -169,6 +169,27 @@ describe("boundedConcurrency", () => {
     expect(violations(strict)[0]).toMatchObject({ startMs: 7, endMs: 20 });
   });
 
+  it("an open interval ends no later than its holder's next hold (one child at a time)", () => {
+    const result = check(
+      [
+        ["a1", 0, undefined],
+        ["a2", 6, 9],
+        ["a1", 9, 12],
+      ],
+      [],
+      {},
+      50,
+    );
+    expect(result.valid).toBe(false);
+    expect(violations(result)[0]?.intervals[0]).toMatchObject({
+      holder: "a1",
+      endedBy: "next-hold",
+      endMs: 9,
+    });
+    expect(result.explanation).toContain("to 0.009 s (no end record; its holder's next hold began then)");
+    expect(violations(result).map((v) => [v.startMs, v.endMs])).toEqual([[6, 9]]);
+  });
+
   it("an open interval ends at its actor's recorded exit", () => {
     const history = [
       ...nemesisHistory([]),
