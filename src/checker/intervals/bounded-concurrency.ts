@@ -132,9 +132,17 @@ class Floats {
     }
     this.values[this.length++] = value;
   }
-  sorted(): Float64Array {
-    return this.values.slice(0, this.length).sort();
-  }
+}
+
+/**
+ * Sort in place, unless already sorted: a log's holds come in the order of
+ * their start records, which is nearly always start order, and checking is
+ * far cheaper than sorting a million times.
+ */
+function sortTimes(times: Float64Array): Float64Array {
+  for (let i = 1; i < times.length; i++)
+    if ((times[i] as number) < (times[i - 1] as number)) return times.sort();
+  return times;
 }
 
 /** Loss events of one holder, sorted by start, with what the zombie search needs. */
@@ -334,25 +342,62 @@ interface Group {
   readonly members: Int32Array;
 }
 
-/** Intervals by office, counted first so each group is one typed array (no growing arrays of a million numbers). */
-function groupsByOffice(intervals: readonly Interval[]): Group[] {
-  const counts = new Map<string | undefined, number>();
-  for (let i = 0; i < intervals.length; i++) {
-    const office = (intervals[i] as Interval).office;
-    counts.set(office, (counts.get(office) ?? 0) + 1);
+/**
+ * What the sweep needs of every hold, read in one pass into typed arrays
+ * (holder and office as small integers), so the later passes run over
+ * contiguous memory instead of a million scattered objects.
+ */
+interface Columns {
+  readonly start: Float64Array;
+  readonly holder: Int32Array;
+  readonly holderNames: readonly string[];
+  readonly groups: readonly Group[];
+}
+
+function columns(intervals: readonly Interval[]): Columns {
+  const n = intervals.length;
+  const start = new Float64Array(n);
+  const holder = new Int32Array(n);
+  const office = new Int32Array(n);
+  const holderIds = new Map<string, number>();
+  const holderNames: string[] = [];
+  const officeIds = new Map<string | undefined, number>();
+  const officeNames: Array<string | undefined> = [];
+  const officeCounts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const interval = intervals[i] as Interval;
+    start[i] = interval.start;
+    let h = holderIds.get(interval.holder);
+    if (h === undefined) {
+      h = holderNames.length;
+      holderIds.set(interval.holder, h);
+      holderNames.push(interval.holder);
+    }
+    holder[i] = h;
+    let o = officeIds.get(interval.office);
+    if (o === undefined) {
+      o = officeNames.length;
+      officeIds.set(interval.office, o);
+      officeNames.push(interval.office);
+      officeCounts.push(0);
+    }
+    office[i] = o;
+    officeCounts[o] = (officeCounts[o] as number) + 1;
   }
-  if (counts.size === 1) {
-    const members = new Int32Array(intervals.length);
-    for (let i = 0; i < members.length; i++) members[i] = i;
-    return [{ office: (intervals[0] as Interval).office, members }];
+  const members = officeCounts.map((count) => new Int32Array(count));
+  const filled = new Int32Array(officeNames.length);
+  for (let i = 0; i < n; i++) {
+    const o = office[i] as number;
+    const at = filled[o] as number;
+    (members[o] as Int32Array)[at] = i;
+    filled[o] = at + 1;
   }
-  const groups = new Map<string | undefined, { members: Int32Array; filled: number }>();
-  for (const [office, count] of counts) groups.set(office, { members: new Int32Array(count), filled: 0 });
-  for (let i = 0; i < intervals.length; i++) {
-    const group = groups.get((intervals[i] as Interval).office) as { members: Int32Array; filled: number };
-    group.members[group.filled++] = i;
-  }
-  return [...groups].map(([office, { members }]) => ({ office, members }));
+  return {
+    start,
+    holder,
+    holderNames,
+    groups: officeNames.map((name, o) => ({ office: name, members: members[o] as Int32Array })),
+  };
 }
 
 function validateOptions(options: BoundedConcurrencyOptions): void {
@@ -386,8 +431,8 @@ export function checkBoundedConcurrency(
       explanation:
         "no interval log (or an empty one): nobody recorded a hold, so how many held at once cannot be judged",
     };
-  const holders = new Set<string>();
-  for (const interval of intervals) holders.add(interval.holder);
+  const cols = columns(intervals);
+  const holders = new Set(cols.holderNames);
   const events = lossEvents(history, {
     holders,
     ...(options.lossRules ? { rules: options.lossRules } : {}),
@@ -402,7 +447,8 @@ export function checkBoundedConcurrency(
     killed,
     options.openEnd ?? "kill",
   );
-  const eventsByHolder = byHolder(events, windowNs);
+  const eventsByName = byHolder(events, windowNs);
+  const eventsByHolder = cols.holderNames.map((name) => eventsByName.get(name));
 
   /** Overlap segments per office: within one office they are sorted and disjoint. */
   const excessByOffice: Piece[][] = [];
@@ -415,7 +461,7 @@ export function checkBoundedConcurrency(
   let holdersMax = 0;
   const rangeFrom: number[] = [];
   const rangeTo: number[] = [];
-  for (const group of groupsByOffice(intervals)) {
+  for (const group of cols.groups) {
     const n = group.members.length;
     const starts = new Float64Array(n);
     const groupEnds = new Float64Array(n);
@@ -427,12 +473,11 @@ export function checkBoundedConcurrency(
     const zTo: number[] = [];
     for (let m = 0; m < n; m++) {
       const index = group.members[m] as number;
-      const interval = intervals[index] as Interval;
-      const start = interval.start;
+      const start = cols.start[index] as number;
       const end = ends[index] as number;
       starts[m] = start;
       groupEnds[m] = end;
-      const mine = eventsByHolder.get(interval.holder);
+      const mine = eventsByHolder[cols.holder[index] as number];
       if (!mine || end <= start) continue;
       // Zombie stretches: events of this holder that began before the hold ended and were healed after it began.
       let ranges = 0;
@@ -476,7 +521,13 @@ export function checkBoundedConcurrency(
       }
       flush();
     }
-    const swept = sweep(starts.sort(), groupEnds.sort(), zStarts.sorted(), zEnds.sorted(), limit);
+    const swept = sweep(
+      sortTimes(starts),
+      sortTimes(groupEnds),
+      sortTimes(zStarts.values.subarray(0, zStarts.length)),
+      sortTimes(zEnds.values.subarray(0, zEnds.length)),
+      limit,
+    );
     holdersMax = Math.max(holdersMax, swept.holdersMax);
     const excess: Piece[] = [];
     excessByOffice.push(excess);
