@@ -12,6 +12,7 @@ const BENCHES = [
   "bench/runner-throughput.ts",
   "bench/linearizability.ts",
   "bench/txn.ts",
+  "bench/intervals.ts",
   "bench/detection.ts",
   "bench/proxy.ts",
   "bench/report.ts",

@@ -16,6 +16,7 @@ export {
 } from "./checker/compose.js";
 export { counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
+export * from "./checker/intervals/index.js";
 export * from "./checker/linearizable/index.js";
 export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";

@@ -5,6 +5,7 @@
  * or `checkLinearizable(history, model)`; it need not be registered.
  */
 import { mutexModel } from "./mutex.js";
+import { fencedMutexModel, ownerMutexModel } from "./owned-locks.js";
 import { porcupineKvModel } from "./porcupine-kv.js";
 import { queueModel } from "./queue.js";
 import { casRegisterModel, kvModel, registerModel } from "./register.js";
@@ -13,6 +14,17 @@ import type { AnyModel } from "./types.js";
 
 export { createPrepareContext, describeValue } from "./context.js";
 export { mutexModel } from "./mutex.js";
+export {
+  type FencedInput,
+  type FencedState,
+  fencedMutexModel,
+  type OwnerInput,
+  ownerMutexModel,
+  type SemaphoreInput,
+  type SemaphoreOptions,
+  type SemaphoreState,
+  semaphoreModel,
+} from "./owned-locks.js";
 export { porcupineKvModel } from "./porcupine-kv.js";
 export { queueModel } from "./queue.js";
 export { casRegisterModel, kvModel, registerModel } from "./register.js";
@@ -28,6 +40,8 @@ export const models: Readonly<Record<string, AnyModel>> = {
   set: setModel,
   queue: queueModel,
   "porcupine-kv": porcupineKvModel,
+  "owner-mutex": ownerMutexModel,
+  "fenced-mutex": fencedMutexModel,
 };
 
 export const modelNames: readonly string[] = Object.keys(models);

@@ -26,7 +26,17 @@ const check = (model: AnyModel, lines: readonly Line[]) => checkLinearizable(his
 
 describe("model registry", () => {
   it("has every documented model by name", () => {
-    expect(modelNames).toEqual(["register", "cas-register", "kv", "mutex", "set", "queue", "porcupine-kv"]);
+    expect(modelNames).toEqual([
+      "register",
+      "cas-register",
+      "kv",
+      "mutex",
+      "set",
+      "queue",
+      "porcupine-kv",
+      "owner-mutex",
+      "fenced-mutex",
+    ]);
     expect(modelByName("queue")).toBe(models.queue);
     expect(modelByName("toString")).toBeUndefined();
   });
