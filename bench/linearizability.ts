@@ -1,29 +1,45 @@
 /**
- * Linearizability checker figures, beside Porcupine's (Go) as measured on
- * this machine kind on the same files (issue 3):
- *   60 etcd histories: 0.4–0.5 s total check time;
- *   10-client kv pair: ~0.01 s partitioned per key, 5.4 s unpartitioned.
- * Run: npx tsx bench/linearizability.ts
- * Times are check time (import excluded), wall clock, one process; "peak RSS"
- * is the process's maximum resident set so far (so it only grows). Worker
- * figures under tsx include compiling the worker's sources in each thread
- * (~0.5 s); from dist/ a worker starts in tens of ms.
+ * Linearizability checker figures, with Porcupine (Go) run beside Crucible in
+ * the same run on the same files (issue 17).
+ * Run: npx tsx bench/linearizability.ts [--quick] [--side-by-side]
+ * (--quick: skip the 1M-op histories; --side-by-side: part 1 only)
+ *
+ * Part 1, valid histories side by side: per history, Crucible's parse time
+ * (reading `history.jsonl` into ops, MB/s) and check time (`checkLinearizable`,
+ * parsing excluded), Porcupine's check time (as its peer command prints it,
+ * parsing excluded), their ratio (Crucible / Porcupine: below 1 is faster) and
+ * the peak resident memory of each (Crucible's is the process's maximum so far,
+ * so it only grows; Porcupine's is its process's, from /usr/bin/time).
+ *
+ * The peer is `shared/peers/porcupine-check` beside the repository (found by
+ * walking up from the repo root, or at $CRUCIBLE_PEERS_DIR/porcupine-check),
+ * built once with Go into bench/.cache/. Without it or without Go the bench
+ * prints "peer skipped: <reason>" and reports Crucible alone.
+ *
+ * Part 2 keeps the earlier figures: worker threads, and the invalid histories
+ * Porcupine cannot decide. Worker figures under tsx include compiling the
+ * worker's sources in each thread (~0.5 s); from dist/ a worker starts in tens of ms.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateRegisterHistory, injectFault } from "../src/checker/linearizable/generate.js";
 import { checkLinearizable, checkLinearizableParallel } from "../src/checker/linearizable/index.js";
 import { type AnyModel, models } from "../src/checker/models/index.js";
 import { importHistoryFile } from "../src/history/import/index.js";
-import type { Op } from "../src/history/op.js";
+import { type Op, opToJson } from "../src/history/op.js";
+import { readHistoryFile } from "../src/history/reader.js";
 import { Random } from "../src/random/random.js";
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures/porcupine");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const fixtures = join(repoRoot, "test/fixtures/porcupine");
 const expected = JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8")) as {
   etcd: Record<string, boolean>;
   kv: Record<string, boolean>;
 };
+const quick = process.argv.includes("--quick");
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
 
@@ -43,30 +59,232 @@ function row(name: string, ms: number, verdict: unknown, extra: string): void {
 
 console.log(`node ${process.version}; figures on a shared, busy 2-core machine are noisy\n`);
 
-// 1. The 60 labelled etcd histories.
-const etcd = await Promise.all(
-  Object.keys(expected.etcd).map(async (name) => ({
-    name,
-    ops: (await importHistoryFile(join(fixtures, "etcd", name))).ops,
-  })),
-);
-for (const round of ["cold (first run, JIT warming)", "warm (second run)"]) {
-  let total = 0;
-  let wrong = 0;
-  let slowest = { name: "", ms: 0 };
-  for (const { name, ops } of etcd) {
-    const { result, ms } = timed(ops, models["cas-register"]!);
-    total += ms;
-    if (result.valid !== expected.etcd[name]) wrong++;
-    if (ms > slowest.ms) slowest = { name, ms };
+// ---- The peer: Porcupine's check command, built into bench/.cache/ ----
+
+type Peer = { binary: string; measureRss: boolean } | { skipped: string };
+
+function findPeerSource(): string | undefined {
+  const fromEnv = process.env.CRUCIBLE_PEERS_DIR;
+  if (fromEnv)
+    return existsSync(join(fromEnv, "porcupine-check/build.sh"))
+      ? join(fromEnv, "porcupine-check")
+      : undefined;
+  // On the project's machines the peers sit in shared/peers beside the checkouts; walk up to find them.
+  for (let dir = repoRoot; ; dir = dirname(dir)) {
+    const candidate = join(dir, "shared/peers/porcupine-check");
+    if (existsSync(join(candidate, "build.sh"))) return candidate;
+    if (dirname(dir) === dir) return undefined;
   }
-  row(
-    `etcd: 60 histories, ${round}`,
-    total,
-    wrong === 0 ? "agree" : `${wrong} WRONG`,
-    `slowest ${slowest.name} ${slowest.ms.toFixed(1)} ms · Porcupine 400–500 ms`,
-  );
 }
+
+function preparePeer(): Peer {
+  const source = findPeerSource();
+  if (!source)
+    return { skipped: "no shared/peers/porcupine-check above the repository (set CRUCIBLE_PEERS_DIR)" };
+  const cache = join(repoRoot, "bench/.cache");
+  const binary = join(cache, "porcupine-check");
+  const newest = Math.max(...["main.go", "go.mod", "build.sh"].map((f) => statSync(join(source, f)).mtimeMs));
+  if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
+    if (spawnSync("go", ["version"]).status !== 0)
+      return { skipped: "Go is not installed (apt-get install golang-go)" };
+    mkdirSync(cache, { recursive: true });
+    const built = spawnSync("sh", [join(source, "build.sh"), binary], { encoding: "utf8" });
+    if (built.status !== 0)
+      return { skipped: `build failed: ${built.stderr.trim().split("\n").slice(-3).join(" ")}` };
+  }
+  return { binary, measureRss: spawnSync("/usr/bin/time", ["-f", "%M", "true"]).status === 0 };
+}
+
+interface PeerRun {
+  verdict: string;
+  checkMs: number;
+  rssBytes: number | undefined;
+}
+
+/** Run the peer on one JSONL file: its printed check time, and its peak RSS when /usr/bin/time exists. */
+function runPeer(peer: Peer, path: string): PeerRun | string {
+  if ("skipped" in peer) return peer.skipped;
+  const argv = peer.measureRss
+    ? ["/usr/bin/time", "-f", "rss-kb %M", peer.binary, path]
+    : [peer.binary, path];
+  const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", maxBuffer: 1 << 20 });
+  const match = /^(Ok|Illegal|Unknown) (\d+) ops ([\d.]+)s/m.exec(run.stdout);
+  if (!match) return `peer failed (exit ${run.status}): ${run.stderr.trim().slice(0, 200)}`;
+  const rss = /rss-kb (\d+)/.exec(run.stderr);
+  return {
+    verdict: match[1]!,
+    checkMs: Number(match[3]) * 1000,
+    rssBytes: rss ? Number(rss[1]) * 1024 : undefined,
+  };
+}
+
+const peer = preparePeer();
+if ("skipped" in peer) console.log(`peer skipped: ${peer.skipped}\n`);
+const scratch = mkdtempSync(join(tmpdir(), "crucible-bench-lin-"));
+process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
+
+// ---- Part 1: valid histories, Crucible beside Porcupine ----
+
+interface Generated {
+  name: string;
+  model: AnyModel;
+  ops: number;
+  keys: number;
+  concurrency: number;
+  infoShare: number;
+  casShare?: number;
+}
+
+const generated: Generated[] = [
+  {
+    name: "register 5k c5",
+    model: models["cas-register"]!,
+    ops: 5_000,
+    keys: 1,
+    concurrency: 5,
+    infoShare: 0.02,
+    casShare: 0.1,
+  },
+  { name: "kv 5k 8 keys c5", model: models.kv!, ops: 5_000, keys: 8, concurrency: 5, infoShare: 0.02 },
+  {
+    name: "register 40k c10",
+    model: models["cas-register"]!,
+    ops: 40_000,
+    keys: 1,
+    concurrency: 10,
+    infoShare: 0.02,
+  },
+  { name: "kv 40k 20 keys c10", model: models.kv!, ops: 40_000, keys: 20, concurrency: 10, infoShare: 0.02 },
+  { name: "kv 40k 20 keys c50", model: models.kv!, ops: 40_000, keys: 20, concurrency: 50, infoShare: 0.02 },
+  {
+    name: "register 200k c10",
+    model: models["cas-register"]!,
+    ops: 200_000,
+    keys: 1,
+    concurrency: 10,
+    infoShare: 0.01,
+  },
+  {
+    name: "kv 200k 50 keys c50",
+    model: models.kv!,
+    ops: 200_000,
+    keys: 50,
+    concurrency: 50,
+    infoShare: 0.02,
+  },
+  ...(quick
+    ? []
+    : [
+        {
+          name: "register 1M c5",
+          model: models["cas-register"]!,
+          ops: 1_000_000,
+          keys: 1,
+          concurrency: 5,
+          infoShare: 0.01,
+        },
+        {
+          name: "kv 1M 100 keys c10",
+          model: models.kv!,
+          ops: 1_000_000,
+          keys: 100,
+          concurrency: 10,
+          infoShare: 0.02,
+        },
+      ]),
+];
+
+const header = `${"history".padEnd(22)} ${"MB".padStart(6)} ${"parse MB/s".padStart(10)} ${"Crucible".padStart(10)} ${"Porcupine".padStart(10)} ${"ratio".padStart(6)}  ${"verdicts".padEnd(12)} peak RSS Crucible / Porcupine`;
+console.log(header);
+
+function sideBySide(
+  name: string,
+  path: string,
+  model: AnyModel,
+  bytes: number,
+  parseMs: number,
+  ops: readonly Op[],
+  want: boolean,
+): void {
+  // Best of two check runs: the first warms the JIT for this shape of history.
+  let best = Number.POSITIVE_INFINITY;
+  let verdict: unknown;
+  for (let round = 0; round < 2; round++) {
+    const { result, ms } = timed(ops, model);
+    best = Math.min(best, ms);
+    verdict = result.valid;
+  }
+  const ours = verdict === want ? String(verdict) : `WRONG ${String(verdict)}`;
+  const theirs = runPeer(peer, path);
+  const theirsText = typeof theirs === "string" ? "—" : `${theirs.checkMs.toFixed(1)}`;
+  const ratio = typeof theirs === "string" ? "—" : (best / Math.max(theirs.checkMs, 0.001)).toFixed(2);
+  const verdicts = typeof theirs === "string" ? ours : `${ours}/${theirs.verdict}`;
+  const rss = typeof theirs === "string" || theirs.rssBytes === undefined ? "—" : mb(theirs.rssBytes);
+  console.log(
+    `${name.padEnd(22)} ${(bytes / 2 ** 20).toFixed(1).padStart(6)} ${(bytes / 2 ** 20 / (parseMs / 1000)).toFixed(0).padStart(10)} ${best.toFixed(1).padStart(10)} ${theirsText.padStart(10)} ${ratio.padStart(6)}  ${verdicts.padEnd(12)} ${mb(peakRss())} / ${rss}`,
+  );
+  if (typeof theirs === "string") console.log(`  peer: ${theirs}`);
+}
+
+for (const g of generated) {
+  const history = generateRegisterHistory({
+    random: new Random(17),
+    ops: g.ops,
+    keys: g.keys,
+    concurrency: g.concurrency,
+    infoShare: g.infoShare,
+    ...(g.casShare === undefined ? {} : { casShare: g.casShare }),
+  });
+  const path = join(scratch, "history.jsonl");
+  writeFileSync(path, `${history.map(opToJson).join("\n")}\n`);
+  history.length = 0; // only the parsed copy is kept, as a real check would
+  const bytes = statSync(path).size;
+  const started = performance.now();
+  const { ops } = await readHistoryFile(path);
+  const parseMs = performance.now() - started;
+  sideBySide(g.name, path, g.model, bytes, parseMs, ops, true);
+}
+
+// The labelled etcd histories: Crucible's total check time beside the peer's, each file written as JSONL.
+{
+  const etcd = await Promise.all(
+    Object.keys(expected.etcd).map(async (name) => ({
+      name,
+      ops: (await importHistoryFile(join(fixtures, "etcd", name))).ops,
+    })),
+  );
+  for (const round of ["cold", "warm"]) {
+    let ours = 0;
+    let theirs = 0;
+    let wrong = 0;
+    let peerNote: string | undefined;
+    for (const { name, ops } of etcd) {
+      const { result, ms } = timed(ops, models["cas-register"]!);
+      ours += ms;
+      if (result.valid !== expected.etcd[name]) wrong++;
+      if (round === "warm" && !("skipped" in peer)) {
+        const path = join(scratch, `${name}.jsonl`);
+        writeFileSync(path, `${ops.map(opToJson).join("\n")}\n`);
+        const run = runPeer(peer, path);
+        if (typeof run === "string") peerNote = run;
+        else {
+          theirs += run.checkMs;
+          if ((run.verdict === "Ok") !== expected.etcd[name]) wrong++;
+        }
+      }
+    }
+    const peerText = round === "cold" || "skipped" in peer || peerNote ? "—" : theirs.toFixed(1);
+    const ratio = peerText === "—" ? "—" : (ours / Math.max(theirs, 0.001)).toFixed(2);
+    console.log(
+      `${`etcd ${etcd.length} logs, ${round}`.padEnd(22)} ${"".padStart(6)} ${"".padStart(10)} ${ours.toFixed(1).padStart(10)} ${peerText.padStart(10)} ${ratio.padStart(6)}  ${(wrong === 0 ? "agree" : `${wrong} WRONG`).padEnd(12)} ${mb(peakRss())}`,
+    );
+    if (peerNote) console.log(`  peer: ${peerNote}`);
+  }
+}
+
+// ---- Part 2: the earlier figures ----
+if (process.argv.includes("--side-by-side")) process.exit(0);
+console.log("");
 
 // 2. The kv histories, with and without per-key partitioning.
 for (const name of Object.keys(expected.kv)) {

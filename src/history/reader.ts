@@ -6,9 +6,10 @@
  * input: a `UsageError` naming file:line and what was expected.
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { describeError, UsageError } from "../errors/index.js";
 import type { Op } from "./op.js";
+import { scanOp } from "./scan.js";
 import { findUnsafeJsonInteger, NESTING_DEPTH_MAX, nestsDeeperThan, unsafeIntegerMessage } from "./values.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
@@ -54,50 +55,90 @@ export interface StreamHistoryOptions {
  * its newline is a torn write and only warns.
  */
 export async function* streamHistory(path: string, options: StreamHistoryOptions = {}): AsyncGenerator<Op> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  for await (const batch of streamHistoryBatches(path, options)) yield* batch;
+}
+
+/**
+ * The file's text a chunk at a time, each chunk whole lines ending in `\n` (the last may lack it).
+ * Line breaks are made `\n` first, as `readline` splits (`\r\n` and a lone `\r` end a line too), so
+ * line numbers stay what they were.
+ */
+async function* streamChunks(path: string): AsyncGenerator<string> {
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    let text = rest + decoder.write(chunk as Buffer);
+    // A chunk ending in "\r" may be half of a "\r\n": that "\r" waits for the next chunk.
+    const heldBack = text.endsWith("\r");
+    if (heldBack) text = text.slice(0, -1);
+    if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
+    const last = text.lastIndexOf("\n");
+    rest = text.slice(last + 1) + (heldBack ? "\r" : "");
+    if (last >= 0) yield text.slice(0, last + 1);
+  }
+  rest += decoder.end();
+  if (rest.includes("\r")) rest = rest.replace(/\r\n?/g, "\n");
+  if (rest !== "") yield rest;
+}
+
+/** `streamHistory` a chunk of ops at a time: what `readHistoryFile` reads, without a promise per op. */
+async function* streamHistoryBatches(path: string, options: StreamHistoryOptions): AsyncGenerator<Op[]> {
   let lineNumber = 0;
   // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
   let pendingBad: { lineNumber: number; message: string } | undefined;
   const openInvokes = new Map<Op["process"], OpenInvoke>();
   let expectedIndex = 0;
-  for await (const raw of lines) {
-    lineNumber++;
-    // A byte order mark is not part of the first op; left in, it shows as an invisible character in messages.
-    const line = lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
-    if (line.trim() === "") continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      pendingBad = {
-        lineNumber,
-        message: `not valid JSON (${describeError(error)}); expected one op per line`,
-      };
-      continue;
-    }
-    const where = `${path}:${lineNumber}`;
-    const unsafe = findUnsafeJsonInteger(line);
-    if (unsafe !== undefined) throw new UsageError(unsafeIntegerMessage(unsafe), where);
-    if (nestsDeeperThan(parsed))
-      throw new UsageError(
-        `a value nests deeper than ${NESTING_DEPTH_MAX} levels; expected flatter data`,
-        where,
-      );
-    const problem = validateOp(parsed);
-    if (problem) throw new UsageError(problem, where);
-    if (options.validatePairs) {
-      const op = parsed as Op;
-      checkPairing(op, lineNumber, openInvokes, path);
-      if (op.index !== expectedIndex) {
-        throw new UsageError(
-          `\`index\` is ${op.index}; expected ${expectedIndex} (indices count 0, 1, 2, ... in file order, without duplicates or gaps)`,
-          where,
-        );
+  for await (const text of streamChunks(path)) {
+    const batch: Op[] = [];
+    for (let start = 0; start < text.length; ) {
+      const newline = text.indexOf("\n", start);
+      const end = newline < 0 ? text.length : newline;
+      let lineStart = start;
+      start = end + 1;
+      lineNumber++;
+      // A byte order mark is not part of the first op; left in, it shows as an invisible character in messages.
+      if (lineNumber === 1 && text.charCodeAt(0) === 0xfeff) lineStart = 1;
+      if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
+      // The journal's own lines take the scanner, in place; any other shape gets JSON.parse and every check.
+      let op = scanOp(text, lineStart, end);
+      if (op === undefined) {
+        const line = text.slice(lineStart, end);
+        if (line.trim() === "") continue;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch (error) {
+          pendingBad = {
+            lineNumber,
+            message: `not valid JSON (${describeError(error)}); expected one op per line`,
+          };
+          continue;
+        }
+        const where = `${path}:${lineNumber}`;
+        const unsafe = findUnsafeJsonInteger(line);
+        if (unsafe !== undefined) throw new UsageError(unsafeIntegerMessage(unsafe), where);
+        if (nestsDeeperThan(parsed))
+          throw new UsageError(
+            `a value nests deeper than ${NESTING_DEPTH_MAX} levels; expected flatter data`,
+            where,
+          );
+        const problem = validateOp(parsed);
+        if (problem) throw new UsageError(problem, where);
+        op = parsed as Op;
       }
-      expectedIndex++;
+      if (options.validatePairs) {
+        checkPairing(op, lineNumber, openInvokes, path);
+        if (op.index !== expectedIndex) {
+          throw new UsageError(
+            `\`index\` is ${op.index}; expected ${expectedIndex} (indices count 0, 1, 2, ... in file order, without duplicates or gaps)`,
+            `${path}:${lineNumber}`,
+          );
+        }
+        expectedIndex++;
+      }
+      batch.push(op);
     }
-    yield parsed as Op;
+    if (batch.length > 0) yield batch;
   }
   if (pendingBad) {
     // Torn only if the write was cut short: a complete (newline-ended) bad line is bad input.
@@ -166,7 +207,10 @@ export async function readHistoryFile(
 ): Promise<ReadHistoryResult> {
   const ops: Op[] = [];
   const warnings: string[] = [];
-  for await (const op of streamHistory(path, { ...options, onWarning: (message) => warnings.push(message) }))
-    ops.push(op);
+  for await (const batch of streamHistoryBatches(path, {
+    ...options,
+    onWarning: (message) => warnings.push(message),
+  }))
+    for (const op of batch) ops.push(op);
   return { ops, warnings };
 }
