@@ -6,6 +6,13 @@
  * each of them.
  */
 
+export { type BankError, type BankOptions, bank } from "./checker/bank.js";
+export {
+  type HistoryCheckerName,
+  type HistoryCheckerOptions,
+  historyChecker,
+  historyCheckerNames,
+} from "./checker/by-name.js";
 export {
   compose,
   DEFAULT_CHECKER_TIMEOUT_MS,
@@ -14,11 +21,13 @@ export {
   runChecker,
   validateResult,
 } from "./checker/compose.js";
-export { counterChecker } from "./checker/counter.js";
+export { type CounterRead, counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
 export * from "./checker/linearizable/index.js";
+export { type LongFork, type LongForkOptions, longFork } from "./checker/long-fork.js";
 export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";
+export { type ElementOutcome, type ElementReport, type SetFullOptions, setFull } from "./checker/set-full.js";
 export { stats } from "./checker/stats.js";
 // Checkers
 export type * from "./checker/types.js";

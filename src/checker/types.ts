@@ -22,6 +22,12 @@ export interface CheckContext {
   readonly signal?: AbortSignal;
   /** A time budget for the checker; exceeded → `unknown`. */
   readonly timeLimitMs?: number;
+  /**
+   * False when the history's times were synthesized from file order (an
+   * imported file without times): checkers must then draw no real-time
+   * edges from them. Default true.
+   */
+  readonly realTimeKnown?: boolean;
 }
 
 export interface Checker {
