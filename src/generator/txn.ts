@@ -1,0 +1,91 @@
+/**
+ * Transactions for the list-append and read-write-register workloads, in the
+ * way Jepsen's `elle.list-append/gen` makes them:
+ *
+ *   stagger(10, listAppendTxns())     // {f: "txn", value: [["append", 3, 1], ["r", 5, null]]}
+ *   stagger(10, rwRegisterTxns())     // {f: "txn", value: [["w", 2, 1], ["r", 2, null]]}
+ *
+ * Each transaction has `minLength`–`maxLength` micro-ops (default 1–5), each
+ * a read (`["r", k, null]`, probability `readFraction`, default ½) or a write
+ * of a key drawn from a window of `activeKeys` keys (default 10). Values are
+ * unique per key (1, 2, 3, ... for each key), which is what lets a checker
+ * infer who read from whom. A key that has taken `maxWritesPerKey` writes
+ * (default 32) leaves the window and the next fresh key takes its place: the
+ * window moves, so every key's history stays short (the checker's work per
+ * key stays bounded) while the ops keep overlapping on a few hot keys.
+ *
+ * Randomness comes from `ctx.random` only, so a seed replays the same
+ * transactions in the same order of requests.
+ */
+import type { Invocation } from "../history/op.js";
+import type { GenContext } from "./types.js";
+
+export interface TxnGeneratorOptions {
+  /** Keys in the window at any time. Default 10. */
+  activeKeys?: number;
+  /** Micro-ops per transaction, at least. Default 1. */
+  minLength?: number;
+  /** Micro-ops per transaction, at most. Default 5. */
+  maxLength?: number;
+  /** Writes a key takes before it leaves the window. Default 32. */
+  maxWritesPerKey?: number;
+  /** Chance that a micro-op is a read. Default 0.5. */
+  readFraction?: number;
+}
+
+/** A micro-op as generated: `[f, key, value]`. */
+export type TxnMicroOp = [string, number, number | null];
+
+function txnGenerator(writeF: "append" | "w", options: TxnGeneratorOptions): (ctx: GenContext) => Invocation {
+  const activeKeys = options.activeKeys ?? 10;
+  const minLength = options.minLength ?? 1;
+  const maxLength = options.maxLength ?? 5;
+  const maxWritesPerKey = options.maxWritesPerKey ?? 32;
+  const readFraction = options.readFraction ?? 0.5;
+  if (!(Number.isSafeInteger(activeKeys) && activeKeys >= 1))
+    throw new RangeError("activeKeys must be 1 or more");
+  if (
+    !(
+      Number.isSafeInteger(minLength) &&
+      minLength >= 1 &&
+      Number.isSafeInteger(maxLength) &&
+      maxLength >= minLength
+    )
+  )
+    throw new RangeError("need 1 <= minLength <= maxLength");
+  if (!(Number.isSafeInteger(maxWritesPerKey) && maxWritesPerKey >= 1))
+    throw new RangeError("maxWritesPerKey must be 1 or more");
+  if (!(readFraction >= 0 && readFraction <= 1)) throw new RangeError("readFraction must be within [0, 1]");
+  const window = Array.from({ length: activeKeys }, (_, i) => i);
+  let nextKey = activeKeys;
+  const writes = new Map<number, number>();
+  return (ctx) => {
+    const length = ctx.random.int(minLength, maxLength);
+    const value: TxnMicroOp[] = [];
+    for (let i = 0; i < length; i++) {
+      const slot = ctx.random.int(0, window.length - 1);
+      const key = window[slot]!;
+      if (ctx.random.float() < readFraction) {
+        value.push(["r", key, null]);
+        continue;
+      }
+      const written = (writes.get(key) ?? 0) + 1;
+      value.push([writeF, key, written]);
+      if (written >= maxWritesPerKey) {
+        writes.delete(key);
+        window[slot] = nextKey++;
+      } else writes.set(key, written);
+    }
+    return { f: "txn", value };
+  };
+}
+
+/** List-append transactions: `["append", k, v]` and `["r", k, null]`. */
+export function listAppendTxns(options: TxnGeneratorOptions = {}): (ctx: GenContext) => Invocation {
+  return txnGenerator("append", options);
+}
+
+/** Read-write-register transactions: `["w", k, v]` and `["r", k, null]`. */
+export function rwRegisterTxns(options: TxnGeneratorOptions = {}): (ctx: GenContext) => Invocation {
+  return txnGenerator("w", options);
+}
