@@ -35,6 +35,17 @@ export { uniqueIds } from "./checker/unique-ids.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
 export { postgresClient } from "./client/postgres.js";
+export {
+  type MicroOp,
+  type PostgresBankClient,
+  type PostgresBankClientOptions,
+  type PostgresTxnClient,
+  type PostgresTxnClientOptions,
+  type PostgresTxnIsolation,
+  postgresBankClient,
+  postgresListAppendClient,
+  postgresRwRegisterClient,
+} from "./client/postgres-txn.js";
 export { redisClient } from "./client/redis.js";
 // Clients
 export type * from "./client/types.js";

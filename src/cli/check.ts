@@ -97,7 +97,7 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
   return program
     .command("check")
     .description(
-      "check recorded histories: linearizability models, or Jepsen's bank, counter, set, set-full, long-fork checkers (Crucible jsonl, Jepsen EDN and JSON, Porcupine logs)",
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
     )
     .argument("<files...>", "history files, or directories (searched recursively)")
     .option("--model <model>", `model: ${checkModelNames.join(", ")}`, choiceParser(checkModelNames))
