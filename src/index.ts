@@ -34,6 +34,11 @@ export type * from "./checker/types.js";
 export { uniqueIds } from "./checker/unique-ids.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
+export {
+  type EtcdRwRegisterClient,
+  type EtcdRwRegisterClientOptions,
+  etcdRwRegisterClient,
+} from "./client/etcd-txn.js";
 export { postgresClient } from "./client/postgres.js";
 export {
   type MicroOp,
