@@ -36,7 +36,10 @@ export interface TxnGeneratorOptions {
 /** A micro-op as generated: `[f, key, value]`. */
 export type TxnMicroOp = [string, number, number | null];
 
-function txnGenerator(writeF: "append" | "w", options: TxnGeneratorOptions): (ctx: GenContext) => Invocation {
+/** The generator function, which also tells the keys now in its window (for final reads of the live keys). */
+export type TxnGenerator = ((ctx: GenContext) => Invocation) & { activeKeys(): number[] };
+
+function txnGenerator(writeF: "append" | "w", options: TxnGeneratorOptions): TxnGenerator {
   const activeKeys = options.activeKeys ?? 10;
   const minLength = options.minLength ?? 1;
   const maxLength = options.maxLength ?? 5;
@@ -59,7 +62,7 @@ function txnGenerator(writeF: "append" | "w", options: TxnGeneratorOptions): (ct
   const window = Array.from({ length: activeKeys }, (_, i) => i);
   let nextKey = activeKeys;
   const writes = new Map<number, number>();
-  return (ctx) => {
+  const next = (ctx: GenContext): Invocation => {
     const length = ctx.random.int(minLength, maxLength);
     const value: TxnMicroOp[] = [];
     for (let i = 0; i < length; i++) {
@@ -78,14 +81,15 @@ function txnGenerator(writeF: "append" | "w", options: TxnGeneratorOptions): (ct
     }
     return { f: "txn", value };
   };
+  return Object.assign(next, { activeKeys: () => [...window].sort((a, b) => a - b) });
 }
 
 /** List-append transactions: `["append", k, v]` and `["r", k, null]`. */
-export function listAppendTxns(options: TxnGeneratorOptions = {}): (ctx: GenContext) => Invocation {
+export function listAppendTxns(options: TxnGeneratorOptions = {}): TxnGenerator {
   return txnGenerator("append", options);
 }
 
 /** Read-write-register transactions: `["w", k, v]` and `["r", k, null]`. */
-export function rwRegisterTxns(options: TxnGeneratorOptions = {}): (ctx: GenContext) => Invocation {
+export function rwRegisterTxns(options: TxnGeneratorOptions = {}): TxnGenerator {
   return txnGenerator("w", options);
 }

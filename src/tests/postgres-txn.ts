@@ -88,14 +88,20 @@ function workloadParts(workload: string, isolation: PostgresTxnIsolation): Workl
       const client = append
         ? postgresListAppendClient({ isolation })
         : postgresRwRegisterClient({ isolation });
+      const txns = append ? listAppendTxns() : rwRegisterTxns();
       return {
         client,
-        generator: stagger(10, append ? listAppendTxns() : rwRegisterTxns()),
-        // A last read of the first keys, so the end state is seen.
-        finalGenerator: finalRead({
-          f: "txn",
-          value: Array.from({ length: 10 }, (_, k) => ["r", k, null]),
-        }),
+        generator: stagger(10, txns),
+        // A last read of the keys still in the window, so the end state of the live keys is seen.
+        finalGenerator: untilOk(
+          limit(
+            FINAL_READ_ATTEMPTS_MAX,
+            stagger(
+              FINAL_READ_SPACING_MS,
+              repeat((): Invocation => ({ f: "txn", value: txns.activeKeys().map((k) => ["r", k, null]) })),
+            ),
+          ),
+        ),
         checkers: [stats(), unhandledExceptions()],
         describe: { keys: "10 at a time, moving", txnLength: "1-5" },
       };

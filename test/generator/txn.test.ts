@@ -52,6 +52,15 @@ describe("transaction generators", () => {
     expect(txnsOf(limit(200, rwRegisterTxns()), 10)).not.toEqual(a);
   });
 
+  it("tells the keys in its window", () => {
+    const txns = listAppendTxns({ activeKeys: 2, maxWritesPerKey: 1, readFraction: 0 });
+    expect(txns.activeKeys()).toEqual([0, 1]);
+    simulate(limit(3, txns), { seed: 3, concurrency: 1 });
+    const keys = txns.activeKeys();
+    expect(keys).toHaveLength(2);
+    expect(Math.max(...keys)).toBeGreaterThan(1);
+  });
+
   it("refuses impossible options", () => {
     expect(() => listAppendTxns({ minLength: 3, maxLength: 2 })).toThrow(RangeError);
     expect(() => listAppendTxns({ activeKeys: 0 })).toThrow(RangeError);
