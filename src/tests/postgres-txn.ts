@@ -92,7 +92,7 @@ function workloadParts(workload: string, isolation: PostgresTxnIsolation): Workl
       return {
         client,
         generator: stagger(10, txns),
-        // A last read of the keys still in the window, so the end state of the live keys is seen.
+        // A last read of the keys still in the window (as of the last invoked txn), so the live keys' end state is seen.
         finalGenerator: untilOk(
           limit(
             FINAL_READ_ATTEMPTS_MAX,

@@ -52,6 +52,16 @@ describe("transaction generators", () => {
     expect(txnsOf(limit(200, rwRegisterTxns()), 10)).not.toEqual(a);
   });
 
+  it("is pure: the values of each key, in invocation order, are 1, 2, 3, ... with no gap", () => {
+    const txns = txnsOf(limit(1_000, listAppendTxns()));
+    const last = new Map<number, number>();
+    for (const [f, key, value] of txns.flat()) {
+      if (f !== "append") continue;
+      expect(value).toBe((last.get(key) ?? 0) + 1);
+      last.set(key, value as number);
+    }
+  });
+
   it("tells the keys in its window", () => {
     const txns = listAppendTxns({ activeKeys: 2, maxWritesPerKey: 1, readFraction: 0 });
     expect(txns.activeKeys()).toEqual([0, 1]);
