@@ -173,6 +173,11 @@ export function setFull(options: SetFullOptions = {}): Checker {
         neverRead: sample(neverRead),
         duplicated: [...duplicates].slice(0, SAMPLE_MAX).map((e) => JSON.parse(e) as unknown),
         unexpected: [...unexpected].slice(0, SAMPLE_MAX).map((e) => JSON.parse(e) as unknown),
+        // The longest-stale elements (Jepsen's worst-stale): how long reads kept missing them.
+        worstStale: [...stale]
+          .sort((a, b) => (b.latencyMs ?? 0) - (a.latencyMs ?? 0))
+          .slice(0, 8)
+          .map((r) => ({ element: r.element, staleReads: r.staleReads, latencyMs: r.latencyMs ?? 0 })),
         stableLatencyMs: quantiles(stable.map((r) => r.latencyMs ?? 0)),
         lostLatencyMs: quantiles(lost.map((r) => r.latencyMs ?? 0)),
         ...(valid === false && { explanation: `of ${elements.size} elements: ${problems.join("; ")}` }),

@@ -172,6 +172,7 @@ describe("set-full", () => {
     expect(weak.staleCount).toBe(1);
     // Known at 1 ms (add ok); the absent read began at 2 ms.
     expect(weak.stableLatencyMs).toMatchObject({ max: 1 });
+    expect(weak.worstStale).toEqual([{ element: 1, staleReads: 1, latencyMs: 1 }]);
     const strict = await setFull({ linearizable: true }).check(h, {});
     expect(strict.valid).toBe(false);
     expect(strict.explanation).toContain("stale");
