@@ -79,7 +79,7 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       "--workload <name>",
-      `what the built-in test does: ${WORKLOADS.join(", ")} (all but register: --target postgres)`,
+      `what the built-in test does: ${WORKLOADS.join(", ")} (all but register: --target postgres; rw-register also etcd)`,
       choiceParser(WORKLOADS),
       "register",
     )
@@ -176,7 +176,7 @@ export async function loadTestFile(path: string): Promise<TestDefinition> {
 
 /** The built-in test: the register test, or a PostgreSQL transaction workload (`--workload`). */
 export async function builtInTest(workload = "register"): Promise<TestDefinition> {
-  if (workload !== "register") return (await import("../tests/postgres-txn.js")).default;
+  if (workload !== "register") return (await import("../tests/txn-workloads.js")).default;
   const module = await import("../tests/register.js");
   return module.default;
 }

@@ -3,13 +3,17 @@
  * transaction per op, reads filled in, a duplicate put refused as a fail,
  * and a stopped member's refused connection as a fail.
  */
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { etcdRwRegisterClient } from "../../src/client/etcd-txn.js";
 import type { ClientConnection } from "../../src/client/types.js";
 import { type LocalCluster, startCluster } from "../../src/cluster/fixture.js";
 import { etcd } from "../../src/cluster/recipes/etcd.js";
 import type { Op } from "../../src/history/op.js";
-import { invoke, neverAborted } from "./helpers.js";
+import { readHistoryFile } from "../../src/history/reader.js";
+import { runTest } from "../../src/runner/run-test.js";
+import txnWorkloads from "../../src/tests/txn-workloads.js";
+import { e2eOptions, invoke, neverAborted } from "./helpers.js";
 
 const txn = (value: unknown[]): Op => ({ index: 0, time: 0, type: "invoke", process: 0, f: "txn", value });
 
@@ -98,3 +102,28 @@ describe("etcd rw-register transactions", () => {
     }
   }, 30_000);
 });
+
+test("crucible run --target etcd --workload rw-register: multi-key transactions through the runner", async () => {
+  const options = e2eOptions({
+    seed: 14,
+    nodes: 3,
+    timeLimitMs: 3_000,
+    nemesis: [],
+    extra: { target: "etcd", workload: "rw-register" },
+  });
+  try {
+    const outcome = await runTest({ definition: txnWorkloads, options, writeReports: false });
+    expect(outcome.test.name).toBe("etcd-rw-register");
+    expect(outcome.results.error).toBeUndefined();
+    const { ops } = await readHistoryFile(`${outcome.runDir}/history.jsonl`);
+    const written = ops.filter(
+      (op) =>
+        op.type === "ok" &&
+        (op.value as [string][]).some(([f]) => f === "w") &&
+        (op.value as unknown[]).length > 1,
+    );
+    expect(written.length).toBeGreaterThan(5);
+  } finally {
+    rmSync(options.storeDir, { recursive: true, force: true });
+  }
+}, 60_000);

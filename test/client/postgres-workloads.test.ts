@@ -10,7 +10,7 @@ import { runOptionsFromFlags } from "../../src/cli/run.js";
 import { UsageError } from "../../src/errors/index.js";
 import { readHistoryFile } from "../../src/history/reader.js";
 import { runTest } from "../../src/runner/run-test.js";
-import postgresTxnTest from "../../src/tests/postgres-txn.js";
+import postgresTxnTest from "../../src/tests/txn-workloads.js";
 import { e2eOptions } from "./helpers.js";
 
 test("--workload bank --isolation read-committed: the bank checker finds the lost updates", async () => {
@@ -67,7 +67,7 @@ test("bad workload flags are usage errors naming the flag", () => {
   const base = e2eOptions({ nodes: 1 });
   try {
     expect(() => postgresTxnTest({ ...base, extra: { target: "demo", workload: "bank" } })).toThrow(
-      /--target postgres only/,
+      /runs on --target postgres/,
     );
     expect(() =>
       postgresTxnTest({ ...base, extra: { target: "postgres", workload: "bank", isolation: "snapshot" } }),

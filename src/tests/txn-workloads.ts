@@ -1,7 +1,8 @@
 /**
- * The built-in PostgreSQL transaction workloads that `crucible run --target
- * postgres --workload W --isolation I` runs (one server, kill and pause
- * faults by default, like the register test):
+ * The built-in transaction workloads that `crucible run --target postgres
+ * --workload W --isolation I` runs (one server, kill and pause faults by
+ * default, like the register test), and `--target etcd --workload
+ * rw-register` (a 3-member etcd, one etcd transaction per op):
  *
  * - `list-append`: transactions of 1–5 appends and reads over a moving
  *   window of 10 keys (`listAppendTxns`), on `postgresListAppendClient`;
@@ -22,6 +23,7 @@ import { bank } from "../checker/bank.js";
 import { unhandledExceptions } from "../checker/exceptions.js";
 import { stats } from "../checker/stats.js";
 import type { Checker } from "../checker/types.js";
+import { etcdRwRegisterClient } from "../client/etcd-txn.js";
 import {
   type PostgresTxnClient,
   type PostgresTxnIsolation,
@@ -29,6 +31,8 @@ import {
   postgresListAppendClient,
   postgresRwRegisterClient,
 } from "../client/postgres-txn.js";
+import type { Client } from "../client/types.js";
+import { etcd } from "../cluster/recipes/etcd.js";
 import { postgres } from "../cluster/recipes/postgres.js";
 import { UsageError } from "../errors/index.js";
 import { limit, repeat, stagger, untilOk } from "../generator/index.js";
@@ -71,7 +75,7 @@ function isolationOf(options: RunOptions): PostgresIsolationFlag {
 }
 
 interface WorkloadParts {
-  client: PostgresTxnClient;
+  client: Client;
   generator: GeneratorLike;
   finalGenerator: GeneratorLike;
   checkers: Checker[];
@@ -135,24 +139,62 @@ function workloadParts(workload: string, isolation: PostgresTxnIsolation): Workl
 }
 
 export default defineTest((options) => {
-  if ((options.extra.target ?? "demo") !== "postgres")
+  const target = options.extra.target ?? "demo";
+  const workload = options.extra.workload ?? "list-append";
+  const plan = nemesisForRun(options);
+  if (target === "etcd" && workload === "rw-register") {
+    if (options.extra.isolation !== undefined)
+      throw new UsageError("--isolation applies to --target postgres; etcd transactions are serializable");
+    const client = etcdRwRegisterClient();
+    const txns = rwRegisterTxns();
+    const network = options.extra.network === undefined ? "auto" : undefined;
+    return {
+      name: "etcd-rw-register",
+      cluster: (ctx) =>
+        plan.startCluster({
+          recipe: (hooks) => etcd({ advertisePeerUrl: hooks.advertisePeerUrl }),
+          ctx,
+          ...(network && { network }),
+        }),
+      client,
+      generator: stagger(10, txns),
+      ...(plan.nemesis && { nemesis: plan.nemesis }),
+      finalGenerator: untilOk(
+        limit(
+          FINAL_READ_ATTEMPTS_MAX,
+          stagger(
+            FINAL_READ_SPACING_MS,
+            repeat((): Invocation => ({ f: "txn", value: txns.activeKeys().map((k) => ["r", k, null]) })),
+          ),
+        ),
+      ),
+      checker: [stats(), unhandledExceptions()],
+      describe: {
+        workload,
+        target,
+        keyPrefix: client.keyPrefix,
+        keys: "10 at a time, moving",
+        txnLength: "1-5",
+      },
+    };
+  }
+  if (target !== "postgres")
     throw new UsageError(
-      `--workload ${options.extra.workload} runs on --target postgres only (got --target ${options.extra.target ?? "demo"})`,
+      `--workload ${workload} runs on --target postgres${workload === "rw-register" ? " or etcd" : ""} (got --target ${target})`,
     );
   if (options.nodes !== 1)
     throw new UsageError(`--target postgres runs 1 node (got --nodes ${options.nodes})`);
-  const workload = options.extra.workload ?? "list-append";
   const isolation = isolationOf(options);
   const parts = workloadParts(workload, ISOLATION_SQL[isolation]);
-  const plan = nemesisForRun(options);
+  const client = parts.client as PostgresTxnClient;
   return {
     name: `postgres-${workload}-${isolation}`,
     cluster: (ctx) => plan.startCluster({ recipe: () => postgres(), ctx }),
-    client: parts.client,
+    client,
     generator: parts.generator,
     ...(plan.nemesis && { nemesis: plan.nemesis }),
     finalGenerator: parts.finalGenerator,
     checker: parts.checkers,
-    describe: { workload, isolation, target: "postgres", table: parts.client.table, ...parts.describe },
+    describe: { workload, isolation, target: "postgres", table: client.table, ...parts.describe },
   };
 });
