@@ -6,6 +6,13 @@
  * each of them.
  */
 
+export { type BankError, type BankOptions, bank } from "./checker/bank.js";
+export {
+  type HistoryCheckerName,
+  type HistoryCheckerOptions,
+  historyChecker,
+  historyCheckerNames,
+} from "./checker/by-name.js";
 export {
   compose,
   DEFAULT_CHECKER_TIMEOUT_MS,
@@ -14,12 +21,14 @@ export {
   runChecker,
   validateResult,
 } from "./checker/compose.js";
-export { counterChecker } from "./checker/counter.js";
+export { type CounterRead, counterChecker } from "./checker/counter.js";
 export { unhandledExceptions } from "./checker/exceptions.js";
 export * from "./checker/intervals/index.js";
 export * from "./checker/linearizable/index.js";
+export { type LongFork, type LongForkOptions, longFork } from "./checker/long-fork.js";
 export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";
+export { type ElementOutcome, type ElementReport, type SetFullOptions, setFull } from "./checker/set-full.js";
 export { stats } from "./checker/stats.js";
 export * from "./checker/txn/index.js";
 // Checkers
@@ -27,7 +36,23 @@ export type * from "./checker/types.js";
 export { uniqueIds } from "./checker/unique-ids.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
+export {
+  type EtcdRwRegisterClient,
+  type EtcdRwRegisterClientOptions,
+  etcdRwRegisterClient,
+} from "./client/etcd-txn.js";
 export { postgresClient } from "./client/postgres.js";
+export {
+  type MicroOp,
+  type PostgresBankClient,
+  type PostgresBankClientOptions,
+  type PostgresTxnClient,
+  type PostgresTxnClientOptions,
+  type PostgresTxnIsolation,
+  postgresBankClient,
+  postgresListAppendClient,
+  postgresRwRegisterClient,
+} from "./client/postgres-txn.js";
 export { redisClient } from "./client/redis.js";
 // Clients
 export type * from "./client/types.js";

@@ -1,65 +1,115 @@
 /**
- * Counter: clients `add` a non-negative delta and `read` the counter. A read
- * must lie between
- * - the lower bound: the sum of adds that completed ok before the read was
- *   invoked (they certainly happened before it), and
- * - the upper bound: the sum of every add invoked before the read completed
- *   that did not fail (ok, info, or still in flight: they may have happened).
- * Out-of-bounds reads are anomalies (Jepsen's counter checker).
+ * Counter: clients `add` a delta and `read` the counter (Jepsen's counter
+ * checker). A read must lie between
+ * - the lower bound: the initial value plus every add that certainly
+ *   happened before the read began (completed ok before its invocation), and
+ * - the upper bound: the initial value plus every add that may have happened
+ *   before the read ended (invoked before its completion, and not failed).
+ *
+ * A failed add never happened, so it counts toward no bound, not even while
+ * it is in flight (Jepsen drops failed operations before checking); an add
+ * whose outcome is unknown (`info`, or never completed) may have happened at
+ * any time after its invocation. Negative deltas are allowed and swap the
+ * roles: they lower the lower bound from their invocation on and the upper
+ * bound only once acknowledged. Out-of-bounds reads are anomalies; a history
+ * without any ok read is no evidence (`unknown`).
  */
+import type { Op } from "../history/op.js";
 import type { Checker, CheckResult } from "./types.js";
+
+export interface CounterRead {
+  opIndex: number;
+  value: number;
+  lower: number;
+  upper: number;
+}
+
+/** Out-of-bounds reads kept in the result, at most (the count is exact). */
+const ERRORS_KEPT_MAX = 100;
 
 export function counterChecker(initial = 0): Checker {
   return {
     name: "counter",
     check(history): CheckResult {
-      // Deltas of failed adds are removed from the upper bound when the failure is seen;
-      // until then they count as possible.
+      const failed = failedInvocations(history);
       let lower = initial;
       let upper = initial;
       const openAdds = new Map<unknown, number>();
-      const openReads = new Map<unknown, { lower: number; index: number }>();
-      const errors: { opIndex: number; value: number; lower: number; upper: number }[] = [];
+      const openReads = new Map<unknown, number>();
+      const errors: CounterRead[] = [];
+      let errorCount = 0;
       let reads = 0;
       for (const op of history) {
         if (op.process === "nemesis") continue;
         if (op.f === "add") {
-          const delta = Number(op.value);
           if (op.type === "invoke") {
-            openAdds.set(op.process, delta);
-            upper += delta;
-          } else if (op.type === "ok") {
-            lower += openAdds.get(op.process) ?? delta;
-            openAdds.delete(op.process);
-          } else if (op.type === "fail") {
-            upper -= openAdds.get(op.process) ?? delta;
-            openAdds.delete(op.process);
-          } else openAdds.delete(op.process);
-        } else if (op.f === "read") {
-          if (op.type === "invoke") openReads.set(op.process, { lower, index: op.index });
-          else {
-            const started = openReads.get(op.process);
-            openReads.delete(op.process);
-            if (op.type !== "ok" || !started) continue;
-            reads++;
-            const value = Number(op.value);
-            if (!(value >= started.lower && value <= upper)) {
-              errors.push({ opIndex: op.index, value, lower: started.lower, upper });
+            if (failed.has(op.index)) continue;
+            const delta = op.value;
+            if (typeof delta !== "number" || !Number.isFinite(delta)) {
+              return {
+                valid: "unknown",
+                explanation: `add at op ${op.index} has delta ${JSON.stringify(delta)}, not a number`,
+              };
             }
+            openAdds.set(op.process, delta);
+            if (delta >= 0) upper += delta;
+            else lower += delta;
+          } else {
+            const delta = openAdds.get(op.process);
+            openAdds.delete(op.process);
+            if (delta === undefined || op.type !== "ok") continue;
+            if (delta >= 0) lower += delta;
+            else upper += delta;
+          }
+        } else if (op.f === "read") {
+          if (op.type === "invoke") {
+            openReads.set(op.process, lower);
+            continue;
+          }
+          const lowerAtStart = openReads.get(op.process);
+          openReads.delete(op.process);
+          if (op.type !== "ok" || lowerAtStart === undefined) continue;
+          if (typeof op.value !== "number") {
+            return {
+              valid: "unknown",
+              explanation: `read at op ${op.index} returned ${JSON.stringify(op.value)}, not a number`,
+            };
+          }
+          reads++;
+          if (!(op.value >= lowerAtStart && op.value <= upper)) {
+            errorCount++;
+            if (errors.length < ERRORS_KEPT_MAX)
+              errors.push({ opIndex: op.index, value: op.value, lower: lowerAtStart, upper });
           }
         }
       }
       const first = errors[0];
       return {
-        valid: reads === 0 ? "unknown" : errors.length === 0,
+        valid: reads === 0 ? "unknown" : errorCount === 0,
         reads,
-        errors: errors.slice(0, 100),
-        errorCount: errors.length,
+        errors,
+        errorCount,
         ...(reads === 0 && { explanation: "no successful read of the counter" }),
         ...(first && {
-          explanation: `${errors.length} reads out of bounds; first: op ${first.opIndex} read ${first.value}, expected between ${first.lower} and ${first.upper}`,
+          explanation: `${errorCount} reads out of bounds; first: op ${first.opIndex} read ${first.value}, expected between ${first.lower} and ${first.upper}`,
         }),
       };
     },
   };
+}
+
+/** History indices of invocations whose completion is `fail`. */
+function failedInvocations(history: readonly Op[]): Set<number> {
+  const open = new Map<unknown, number>();
+  const failed = new Set<number>();
+  for (const op of history) {
+    if (op.process === "nemesis") continue;
+    if (op.type === "invoke") open.set(op.process, op.index);
+    else {
+      const invokedAt = open.get(op.process);
+      open.delete(op.process);
+      if (op.type === "fail" && invokedAt !== undefined) failed.add(invokedAt);
+    }
+  }
+  return failed;
 }

@@ -29,6 +29,12 @@ export interface CheckContext {
    * judge it together with the fault ops of the history.
    */
   readonly intervals?: readonly Interval[];
+  /**
+   * False when the history's times were synthesized from file order (an
+   * imported file without times): checkers must then draw no real-time
+   * edges from them. Default true.
+   */
+  readonly realTimeKnown?: boolean;
 }
 
 export interface Checker {

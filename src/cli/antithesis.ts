@@ -69,7 +69,9 @@ export interface ExecuteAntithesisConfig {
 /** Load, run under FIFO control, answer `check`, print the verdict; returns the exit code. */
 export async function executeAntithesis(config: ExecuteAntithesisConfig): Promise<number> {
   const { flags } = config;
-  const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
+  const definition = config.testFile
+    ? await loadTestFile(config.testFile)
+    : await builtInTest(flags.workload);
   const seedChoice = resolveSeed({ flagSeed: flags.seed, entropyFile: flags.entropyFile, env: process.env });
   const test = testOptionsFromFlags(definition, flags);
   const options = { ...runOptionsFromFlags({ ...flags, seed: seedChoice.seed }), ...(test && { test }) };

@@ -11,7 +11,13 @@
  */
 import { readdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import {
+  type HistoryCheckerName,
+  historyChecker,
+  historyCheckerNames,
+  isHistoryCheckerName,
+} from "../checker/by-name.js";
 import {
   checkLinearizableParallel,
   DEFAULT_TIME_LIMIT_MS,
@@ -28,17 +34,40 @@ import {
   type TxnAnomaly,
   type TxnCheckResult,
 } from "../checker/txn/index.js";
-import type { Validity } from "../checker/types.js";
+import type { CheckResult, Validity } from "../checker/types.js";
 import { describeError, ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
 import { escapeTerminal } from "../report/escape.js";
 import { cliErrorMessage } from "./errors.js";
-import { choiceParser, listParser, parseDurationMs } from "./options.js";
+import { choiceParser, listParser, parseDurationMs, parsePositiveInt } from "./options.js";
+
+/**
+ * `--model` names: Jepsen's history checkers (bank, counter, set, set-full,
+ * long-fork), the transactional isolation checkers (list-append, rw-register)
+ * and the linearizability models. `set` is Jepsen's set checker
+ * (final reads); the linearizable set model is `set-linearizable`.
+ */
+const LINEARIZABLE_SET_ALIAS = "set-linearizable";
+const TXN_MODELS = ["list-append", "rw-register"] as const;
+export const checkModelNames: readonly string[] = [
+  ...modelNames.filter((name) => name !== "set"),
+  LINEARIZABLE_SET_ALIAS,
+  ...historyCheckerNames,
+  ...TXN_MODELS,
+];
 
 export interface CheckFlags {
   /** Model name; default: the one the format suggests (etcd → cas-register, kv → porcupine-kv), else required. */
   model?: string;
+  /** long-fork: keys per group. */
+  groupSize?: number;
+  /** bank: balances below zero are allowed. */
+  negativeBalances?: boolean;
+  /** bank: the constant total of all balances (default: the first read's). */
+  totalAmount?: number;
+  /** set-full: stale reads are anomalies. */
+  linearizable?: boolean;
   format: HistoryFormat | "auto";
   /** Time budget per file, ms. Default 5 minutes. */
   timeLimit?: number;
@@ -57,8 +86,6 @@ export interface CheckFlags {
 }
 
 /** Models judged by the transactional isolation checkers rather than the linearizability search. */
-const TXN_MODELS = ["list-append", "rw-register"] as const;
-const checkModelNames: readonly string[] = [...modelNames, ...TXN_MODELS];
 const isTxnModel = (model: string): model is (typeof TXN_MODELS)[number] =>
   (TXN_MODELS as readonly string[]).includes(model);
 
@@ -88,6 +115,8 @@ export interface CheckFileReport {
   alsoNot?: string[];
   anomalies?: Record<string, TxnAnomaly[]>;
   notes?: string[];
+  /** A history checker's full result (bank, set-full, long-fork, ...). */
+  result?: CheckResult;
   warnings?: string[];
   error?: string;
 }
@@ -98,9 +127,23 @@ const MAX_FILES_PER_DIRECTORY = 100_000;
 export function registerCheckCommand(program: Command, options: CheckCommandOptions = {}): Command {
   return program
     .command("check")
-    .description("check recorded histories for linearizability (Crucible jsonl, Jepsen EDN, Porcupine logs)")
+    .description(
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
+    )
     .argument("<files...>", "history files, or directories (searched recursively)")
     .option("--model <model>", `model: ${checkModelNames.join(", ")}`, choiceParser(checkModelNames))
+    .option(
+      "--group-size <n>",
+      "long-fork: keys per group (default: inferred from the reads)",
+      parsePositiveInt,
+    )
+    .option("--negative-balances", "bank: balances below zero are allowed")
+    .option(
+      "--total-amount <n>",
+      "bank: the constant total of all balances (default: the first read's sum)",
+      parseNonNegativeInt,
+    )
+    .option("--linearizable", "set-full: a stale read (one that missed a known element) is an anomaly")
     .option(
       "--format <format>",
       `input format: auto, ${historyFormats.join(", ")}`,
@@ -253,7 +296,9 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
     };
   }
   if (isTxnModel(modelName)) return checkTxnFile(file, flags, imported, modelName, parseMs);
-  const model = modelByName(modelName)!;
+  if (isHistoryCheckerName(modelName))
+    return checkWithHistoryChecker(file, flags, several, imported, modelName, parseMs);
+  const model = modelByName(modelName === LINEARIZABLE_SET_ALIAS ? "set" : modelName)!;
   let result: LinearizabilityResult;
   try {
     // Worker threads when the history is big enough for them to pay; one thread otherwise.
@@ -286,6 +331,51 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
   return report;
 }
 
+/** Run one of Jepsen's history checkers (bank, counter, set, set-full, long-fork) on an imported file. */
+async function checkWithHistoryChecker(
+  file: string,
+  flags: CheckFlags,
+  several: boolean,
+  imported: Awaited<ReturnType<typeof importHistoryFile>>,
+  name: HistoryCheckerName,
+  parseMs: number,
+): Promise<CheckFileReport> {
+  const checker = historyChecker(name, {
+    ...(flags.groupSize !== undefined && { groupSize: flags.groupSize }),
+    ...(flags.negativeBalances !== undefined && { negativeBalances: flags.negativeBalances }),
+    ...(flags.totalAmount !== undefined && { totalAmount: flags.totalAmount }),
+    ...(flags.linearizable !== undefined && { linearizable: flags.linearizable }),
+  });
+  const started = performance.now();
+  const result = await checker.check(imported.ops, {
+    timeLimitMs: flags.timeLimit ?? DEFAULT_TIME_LIMIT_MS,
+    realTimeKnown: imported.timesKnown,
+  });
+  const report: CheckFileReport = {
+    file,
+    valid: result.valid,
+    model: name,
+    format: imported.format,
+    ops: imported.ops.length,
+    parseMs: round(parseMs),
+    checkMs: round(performance.now() - started),
+    peakMemoryBytes: peakRss(),
+    ...(result.explanation ? { explanation: result.explanation } : {}),
+    result,
+    ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
+  };
+  if (flags.report) await writeReport(flags.report, file, several, imported, result, report, name);
+  return report;
+}
+
+/** A non-negative integer flag value (bank totals). */
+function parseNonNegativeInt(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value))
+    throw new InvalidArgumentError(`expected a non-negative integer; got "${text}"`);
+  return value;
+}
+
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** list-append and rw-register: the Elle-style isolation checkers. */
@@ -307,7 +397,10 @@ function checkTxnFile(
       modelName === "list-append"
         ? listAppend(options)
         : rwRegister({ ...options, ...(flags.assume ? { assume: flags.assume } : {}) });
-    result = checker.check(imported.ops, { timeLimitMs: flags.timeLimit ?? DEFAULT_TIME_LIMIT_MS });
+    result = checker.check(imported.ops, {
+      timeLimitMs: flags.timeLimit ?? DEFAULT_TIME_LIMIT_MS,
+      realTimeKnown: imported.timesKnown,
+    });
   } catch (error) {
     // A micro-op of the wrong shape names its op: bad input, exit 64.
     if (error instanceof UsageError)
@@ -386,7 +479,7 @@ async function writeReport(
   file: string,
   several: boolean,
   imported: Awaited<ReturnType<typeof importHistoryFile>>,
-  result: LinearizabilityResult,
+  result: CheckResult,
   report: CheckFileReport,
   modelName: string,
 ): Promise<void> {
@@ -401,7 +494,9 @@ async function writeReport(
     warnings: imported.warnings,
     results: {
       valid: result.valid,
-      checkers: { [`linearizable(${modelName})`]: { ...result } },
+      checkers: {
+        [isHistoryCheckerName(modelName) ? modelName : `linearizable(${modelName})`]: { ...result },
+      },
       complete: true,
       stats: summarize(imported.ops),
       notes: [`checked with crucible check --model ${modelName} (${report.checkMs} ms)`],

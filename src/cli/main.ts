@@ -51,7 +51,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "check",
     usage: "[options] <files...>",
-    description: "check recorded histories for linearizability (Crucible jsonl, Jepsen EDN, Porcupine logs)",
+    description:
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
     load: async () => (await import("./check.js")).registerCheckCommand,
   },
   {

@@ -16,6 +16,7 @@ import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
+import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
 import { invocationArgv } from "./invocation.js";
 import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
 import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
@@ -77,6 +78,17 @@ export function addRunFlags(command: Command): Command {
         5_000,
       ),
     )
+    .option(
+      "--workload <name>",
+      `what the built-in test does: ${WORKLOADS.join(", ")} (all but register: --target postgres; rw-register also etcd)`,
+      choiceParser(WORKLOADS),
+      "register",
+    )
+    .option(
+      "--isolation <level>",
+      `PostgreSQL transaction workloads: ${POSTGRES_ISOLATIONS.join(", ")} (default serializable)`,
+      choiceParser(POSTGRES_ISOLATIONS),
+    )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
 }
@@ -95,12 +107,19 @@ interface RunFlags {
   demoMode: string;
   readFrom?: string;
   readConsistency?: string;
+  /** Default `register`; the others run on PostgreSQL. */
+  workload?: string;
+  isolation?: string;
   opTimeout: number;
   keep: boolean;
   json: boolean;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
+  if (flags.isolation !== undefined && (flags.workload ?? "register") === "register")
+    throw new UsageError(
+      "--isolation applies to the PostgreSQL transaction workloads: add --workload list-append, rw-register or bank",
+    );
   return {
     // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
@@ -118,6 +137,8 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
       readFrom: flags.readFrom,
       readConsistency: flags.readConsistency,
       network: flags.network,
+      workload: flags.workload,
+      isolation: flags.isolation,
     },
   };
 }
@@ -166,7 +187,9 @@ async function importTestFile(path: string, absolute: string): Promise<TestDefin
   return definition as TestDefinition;
 }
 
-export async function builtInTest(): Promise<TestDefinition> {
+/** The built-in test: the register test, or a PostgreSQL transaction workload (`--workload`). */
+export async function builtInTest(workload = "register"): Promise<TestDefinition> {
+  if (workload !== "register") return (await import("../tests/txn-workloads.js")).default;
   const module = await import("../tests/register.js");
   return module.default;
 }
@@ -251,7 +274,9 @@ export interface ExecuteRunConfig {
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
-  const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
+  const definition = config.testFile
+    ? await loadTestFile(config.testFile)
+    : await builtInTest(flags.workload);
   const test = testOptionsFromFlags(definition, flags);
   const options = { ...runOptionsFromFlags(flags), ...(test && { test }) };
   const reproduce = reproduceCommand(config.argv, options.seed);

@@ -17,7 +17,7 @@
  * connection, a serialization failure) is a certain `fail`. Only a failure
  * while `COMMIT` is in flight is `info`. An error answer to `COMMIT` that
  * means a rollback (class 40 such as 40001 could not serialize, and a few
- * others: {@link COMMIT_REFUSED_CLASSES}) is `fail`; any other is `info`.
+ * others, see `_internals/pg-transaction.ts`) is `fail`; any other is `info`.
  *
  * Unknown reads are `fail` unless `failUnknownReads: false`.
  *
@@ -25,20 +25,14 @@
  * abort destroys it at once, even when the server is paused and would never
  * answer a polite goodbye.
  */
-import { Socket } from "node:net";
 import pg from "pg";
 import type { Node } from "../cluster/types.js";
 import type { Completion, Op } from "../history/op.js";
 import { uniqueToken } from "./_internals/namespace.js";
-import {
-  abortReason,
-  definiteFailure,
-  errorText,
-  type OutcomeRules,
-  unknownOutcome,
-} from "./_internals/outcome.js";
-import { admitRegisterCall, type RegisterCall } from "./_internals/register-op.js";
-import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
+import type { OutcomeRules } from "./_internals/outcome.js";
+import { PgTransactionConnection } from "./_internals/pg-transaction.js";
+import { type RegisterCall, registerCall } from "./_internals/register-op.js";
+import type { Client, ClientConnection, ClientOpenContext } from "./types.js";
 
 export type PostgresIsolation = "serializable" | "repeatable read" | "read committed";
 
@@ -104,12 +98,21 @@ export function postgresClient(options: PostgresClientOptions = {}): PostgresCli
     },
     async open(ctx: ClientOpenContext): Promise<ClientConnection> {
       const node = nodeOf(ctx);
-      return new PostgresConnection({
+      const rules: OutcomeRules = { node: node.name, failUnknownReads: options.failUnknownReads ?? true };
+      const statements = statementsFor(table);
+      return new PgTransactionConnection({
         settings: settings(node),
-        rules: { node: node.name, failUnknownReads: options.failUnknownReads ?? true },
-        statements: statementsFor(table),
-        begin: `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`,
+        rules,
+        isolation,
         requestTimeoutMs: options.requestTimeoutMsMax ?? 60_000,
+        admit: (op) => {
+          const call = registerCall(op);
+          if (typeof call === "string") return call;
+          if (typeof call.key !== "number" || !Number.isSafeInteger(call.key))
+            return `the postgres register table has integer keys, got ${JSON.stringify(call.key)}`;
+          return undefined;
+        },
+        body: (client, op) => registerStatement(client, statements, registerCall(op) as RegisterCall),
         ...(options.beforeCommit && { beforeCommit: options.beforeCommit }),
       });
     },
@@ -142,156 +145,25 @@ function statementsFor(table: string): Statements {
   };
 }
 
-/**
- * SQLSTATE classes of an error answer to COMMIT that mean it rolled back:
- * 40 transaction rollback (40001 could not serialize, 40P01 deadlock),
- * 23 a deferred constraint, 22 data, 42 syntax/access, 25 invalid
- * transaction state. Others (57 operator intervention such as "terminating
- * connection", 08 connection, 53 resources, XX internal) can come after the
- * commit record was written, so they leave the outcome unknown.
- */
-const COMMIT_REFUSED_CLASSES = new Set(["40", "23", "22", "42", "25"]);
-
-/** Where an op was when it stopped: only `commit` can leave its outcome unknown. */
-type Stage = "connect" | "statement" | "commit";
-
-/** A `pg` client and the socket under it (ours, so an abort can destroy it at once). */
-interface Session {
-  client: pg.Client;
-  socket: Socket;
-  connected: Promise<void>;
-}
-
-interface PostgresConnectionConfig {
-  settings: ConnectionSettings;
-  rules: OutcomeRules;
-  statements: Statements;
-  /** `BEGIN ISOLATION LEVEL ...` */
-  begin: string;
-  requestTimeoutMs: number;
-  beforeCommit?: (op: Op) => Promise<void>;
-}
-
-class PostgresConnection implements ClientConnection {
-  readonly #config: PostgresConnectionConfig;
-  #session: Session | undefined;
-  #closed = false;
-
-  constructor(config: PostgresConnectionConfig) {
-    this.#config = config;
-  }
-
-  async invoke(op: Op, ctx: InvokeContext): Promise<Completion> {
-    const { rules } = this.#config;
-    const admitted = admitRegisterCall(op, rules, this.#closed);
-    if ("failure" in admitted) return admitted.failure;
-    const { call } = admitted;
-    if (typeof call.key !== "number" || !Number.isSafeInteger(call.key)) {
-      return definiteFailure(
-        rules,
-        `the postgres register table has integer keys, got ${JSON.stringify(call.key)}`,
-      );
+/** The op's one statement; a cas whose compare did not match is a `fail` (rolled back, nothing changed). */
+async function registerStatement(
+  client: pg.Client,
+  statements: Statements,
+  call: RegisterCall,
+): Promise<Completion> {
+  switch (call.f) {
+    case "read": {
+      const result = await client.query<{ value: number | null }>(statements.read, [call.key]);
+      return { type: "ok", value: result.rows[0]?.value ?? null };
     }
-    if (ctx.signal.aborted)
-      return definiteFailure(rules, `aborted before sending: ${abortReason(ctx.signal)}`);
-
-    const session = this.#session ?? this.#connect();
-    let stage: Stage = "connect";
-    // Whatever stops the op (abort, timeout, a dropped connection) rejects this race, and the socket goes.
-    let stop: (reason: Error) => void = () => {};
-    const stopped = new Promise<never>((_, reject) => {
-      stop = reject;
-    });
-    stopped.catch(() => {});
-    const onAbort = (): void => stop(new Error(`aborted: ${abortReason(ctx.signal)}`));
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(
-      () => stop(new Error(`no answer within ${this.#config.requestTimeoutMs} ms`)),
-      this.#config.requestTimeoutMs,
-    );
-    const step = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, stopped]);
-    try {
-      await step(session.connected);
-      stage = "statement";
-      await step(session.client.query(this.#config.begin));
-      const completion = await step(this.#statement(session.client, call));
-      if (this.#config.beforeCommit) await step(this.#config.beforeCommit(op));
-      stage = "commit";
-      await step(session.client.query("COMMIT"));
-      return completion;
-    } catch (error) {
-      return this.#failed(op, session, stage, error);
-    } finally {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", onAbort);
+    case "write":
+      await client.query(statements.write, [call.key, call.value]);
+      return { type: "ok" };
+    case "cas": {
+      const result = await client.query(statements.cas, [call.key, call.expected, call.next]);
+      return result.rowCount === 1
+        ? { type: "ok" }
+        : { type: "fail", error: "compare failed: the value was not the expected one" };
     }
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#drop();
-  }
-
-  async #statement(client: pg.Client, call: RegisterCall): Promise<Completion> {
-    const { statements, rules } = this.#config;
-    switch (call.f) {
-      case "read": {
-        const result = await client.query<{ value: number | null }>(statements.read, [call.key]);
-        return { type: "ok", value: result.rows[0]?.value ?? null, node: rules.node };
-      }
-      case "write":
-        await client.query(statements.write, [call.key, call.value]);
-        return { type: "ok", node: rules.node };
-      case "cas": {
-        const result = await client.query(statements.cas, [call.key, call.expected, call.next]);
-        return result.rowCount === 1
-          ? { type: "ok", node: rules.node }
-          : { type: "fail", error: "compare failed: the value was not the expected one", node: rules.node };
-      }
-    }
-  }
-
-  /** Classify a failure by where it happened, and leave the connection usable or gone. */
-  async #failed(op: Op, session: Session, stage: Stage, error: unknown): Promise<Completion> {
-    const { rules } = this.#config;
-    const sqlState = (error as { code?: unknown }).code;
-    const answered = error instanceof pg.DatabaseError && typeof sqlState === "string";
-    const message = answered ? `postgres ${sqlState}: ${error.message}` : errorText(error);
-    if (answered && this.#session === session) {
-      // The server answered with an error: the transaction is aborted (or never began); end it and keep the socket.
-      const rollback = await Promise.race([
-        session.client.query("ROLLBACK").then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
-      ]);
-      if (!rollback) this.#drop();
-    } else {
-      this.#drop();
-    }
-    // At COMMIT, only an error that PostgreSQL raises instead of committing is a certain rollback.
-    if (stage === "commit" && !(answered && COMMIT_REFUSED_CLASSES.has(sqlState.slice(0, 2)))) {
-      return unknownOutcome(op, rules, `during COMMIT: ${message}`);
-    }
-    return definiteFailure(rules, stage === "connect" ? `could not connect: ${message}` : message);
-  }
-
-  #connect(): Session {
-    const socket = new Socket();
-    const client = new pg.Client({ ...this.#config.settings, stream: () => socket });
-    // A broken connection also surfaces as the failing query's rejection; this keeps it from being unhandled.
-    client.on("error", () => this.#session?.client === client && this.#drop());
-    const connected = client.connect().then(() => undefined);
-    connected.catch(() => {});
-    const session: Session = { client, socket, connected };
-    this.#session = session;
-    return session;
-  }
-
-  #drop(): void {
-    const session = this.#session;
-    this.#session = undefined;
-    session?.socket.destroy();
   }
 }

@@ -69,4 +69,5 @@ export * from "./route.js";
 export * from "./simulate.js";
 export * from "./time.js";
 export * from "./transform.js";
+export * from "./txn.js";
 export type * from "./types.js";

@@ -2,8 +2,10 @@
  * Importers: turn third-party histories into Crucible `Op[]` so the same
  * checkers judge them. Formats:
  * - `jsonl`: Crucible's own `history.jsonl` (one op per line);
- * - `edn`: Jepsen EDN (one map per line, or a vector), `:key` fields and
- *   `[k v]` independent tuples;
+ * - `edn`: Jepsen EDN (one map per line, a vector or a list of maps, `;`
+ *   comments), `:key` fields and `[k v]` independent tuples;
+ * - `jepsen-json`: Jepsen's JSON export (an array of ops, or one per line,
+ *   `index` and `time` optional);
  * - `porcupine-etcd`: Jepsen etcd log lines from Porcupine's test data;
  * - `porcupine-kv`: Porcupine's kv EDN lines (read as `edn`).
  * `auto` looks at the start of the file's first non-blank line, read from a
@@ -18,14 +20,16 @@ import { createInterface } from "node:readline";
 import { describeError, UsageError } from "../../errors/index.js";
 import type { Op } from "../op.js";
 import { readHistoryFile } from "../reader.js";
-import { type EdnImportOptions, parseJepsenEdn } from "./jepsen-edn.js";
+import { type EdnImportOptions, parseJepsenEdnHistory } from "./jepsen-edn.js";
+import { parseJepsenJson } from "./jepsen-json.js";
 import { PorcupineEtcdParser } from "./porcupine-etcd.js";
 
 export { EdnError, EdnReader, EdnSet, EdnSymbol, type EdnValue, Keyword, parseEdn, toPlain } from "./edn.js";
-export { parseJepsenEdn } from "./jepsen-edn.js";
+export { looksLikeTransaction, parseJepsenEdn, parseJepsenEdnHistory } from "./jepsen-edn.js";
+export { parseJepsenJson } from "./jepsen-json.js";
 export { parsePorcupineEtcd } from "./porcupine-etcd.js";
 
-export const historyFormats = ["jsonl", "edn", "porcupine-etcd", "porcupine-kv"] as const;
+export const historyFormats = ["jsonl", "edn", "jepsen-json", "porcupine-etcd", "porcupine-kv"] as const;
 export type HistoryFormat = (typeof historyFormats)[number];
 
 export interface ImportOptions extends EdnImportOptions {
@@ -40,6 +44,80 @@ export interface ImportedHistory {
   warnings: string[];
   /** The model these histories are usually checked with, when the format says (etcd → cas-register, kv → porcupine-kv). */
   suggestedModel?: string;
+  /**
+   * False when some client op had no time of its own and was given one from
+   * file order: the real-time order of the ops is then unknown, and a checker
+   * must not draw real-time edges from the times (a warning says so too).
+   */
+  timesKnown: boolean;
+}
+
+/** The warning an import without times carries. */
+export const NO_TIMES_WARNING =
+  "some operations have no time: times were assigned from file order, so the real-time order is unknown (no real-time edges are drawn from them)";
+
+/**
+ * Guess a format from the start of a file (its first 64 KiB): skips blanks
+ * and `;` comment lines (only EDN has them), looks inside a leading `[` to
+ * tell a JSON op array from an EDN vector, and inside a leading `{"` op to
+ * tell Crucible's JSONL (with `index` and `time`) from Jepsen's JSON (without).
+ */
+export function detectFormatFromPrefix(prefix: string): HistoryFormat | undefined {
+  let i = prefix.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const skipBlanks = (): void => {
+    for (;;) {
+      while (i < prefix.length && /[\s,]/.test(prefix[i]!)) i++;
+      if (prefix[i] !== ";") return;
+      const newline = prefix.indexOf("\n", i);
+      i = newline < 0 ? prefix.length : newline + 1;
+      commented = true;
+    }
+  };
+  let commented = false;
+  skipBlanks();
+  const c = prefix[i];
+  if (c === undefined) return commented ? "edn" : undefined;
+  if (c === "(") return "edn";
+  if (c === "[") {
+    i++;
+    skipBlanks();
+    if (prefix[i] === "{") {
+      i++;
+      while (i < prefix.length && /\s/.test(prefix[i]!)) i++;
+      if (prefix[i] === '"') return commented ? undefined : "jepsen-json";
+    }
+    return "edn";
+  }
+  const newline = prefix.indexOf("\n", i);
+  const line = prefix.slice(i, newline < 0 ? prefix.length : newline);
+  const format = detectFormat(line);
+  if (format === "jsonl" && !commented) {
+    // Crucible's own lines carry index and time; Jepsen's JSON lines need not.
+    try {
+      const first = JSON.parse(line) as Record<string, unknown>;
+      if (typeof first.index !== "number" || typeof first.time !== "number") return "jepsen-json";
+    } catch {
+      // A line longer than the prefix (or broken): the JSONL reader names the problem.
+    }
+  }
+  if (commented && format !== "edn" && format !== "porcupine-kv") return undefined;
+  return format;
+}
+
+function readPrefix(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
+  }
+  try {
+    const buffer = Buffer.alloc(DETECT_PREFIX_BYTES_MAX);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Guess a format from a file's first non-blank line; undefined when nothing fits. */
@@ -50,7 +128,8 @@ export function detectFormat(firstLine: string): HistoryFormat | undefined {
     if (/^\{\s*"/.test(line)) return "jsonl";
     if (/^\{\s*:/.test(line)) return /:f\s+:(get|put|append)\b/.test(line) ? "porcupine-kv" : "edn";
   }
-  if (line.startsWith("[") || line.startsWith("#")) return "edn";
+  if (line.startsWith("[") || line.startsWith("#") || line.startsWith("(") || line.startsWith(";"))
+    return "edn";
   return undefined;
 }
 
@@ -128,11 +207,13 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
   let format = options.format ?? "auto";
   if (format === "auto") {
     const first = readFirstLine(path);
-    if (first === undefined) return { ops: [], format: "jsonl", warnings: [`${path}: empty file`] };
-    const detected = detectFormat(first.text);
+    if (first === undefined)
+      return { ops: [], format: "jsonl", warnings: [`${path}: empty file`], timesKnown: true };
+    // Look past comments and inside a leading bracket; a first line beyond the prefix decides alone.
+    const detected = detectFormatFromPrefix(readPrefix(path)) ?? detectFormat(first.text);
     if (!detected) {
       throw new UsageError(
-        "cannot tell the format from the first line; expected a JSON op, an EDN map or vector, or a Jepsen log line",
+        "cannot tell the format from the first line; expected a JSON op or array of ops, an EDN map, vector or list, or a Jepsen log line",
         `${path}:${first.lineNumber}`,
         { setting: { name: "format", expected: historyFormats } },
       );
@@ -142,7 +223,7 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
   if (format === "jsonl") {
     // A checker needs paired ops: say where a file breaks that, as the other importers do.
     const { ops, warnings } = await readHistoryFile(path, { validatePairs: true });
-    return { ops, warnings, format };
+    return { ops, warnings, format, timesKnown: true };
   }
   if (format === "porcupine-etcd") {
     const parser = new PorcupineEtcdParser(path);
@@ -162,7 +243,8 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
     } finally {
       lines.close();
     }
-    return { ops: parser.ops, format, warnings: [], suggestedModel: "cas-register" };
+    // Porcupine's etcd logs have no times: their line order is the real-time order they were logged in.
+    return { ops: parser.ops, format, warnings: [], suggestedModel: "cas-register", timesKnown: false };
   }
   let text: string;
   try {
@@ -177,8 +259,10 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
     }
     throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
   }
-  const ops = parseJepsenEdn(text, path, options);
+  const { ops, timesKnown } =
+    format === "jepsen-json" ? parseJepsenJson(text, path) : parseJepsenEdnHistory(text, path, options);
+  const warnings = timesKnown || format === "porcupine-kv" ? [] : [NO_TIMES_WARNING];
   return format === "porcupine-kv"
-    ? { ops, format, warnings: [], suggestedModel: "porcupine-kv" }
-    : { ops, format, warnings: [] };
+    ? { ops, format, warnings, suggestedModel: "porcupine-kv", timesKnown }
+    : { ops, format, warnings, timesKnown };
 }
