@@ -106,6 +106,8 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     timeLimitMs: flags.timeLimit,
     concurrency: flags.concurrency,
     nodes: flags.nodes ?? defaultNodesFor(flags.target),
+    // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
+    nodesExplicit: flags.nodes !== undefined,
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout,

@@ -115,6 +115,17 @@ function numbersIn(value: unknown): number[] {
 }
 
 /**
+ * What ran, from test.json: `cluster: 3 nodes of etcd (variant x)`;
+ * undefined when no cluster started (a test without one, or a failed start).
+ */
+export function clusterLine(test: TestInfo | undefined): string | undefined {
+  if (test?.cluster === undefined || !(test.nodes >= 1)) return undefined;
+  const size = `${test.nodes} ${test.nodes === 1 ? "node" : "nodes"}`;
+  const variant = test.cluster.variant ? ` (variant ${escapeTerminal(test.cluster.variant)})` : "";
+  return `cluster: ${size} of ${escapeTerminal(test.cluster.name)}${variant}`;
+}
+
+/**
  * The end-of-run summary, several lines ending with a newline. Reads only
  * `results` (and `history`, when given, to describe counterexample ops).
  */
@@ -146,6 +157,8 @@ export function formatSummary(
       `  ${paint(v.style, v.mark)} ${escapeTerminal(checker).padEnd(width)}  ${paint(v.style, v.word)}${why}`,
     );
   }
+  const ran = clusterLine(test);
+  if (ran !== undefined) lines.push(`  ${ran}`);
   const stats = results.stats;
   if (stats) {
     lines.push(

@@ -13,7 +13,7 @@ import type { Results, TestInfo } from "../history/results.js";
 import { writeRunReport } from "../report/index.js";
 import { createRunDir, updateLatestLink, writeJsonFile } from "../store/store.js";
 import { type Progress, Runner } from "./runner.js";
-import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from "./spec.js";
+import { type RunOptions, resolveRun, type TestDefinition, type TestSpec } from "./spec.js";
 
 export interface RunTestConfig {
   definition: TestDefinition;
@@ -82,9 +82,8 @@ export async function writeReports(runDir: string): Promise<string[]> {
 }
 
 export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
-  const { options } = config;
   const log = config.log ?? (() => {});
-  const spec = await resolveTest(config.definition, options, config.source);
+  const { spec, options } = await resolveRun(config.definition, config.options, config.source);
   const startedAt = new Date();
   const runDir = createRunDir(options.storeDir, spec.name, startedAt);
   const test = makeTestInfo(spec, options, config, startedAt);
@@ -100,6 +99,8 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
     await runner.start();
     if (runner.cluster) {
       test.cluster = { name: runner.cluster.name, variant: runner.cluster.variant };
+      // What ran, not what was asked: a cluster() may start another size than options.nodes.
+      test.nodes = runner.cluster.nodes.length;
       writeJsonFile(join(runDir, "test.json"), test);
     }
     await (config.driveMainPhase ? config.driveMainPhase(runner) : runner.runMainPhase());
