@@ -55,6 +55,10 @@ export function counterChecker(initial = 0): Checker {
         reads,
         errors: errors.slice(0, 100),
         errorCount: errors.length,
+        highlights: errors.slice(0, 100).map((error) => ({
+          index: error.opIndex,
+          label: `read ${error.value} out of bounds [${error.lower}, ${error.upper}]`,
+        })),
         ...(reads === 0 && { explanation: "no successful read of the counter" }),
         ...(first && {
           explanation: `${errors.length} reads out of bounds; first: op ${first.opIndex} read ${first.value}, expected between ${first.lower} and ${first.upper}`,
