@@ -17,7 +17,14 @@ import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { invocationArgv } from "./invocation.js";
-import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
+import {
+  choiceParser,
+  durationOption,
+  listParser,
+  parsePositiveInt,
+  parseSeedFlag,
+  parseVariantName,
+} from "./options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
@@ -51,6 +58,11 @@ export function addRunFlags(command: Command): Command {
       "--nodes <n>",
       "cluster size (default: the target's own: 1 for postgres, 3 otherwise)",
       parsePositiveInt,
+    )
+    .option(
+      "--variant <name>",
+      "force the cluster's configuration variant (as logged: replay with variant X); default: the seed picks",
+      parseVariantName,
     )
     .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
     .option(
@@ -91,6 +103,8 @@ interface RunFlags {
   /** Undefined: the target's own default (`defaultNodesFor`). */
   nodes?: number;
   target: string;
+  /** Undefined: the seed picks the recipe's variant. */
+  variant?: string;
   demoMode: string;
   readFrom?: string;
   readConsistency?: string;
@@ -108,6 +122,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     nodes: flags.nodes ?? defaultNodesFor(flags.target),
     // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
     nodesExplicit: flags.nodes !== undefined,
+    ...(flags.variant !== undefined && { variant: flags.variant }),
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout,

@@ -17,6 +17,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { UsageError } from "../errors/index.js";
 import { freshSeed, Random } from "../random/random.js";
 import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
@@ -354,9 +355,10 @@ function chooseVariant(
     const forced = variants.find((variant) => variant.name === options.variant);
     if (!forced) {
       const names = variants.map((variant) => variant.name).join(", ") || "none";
-      throw new Error(
-        `${recipe.name}: unknown variant ${JSON.stringify(options.variant)} (variants: ${names})`,
-      );
+      // The user asked for it (a replay, `--variant`): bad input, refused before anything starts.
+      throw new UsageError(`${recipe.name} has no such variant; its variants: ${names}`, undefined, {
+        setting: { name: "variant", value: options.variant },
+      });
     }
     return { variant: forced, seed: random.seed };
   }

@@ -129,7 +129,10 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   // The test itself is wrong (a generator that gives 42, a cluster() that returns no cluster): the
   // results are written, and the user is told what to fix in which file, as for any bad input.
   if (failure instanceof UsageError)
-    throw new UsageError(failure.detail, failure.where ?? config.source, { cause: failure });
+    throw new UsageError(failure.detail, failure.where ?? config.source, {
+      cause: failure,
+      ...(failure.setting && { setting: failure.setting }),
+    });
   return { results, test, runDir, spec, reportErrors, history: runner.history };
 }
 

@@ -24,6 +24,13 @@ export interface RunOptions {
    * own `nodes`. False or absent: `nodes` is only a default (the target's size).
    */
   nodesExplicit?: boolean;
+  /**
+   * Force the cluster recipe's configuration variant by name (a replay of a
+   * run whose log said `replay with variant X`); absent: the seed picks one.
+   * A test's `cluster()` applies it by passing it to `startCluster`
+   * (`nemesisForRun` does); the runner refuses a run whose cluster did not.
+   */
+  variant?: string;
   /** Fault kinds asked for with --nemesis (e.g. ["kill", "pause"]); empty for none. */
   nemesis: readonly string[];
   nemesisIntervalMs: number;
