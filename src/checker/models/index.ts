@@ -12,6 +12,7 @@ import { setModel } from "./set.js";
 import type { AnyModel } from "./types.js";
 
 export { createPrepareContext, describeValue } from "./context.js";
+export { ModelInputError } from "./input-error.js";
 export { mutexModel } from "./mutex.js";
 export { porcupineKvModel } from "./porcupine-kv.js";
 export { queueModel } from "./queue.js";
