@@ -10,6 +10,7 @@
 import { describeError } from "../errors/index.js";
 import type { Op } from "../history/op.js";
 import { describeValue } from "../history/writable.js";
+import { ModelInputError } from "./models/input-error.js";
 import type { CheckContext, Checker, CheckResult, Validity } from "./types.js";
 
 /** Merge verdicts: false > unknown > true. An empty list is valid. */
@@ -90,6 +91,14 @@ export async function runChecker(
     }
     return validateResult(checker.name, outcome);
   } catch (error) {
+    if (error instanceof ModelInputError) {
+      // Not a crash: the history holds ops this checker's model has no meaning for. One line, no stack.
+      return {
+        valid: "unknown",
+        unjudgeable: true,
+        explanation: `checker ${checker.name} cannot judge this history: ${error.message}; give it only its ops with only({ f: [...] }, checker)`,
+      };
+    }
     return {
       valid: "unknown",
       checkerCrashed: true,

@@ -89,6 +89,10 @@ export function counterChecker(initial = 0): Checker {
         reads,
         errors,
         errorCount,
+        highlights: errors.map((error) => ({
+          index: error.opIndex,
+          label: `read ${error.value} out of bounds [${error.lower}, ${error.upper}]`,
+        })),
         ...(reads === 0 && { explanation: "no successful read of the counter" }),
         ...(first && {
           explanation: `${errorCount} reads out of bounds; first: op ${first.opIndex} read ${first.value}, expected between ${first.lower} and ${first.upper}`,

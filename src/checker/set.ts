@@ -174,6 +174,15 @@ export function setChecker(): Checker {
         unexpected: union((result) => result.unexpected),
         recoveredCount: [...lastElements].filter((e) => collected.attempted.has(e) && !acknowledged.has(e))
           .length,
+        highlights: bad.map((result) => ({
+          index: result.index,
+          label: `final read: ${[
+            result.lost.length ? `${result.lost.length} acknowledged adds missing` : "",
+            result.unexpected.length ? `${result.unexpected.length} never added` : "",
+          ]
+            .filter(Boolean)
+            .join(", ")}`,
+        })),
         ...(bad.length > 0 && {
           explanation: `${bad.length} of ${results.length} final reads disagree with the adds: ${bad.map(words).join("; ")}`,
         }),

@@ -11,10 +11,20 @@ import type { Op } from "../history/op.js";
 
 export type Validity = true | false | "unknown";
 
+/** One op a checker names with its own label (see `checker/highlights.ts`, docs/checkers.md). */
+export interface OpHighlight {
+  /** The op's `index` in the history (invocation or completion: either marks the pair). */
+  readonly index: number;
+  /** A few words: "overdraft", "duplicate id 7", "final read: 3 acknowledged adds missing". */
+  readonly label: string;
+}
+
 export interface CheckResult {
   valid: Validity;
   /** Plain-words summary of what was found (required when valid is not true). */
   explanation?: string;
+  /** The ops behind the verdict, named in the checker's words; shown by the summary and report.html. */
+  highlights?: readonly OpHighlight[];
   [detail: string]: unknown;
 }
 

@@ -32,6 +32,12 @@ export function uniqueIds(): Checker {
         acknowledged,
         duplicated: duplicates.slice(0, 100),
         duplicatedCount: duplicates.length,
+        // Every op of the first duplicates, named as such in the summary and the report.
+        highlights: duplicates
+          .slice(0, 20)
+          .flatMap(({ id, opIndices }) =>
+            opIndices.map((index) => ({ index, label: `duplicate id ${JSON.stringify(id).slice(0, 40)}` })),
+          ),
         ...(acknowledged === 0 && { explanation: "no generate op succeeded" }),
         ...(first && {
           explanation: `${duplicates.length} ids were handed out more than once; e.g. ${JSON.stringify(first.id)} by ops ${first.opIndices.join(", ")}`,

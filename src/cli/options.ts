@@ -79,3 +79,12 @@ export function durationOption(flags: string, description: string, defaultMs: nu
     .argParser(parseDurationMs)
     .default(defaultMs, formatDurationFlag(defaultMs));
 }
+
+/** A variant name as recipes spell them (`pre-vote`, `small-snapshots`): refuses empty or odd text at once. */
+export function parseVariantName(text: string): string {
+  if (!/^[A-Za-z0-9][\w.-]{0,63}$/.test(text))
+    throw new InvalidArgumentError(
+      `expected a variant name (letters, digits, - _ .); got ${JSON.stringify(text)}`,
+    );
+  return text;
+}

@@ -18,7 +18,14 @@ import type { RunOptions, TestDefinition } from "../runner/spec.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
 import { invocationArgv } from "./invocation.js";
-import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
+import {
+  choiceParser,
+  durationOption,
+  listParser,
+  parsePositiveInt,
+  parseSeedFlag,
+  parseVariantName,
+} from "./options.js";
 import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
@@ -53,6 +60,11 @@ export function addRunFlags(command: Command): Command {
       "--nodes <n>",
       "cluster size (default: the target's own: 1 for postgres, 3 otherwise)",
       parsePositiveInt,
+    )
+    .option(
+      "--variant <name>",
+      "force the cluster's configuration variant (as logged: replay with variant X); default: the seed picks",
+      parseVariantName,
     )
     .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
     .option(
@@ -104,6 +116,8 @@ interface RunFlags {
   /** Undefined: the target's own default (`defaultNodesFor`). */
   nodes?: number;
   target: string;
+  /** Undefined: the seed picks the recipe's variant. */
+  variant?: string;
   demoMode: string;
   readFrom?: string;
   readConsistency?: string;
@@ -126,6 +140,9 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     timeLimitMs: flags.timeLimit,
     concurrency: flags.concurrency,
     nodes: flags.nodes ?? defaultNodesFor(flags.target),
+    // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
+    nodesExplicit: flags.nodes !== undefined,
+    ...(flags.variant !== undefined && { variant: flags.variant }),
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout,

@@ -375,9 +375,10 @@ function chooseVariant(
     const forced = variants.find((variant) => variant.name === options.variant);
     if (!forced) {
       const names = variants.map((variant) => variant.name).join(", ") || "none";
-      throw new Error(
-        `${recipe.name}: unknown variant ${JSON.stringify(options.variant)} (variants: ${names})`,
-      );
+      // The user asked for it (a replay, `--variant`): bad input, refused before anything starts.
+      throw new UsageError(`${recipe.name} has no such variant; its variants: ${names}`, undefined, {
+        setting: { name: "variant", value: options.variant },
+      });
     }
     return { variant: forced, seed: random.seed };
   }

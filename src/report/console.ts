@@ -6,6 +6,7 @@
  * how to reproduce, and where the report is.
  */
 
+import { highlightsOf } from "../checker/highlights.js";
 import type { Validity } from "../checker/types.js";
 import { pairOps } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
@@ -115,6 +116,17 @@ function numbersIn(value: unknown): number[] {
 }
 
 /**
+ * What ran, from test.json: `cluster: 3 nodes of etcd (variant x)`;
+ * undefined when no cluster started (a test without one, or a failed start).
+ */
+export function clusterLine(test: TestInfo | undefined): string | undefined {
+  if (test?.cluster === undefined || !(test.nodes >= 1)) return undefined;
+  const size = `${test.nodes} ${test.nodes === 1 ? "node" : "nodes"}`;
+  const variant = test.cluster.variant ? ` (variant ${escapeTerminal(test.cluster.variant)})` : "";
+  return `cluster: ${size} of ${escapeTerminal(test.cluster.name)}${variant}`;
+}
+
+/**
  * The end-of-run summary, several lines ending with a newline. Reads only
  * `results` (and `history`, when given, to describe counterexample ops).
  */
@@ -146,6 +158,8 @@ export function formatSummary(
       `  ${paint(v.style, v.mark)} ${escapeTerminal(checker).padEnd(width)}  ${paint(v.style, v.word)}${why}`,
     );
   }
+  const ran = clusterLine(test);
+  if (ran !== undefined) lines.push(`  ${ran}`);
   const stats = results.stats;
   if (stats) {
     lines.push(
@@ -164,18 +178,30 @@ export function formatSummary(
       if (pair.completion) pairsByIndex.set(pair.completion.index, pair);
     }
   }
+  const shownMax = options.opsShownMax ?? 5;
+  const opWords = (index: number): string => {
+    const pair = pairsByIndex.get(index);
+    return `op ${index}${pair ? `: ${escapeTerminal(describeOp(pair.invoke, pair.completion))}` : ""}`;
+  };
   for (const [checker, result] of entries) {
+    if (result.valid === true) continue;
+    // The checker's own names for its ops (docs/checkers.md): shown as such, for any verdict but valid.
+    const highlights = highlightsOf(result);
+    if (result.valid === false)
+      lines.push(
+        paint(
+          "red",
+          `anomaly (${escapeTerminal(checker)}): ${escapeTerminal(String(result.explanation ?? "an anomaly was found"), MULTILINE)}`,
+        ),
+      );
+    else if (highlights.length > 0) lines.push(paint("yellow", `ops named by ${escapeTerminal(checker)}:`));
+    for (const highlight of highlights.slice(0, shownMax))
+      lines.push(`  ${escapeTerminal(highlight.label)}: ${opWords(highlight.index)}`);
+    if (highlights.length > shownMax) lines.push(`  … and ${highlights.length - shownMax} more`);
     if (result.valid !== false) continue;
-    lines.push(
-      paint(
-        "red",
-        `anomaly (${escapeTerminal(checker)}): ${escapeTerminal(String(result.explanation ?? "an anomaly was found"), MULTILINE)}`,
-      ),
-    );
     const example = result.counterexample as { stuck?: unknown; linearizedPrefix?: unknown } | undefined;
     const stuck = numbersIn(example?.stuck);
     if (stuck.length === 0) continue;
-    const shownMax = options.opsShownMax ?? 5;
     const seen = new Set<number>();
     for (const index of stuck) {
       const pair = pairsByIndex.get(index);

@@ -5,6 +5,7 @@
  * fast with 100,000 ops; times are seconds since the test started, rounded to
  * the microsecond.
  */
+import { highlightsOf } from "../checker/highlights.js";
 import { pairOps, quantile, summarize } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
 import type { Results, RunStats, TestInfo } from "../history/results.js";
@@ -60,6 +61,12 @@ export interface PeriodData {
 }
 
 export interface CounterexampleData {
+  /**
+   * `linearizability`: a counterexample (`stuck` ops after a linearized
+   * prefix). `highlights`: ops the checker named with its own labels
+   * (`result.highlights`, docs/checkers.md); `stuckBars` are those ops.
+   */
+  kind: "linearizability" | "highlights";
   checker: string;
   key: string | null;
   explanation: string;
@@ -68,8 +75,8 @@ export interface CounterexampleData {
   /** Bar numbers of the last ops of the linearized prefix, newest last. */
   prefixTailBars: number[];
   prefixLength: number;
-  /** One line per highlighted op, stuck ones first: what it did, in words. */
-  rows: { bar: number; role: "stuck" | "prefix"; text: string }[];
+  /** One line per highlighted op, stuck ones first: what it did, in words; `label` is the checker's own (highlights). */
+  rows: { bar: number; role: "stuck" | "prefix" | "highlight"; text: string; label?: string }[];
 }
 
 export interface LatencyGroup {
@@ -317,6 +324,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }
       }
       counterexamples.push({
+        kind: "linearizability",
         rows,
         checker: name,
         key: example.key === undefined || example.key === null ? null : String(example.key),
@@ -326,6 +334,31 @@ export function buildReportData(input: ReportInput): ReportData {
         prefixLength: prefix.length,
       });
     }
+  }
+
+  for (const [name, result] of Object.entries(results.checkers ?? {})) {
+    const highlights = highlightsOf(result);
+    const rows: CounterexampleData["rows"] = [];
+    const highlighted: number[] = [];
+    for (const { index, label } of highlights) {
+      const bar = barOfOpIndex.get(index);
+      if (bar === undefined) continue;
+      if (!highlighted.includes(bar)) highlighted.push(bar);
+      const pair = pairAtBar(bar);
+      if (pair && rows.length < 200)
+        rows.push({ bar, role: "highlight", label, text: describeOp(pair.invoke, pair.completion) });
+    }
+    if (highlighted.length === 0) continue;
+    counterexamples.push({
+      kind: "highlights",
+      rows,
+      checker: name,
+      key: null,
+      explanation: result.explanation ?? "",
+      stuckBars: highlighted,
+      prefixTailBars: [],
+      prefixLength: 0,
+    });
   }
 
   const periods: PeriodData[] = faultPeriods(history).map((period) => ({

@@ -80,6 +80,7 @@ export function nemesisForRun(options: RunOptions, overrides: Partial<FaultSched
         logDir: args.ctx.logDir,
         random: args.ctx.random,
         keep: args.ctx.options.keep,
+        ...(args.ctx.options.variant !== undefined && { variant: args.ctx.options.variant }),
         ...args.cluster,
       };
       if (!needsNetwork && !needsClock) {

@@ -13,7 +13,7 @@ import type { Results, TestInfo } from "../history/results.js";
 import { writeRunReport } from "../report/index.js";
 import { createRunDir, updateLatestLink, writeJsonFile } from "../store/store.js";
 import { type Progress, Runner } from "./runner.js";
-import { type RunOptions, resolveTest, type TestDefinition, type TestSpec } from "./spec.js";
+import { type RunOptions, resolveRun, type TestDefinition, type TestSpec } from "./spec.js";
 import { declaredTestOptions, resolveTestOptions, validateTestOptionSpecs } from "./test-options.js";
 
 export interface RunTestConfig {
@@ -102,9 +102,9 @@ export async function writeReports(runDir: string): Promise<string[]> {
 }
 
 export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
-  const options = withTestOptionDefaults(config.definition, config.options, config.source);
   const log = config.log ?? (() => {});
-  const spec = await resolveTest(config.definition, options, config.source);
+  const withDefaults = withTestOptionDefaults(config.definition, config.options, config.source);
+  const { spec, options } = await resolveRun(config.definition, withDefaults, config.source);
   const startedAt = new Date();
   const runDir = createRunDir(options.storeDir, spec.name, startedAt);
   const test = makeTestInfo(spec, options, config, startedAt);
@@ -120,6 +120,8 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
     await runner.start();
     if (runner.cluster) {
       test.cluster = { name: runner.cluster.name, variant: runner.cluster.variant };
+      // What ran, not what was asked: a cluster() may start another size than options.nodes.
+      test.nodes = runner.cluster.nodes.length;
       writeJsonFile(join(runDir, "test.json"), test);
     }
     await (config.driveMainPhase ? config.driveMainPhase(runner) : runner.runMainPhase());
@@ -148,7 +150,10 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   // The test itself is wrong (a generator that gives 42, a cluster() that returns no cluster): the
   // results are written, and the user is told what to fix in which file, as for any bad input.
   if (failure instanceof UsageError)
-    throw new UsageError(failure.detail, failure.where ?? config.source, { cause: failure });
+    throw new UsageError(failure.detail, failure.where ?? config.source, {
+      cause: failure,
+      ...(failure.setting && { setting: failure.setting }),
+    });
   return { results, test, runDir, spec, reportErrors, history: runner.history };
 }
 

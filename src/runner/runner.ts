@@ -235,6 +235,17 @@ export class Runner {
       this.cluster = cluster;
       if (this.cluster.variant) this.log(`cluster variant: ${this.cluster.variant}`);
     }
+    const asked = this.options.variant;
+    if (asked !== undefined && this.cluster?.variant !== asked) {
+      // A replay that silently ran another configuration would claim what it did not test.
+      throw new UsageError(
+        this.cluster === undefined
+          ? "the test starts no cluster, so there is no variant to choose"
+          : `the test's cluster() ran ${this.cluster.variant === undefined ? "no variant" : `variant ${JSON.stringify(this.cluster.variant)}`}; pass ctx.options.variant to startCluster`,
+        undefined,
+        { setting: { name: "variant", value: asked } },
+      );
+    }
     const firstNode = this.cluster?.nodes[0];
     await this.spec.client.setup?.({
       cluster: this.cluster,

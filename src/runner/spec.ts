@@ -9,6 +9,7 @@ import type { Cluster } from "../cluster/types.js";
 import { describeError, UsageError } from "../errors/index.js";
 import type { NemesisPackage } from "../faults/types.js";
 import type { GeneratorLike } from "../generator/types.js";
+import { describeValue } from "../history/writable.js";
 import type { Random } from "../random/random.js";
 import {
   attachTestOptions,
@@ -22,7 +23,20 @@ export interface RunOptions {
   seed: number;
   timeLimitMs: number;
   concurrency: number;
+  /** Cluster size; a test's own `nodes` replaces it unless {@link RunOptions.nodesExplicit}. */
   nodes: number;
+  /**
+   * True when `nodes` was asked for (`--nodes`): it then wins over the test's
+   * own `nodes`. False or absent: `nodes` is only a default (the target's size).
+   */
+  nodesExplicit?: boolean;
+  /**
+   * Force the cluster recipe's configuration variant by name (a replay of a
+   * run whose log said `replay with variant X`); absent: the seed picks one.
+   * A test's `cluster()` applies it by passing it to `startCluster`
+   * (`nemesisForRun` does); the runner refuses a run whose cluster did not.
+   */
+  variant?: string;
   /** Fault kinds asked for with --nemesis (e.g. ["kill", "pause"]); empty for none. */
   nemesis: readonly string[];
   nemesisIntervalMs: number;
@@ -61,6 +75,11 @@ export interface TestSpec {
   /** Client ops of the final phase (after faults are healed), e.g. one read per key. */
   finalGenerator?: GeneratorLike;
   checker: Checker | readonly Checker[];
+  /**
+   * The cluster size this test is written for: the run's `options.nodes`
+   * (what `cluster(ctx)` reads) unless `--nodes` was given. A positive integer.
+   */
+  nodes?: number;
   /** Overrides of the run options this test insists on. */
   concurrency?: number;
   timeLimitMs?: number;
@@ -70,6 +89,9 @@ export interface TestSpec {
   /** Free-form facts stored in test.json (workload parameters, ...). */
   describe?: Record<string, unknown>;
 }
+
+/** Most nodes a test may ask for: every node is a real process on this machine. */
+export const MAX_NODES = 99;
 
 export type TestDefinition = TestSpec | ((options: RunOptions) => TestSpec | Promise<TestSpec>);
 
@@ -104,6 +126,39 @@ export function defineTest(
  * nothing and says "valid".
  */
 export async function resolveTest(
+  definition: TestDefinition,
+  options: RunOptions,
+  source?: string,
+): Promise<TestSpec> {
+  return (await resolveRun(definition, options, source)).spec;
+}
+
+/**
+ * Resolve a definition and the options the run will use: the test's own
+ * `nodes` replaces `options.nodes` unless that was asked for explicitly. A
+ * definition function is called again with the new size, so what it built
+ * from `options.nodes` (node names, a nemesis) matches the cluster that runs.
+ */
+export async function resolveRun(
+  definition: TestDefinition,
+  options: RunOptions,
+  source?: string,
+): Promise<{ spec: TestSpec; options: RunOptions }> {
+  const spec = await resolveOnce(definition, options, source);
+  if (spec.nodes === undefined || options.nodesExplicit === true || spec.nodes === options.nodes)
+    return { spec, options };
+  const sized: RunOptions = { ...options, nodes: spec.nodes };
+  if (typeof definition !== "function") return { spec, options: sized };
+  const again = await resolveOnce(definition, sized, source);
+  if (again.nodes !== spec.nodes)
+    throw new UsageError(
+      `the test's \`nodes\` changes with options.nodes (${spec.nodes}, then ${again.nodes}); expected a fixed size`,
+      source,
+    );
+  return { spec: again, options: sized };
+}
+
+async function resolveOnce(
   definition: TestDefinition,
   options: RunOptions,
   source?: string,
@@ -145,6 +200,11 @@ function specProblem(spec: TestSpec | undefined): string | undefined {
       return `two checkers are named ${checker.name}; one result would hide the other`;
     names.add(checker.name);
   }
+  if (
+    spec.nodes !== undefined &&
+    !(Number.isSafeInteger(spec.nodes) && spec.nodes >= 1 && spec.nodes <= MAX_NODES)
+  )
+    return `\`nodes\` must be an integer from 1 to ${MAX_NODES}, not ${describeValue(spec.nodes, "value")}`;
   for (const field of ["concurrency", "timeLimitMs", "opTimeoutMs", "checkerTimeoutMs"] as const) {
     const value = spec[field];
     if (value !== undefined && !(typeof value === "number" && value > 0))

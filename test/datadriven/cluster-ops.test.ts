@@ -1,5 +1,8 @@
 /** The text form of ops and completions used by the cluster directives (pure: no cluster). */
 import { describe, expect, it } from "vitest";
+import { Directive } from "../../src/datadriven/directive.js";
+import { clusterDirectives } from "../../src/datadriven/directives/cluster.js";
+import { ClusterHarness } from "../../src/datadriven/directives/harness.js";
 import {
   allTrue,
   formatCompletion,
@@ -8,7 +11,10 @@ import {
   parseOpLine,
   parseOpLines,
   parseValueToken,
+  REGISTER_OP_FORMS,
+  registerOpProblem,
 } from "../../src/datadriven/directives/ops.js";
+import { UsageError } from "../../src/errors/index.js";
 
 describe("parseOpLine", () => {
   it("reads f, key and the value: none → null, one → itself, several → an array", () => {
@@ -86,5 +92,60 @@ describe("allTrue", () => {
     expect(allTrue([{ invocation: read, completion: { type: "ok", value: null } }])).toBe(false);
     expect(allTrue([{ invocation: read, completion: { type: "ok", value: false } }])).toBe(false);
     expect(allTrue([{ invocation: { f: "write", value: 1 }, completion: { type: "info" } }])).toBe(false);
+  });
+});
+
+describe("ops a target cannot run are refused before anything is sent", () => {
+  function execDirective(input: string, cmd = "exec"): Directive {
+    return new Directive({
+      file: "ops.txt",
+      line: 4,
+      cmd,
+      args: [],
+      input,
+      expected: "",
+      context: { rewrite: false, tempDir: () => "/tmp/x", presentOutput: (o) => o },
+    });
+  }
+
+  it("names the op line, the target and the expected form; the cluster never starts", async () => {
+    const cases: [input: string, line: number, message: string][] = [
+      ["read x\ncas x 1", 6, "cas takes 2 values after the key, got 1: expected cas KEY EXPECTED NEW"],
+      [
+        "frob x",
+        5,
+        'the demo target has no op "frob"; expected one of: read KEY, write KEY VALUE, cas KEY EXPECTED NEW',
+      ],
+      ["write x", 5, "write takes 1 value after the key, got 0: expected write KEY VALUE"],
+      ["write x nil nil", 5, "write takes 1 value after the key, got 2"],
+      ["read x 3", 5, "read takes no value after the key, got 1: expected read KEY"],
+      ["read", 5, "read needs a key: expected read KEY"],
+      ["toString x", 5, 'has no op "toString"'],
+    ];
+    for (const cmd of ["exec", "wait", "async"]) {
+      for (const [input, line, message] of cases) {
+        const harness = new ClusterHarness({ kind: "demo" });
+        const directives = clusterDirectives(harness);
+        const error = await Promise.resolve()
+          .then(() => directives[cmd]!(execDirective(input, cmd)))
+          .then(
+            () => undefined,
+            (thrown: unknown) => thrown,
+          );
+        expect(error, `${cmd}: ${input}`).toBeInstanceOf(UsageError);
+        expect((error as UsageError).message).toContain(message);
+        expect((error as UsageError).where).toBe(`ops.txt:${line}`);
+        expect(harness.isStarted).toBe(false);
+        await harness.close();
+      }
+    }
+  });
+
+  it("accepts every op form a register client runs, and `write x nil` counts as one value", () => {
+    for (const text of ["read x", "write x 1", "write x nil", "cas x 1 2", "cas 7 nil 3"]) {
+      const [line] = parseOpLines(text, 1);
+      expect(registerOpProblem(line!, "etcd"), text).toBeUndefined();
+    }
+    expect(Object.keys(REGISTER_OP_FORMS)).toEqual(["read", "write", "cas"]);
   });
 });

@@ -13,6 +13,7 @@ import { setModel } from "./set.js";
 import type { AnyModel } from "./types.js";
 
 export { createPrepareContext, describeValue } from "./context.js";
+export { ModelInputError } from "./input-error.js";
 export { mutexModel } from "./mutex.js";
 export {
   type FencedInput,

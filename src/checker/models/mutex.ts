@@ -3,6 +3,8 @@
  * State 0 = free, 1 = held. A failed op did not happen (dropped); an `info`
  * acquire or release may have happened (optional).
  */
+
+import { ModelInputError } from "./input-error.js";
 import type { Model } from "./types.js";
 
 const ACQUIRE = 0;
@@ -16,7 +18,7 @@ export const mutexModel: Model<number, number> = {
     if (op.type === "fail") return undefined;
     if (op.f === "acquire" || op.f === "lock") return ACQUIRE;
     if (op.f === "release" || op.f === "unlock") return RELEASE;
-    throw new Error(
+    throw new ModelInputError(
       `op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for a mutex (acquire, release)`,
     );
   },

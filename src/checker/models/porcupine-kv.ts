@@ -11,6 +11,7 @@
  */
 import type { Key } from "../../history/op.js";
 import { mix32 } from "./context.js";
+import { ModelInputError } from "./input-error.js";
 import { keyIndex, keyName } from "./register.js";
 import type { Model, ModelOp } from "./types.js";
 
@@ -53,12 +54,12 @@ function asText(op: ModelOp, value: unknown, what: string): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number") return String(value);
-  throw new Error(`op ${op.invoke.index}: ${what} must be a string, got ${JSON.stringify(value)}`);
+  throw new ModelInputError(`op ${op.invoke.index}: ${what} must be a string, got ${JSON.stringify(value)}`);
 }
 
 function requireKey(op: ModelOp): Key {
   if (op.key === undefined)
-    throw new Error(`op ${op.invoke.index}: the porcupine-kv model needs a key on every op`);
+    throw new ModelInputError(`op ${op.invoke.index}: the porcupine-kv model needs a key on every op`);
   return op.key;
 }
 
@@ -80,7 +81,7 @@ export const porcupineKvModel: Model<KvState, KvInput> = {
       kind = op.f === "put" ? PUT : APPEND;
       text = asText(op, op.input, `a ${op.f}'s value`);
     } else {
-      throw new Error(
+      throw new ModelInputError(
         `op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for porcupine-kv (get, put, append)`,
       );
     }

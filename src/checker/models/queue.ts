@@ -5,6 +5,7 @@
  * States are immutable arrays of interned ids with a polynomial hash.
  */
 import { describeValue, mix32 } from "./context.js";
+import { ModelInputError } from "./input-error.js";
 import type { Model } from "./types.js";
 
 export interface QueueState {
@@ -39,7 +40,7 @@ export const queueModel: Model<QueueState, QueueInput> = {
     if (op.f === "dequeue") {
       return op.type === "ok" ? { kind: DEQUEUE, id: ctx.intern(op.output) } : { kind: DEQUEUE_ANY, id: 0 };
     }
-    throw new Error(
+    throw new ModelInputError(
       `op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for a queue (enqueue, dequeue)`,
     );
   },

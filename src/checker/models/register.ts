@@ -23,6 +23,7 @@
 import type { Key } from "../../history/op.js";
 import { keyIdentity } from "../../history/values.js";
 import { describeValue, mix32 } from "./context.js";
+import { ModelInputError } from "./input-error.js";
 import type { Model, ModelOp, PrepareContext, RegisterView } from "./types.js";
 
 export const READ = 0;
@@ -43,7 +44,7 @@ export interface RegisterInput {
 function casPair(op: ModelOp): [unknown, unknown] {
   const value = op.input;
   if (!Array.isArray(value) || value.length !== 2) {
-    throw new Error(
+    throw new ModelInputError(
       `op ${op.invoke.index}: a cas value must be [expected, new], got ${JSON.stringify(value)}`,
     );
   }
@@ -58,7 +59,7 @@ export function prepareRegisterOp(
 ): RegisterInput | undefined {
   const { key } = options;
   if (op.f === "cas" && !options.allowCas) {
-    throw new Error(
+    throw new ModelInputError(
       `op ${op.invoke.index}: cas is not an operation of the plain register model (use cas-register)`,
     );
   }
@@ -79,7 +80,7 @@ export function prepareRegisterOp(
       return { kind: CAS, a: ctx.intern(expected), b: ctx.intern(next), key };
     }
     default:
-      throw new Error(
+      throw new ModelInputError(
         `op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for a register (read, write, cas)`,
       );
   }
@@ -188,7 +189,7 @@ export function keyName(ctx: PrepareContext, id: number): Key | undefined {
 
 function requireKey(op: ModelOp, model: string): Key {
   if (op.key === undefined)
-    throw new Error(`op ${op.invoke.index}: the ${model} model needs a key on every op`);
+    throw new ModelInputError(`op ${op.invoke.index}: the ${model} model needs a key on every op`);
   return op.key;
 }
 

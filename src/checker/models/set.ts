@@ -5,6 +5,7 @@
  * is O(size) and hashing O(1).
  */
 import { describeValue, mix32 } from "./context.js";
+import { ModelInputError } from "./input-error.js";
 import type { Model } from "./types.js";
 
 export interface SetState {
@@ -32,14 +33,16 @@ export const setModel: Model<SetState, SetInput> = {
     if (op.f === "read") {
       if (op.type !== "ok") return undefined;
       if (!Array.isArray(op.output)) {
-        throw new Error(
+        throw new ModelInputError(
           `op ${op.invoke.index}: a set read must return an array, got ${JSON.stringify(op.output)}`,
         );
       }
       const ids = [...new Set(op.output.map((value) => ctx.intern(value)))].sort((x, y) => x - y);
       return { kind: "read", state: makeSet(Int32Array.from(ids)) };
     }
-    throw new Error(`op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for a set (add, read)`);
+    throw new ModelInputError(
+      `op ${op.invoke.index}: unknown f ${JSON.stringify(op.f)} for a set (add, read)`,
+    );
   },
   step(state, input) {
     if (input.kind === "read") return setModel.equal(state, input.state) ? state : undefined;

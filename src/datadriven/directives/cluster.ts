@@ -42,7 +42,14 @@ import type { Directive } from "../directive.js";
 import type { DirectiveTable } from "../generic.js";
 import { retry } from "../retry.js";
 import type { ClusterHarness } from "./harness.js";
-import { allTrue, formatCompletion, OpSyntaxError, parseOpLines } from "./ops.js";
+import {
+  allTrue,
+  formatCompletion,
+  type OpLine,
+  OpSyntaxError,
+  parseOpLines,
+  registerOpProblem,
+} from "./ops.js";
 import { type OpResult, SessionError } from "./sessions.js";
 import { type DataDrivenTarget, noLogicalClock } from "./target.js";
 
@@ -117,7 +124,7 @@ async function clusterDirective(d: Directive, harness: ClusterHarness): Promise<
  */
 async function sessionRequest(d: Directive, harness: ClusterHarness, sessionFallback: string | undefined) {
   allowArgs(d, ["session", "node", "timeout"]);
-  const ops = opsOf(d);
+  const ops = opsOf(d, harness);
   const [node] = await harness.nodes(d, "first");
   const sessions = await harness.sessions();
   const request = () => ({
@@ -249,7 +256,7 @@ async function printStateDirective(d: Directive, harness: ClusterHarness): Promi
 
 async function waitDirective(d: Directive, harness: ClusterHarness): Promise<string> {
   allowArgs(d, ["session", "node", "timeout"]);
-  const ops = opsOf(d);
+  const ops = opsOf(d, harness);
   if (ops.length === 0) throw d.error("wait: expected ops in the input, one per line");
   const timeoutMs = timeoutArg(d, DEFAULT_WAIT_TIMEOUT_MS);
   const [node] = await harness.nodes(d, "first");
@@ -292,15 +299,26 @@ function formatResults(results: readonly OpResult[]): string {
   return results.map((result) => formatCompletion(result.invocation, result.completion)).join("\n");
 }
 
-function opsOf(d: Directive) {
+/**
+ * The directive's ops, each checked against what the target's client runs
+ * (name, key, number of values) before the cluster starts, so a typo is a
+ * usage error at the op's line and nothing is sent.
+ */
+function opsOf(d: Directive, harness: ClusterHarness) {
+  let lines: OpLine[];
   try {
-    return parseOpLines(d.input, d.line + 1).map((op) => op.invocation);
+    lines = parseOpLines(d.input, d.line + 1);
   } catch (error) {
     // Point at the op's own line: the input starts on the line after the directive.
     if (error instanceof OpSyntaxError)
       throw new UsageError(error.message, `${d.file}:${d.line + 1 + error.offset}`);
     throw error;
   }
+  for (const line of lines) {
+    const problem = registerOpProblem(line, `the ${harness.kind} target`);
+    if (problem !== undefined) throw new UsageError(problem, `${d.file}:${line.line}`);
+  }
+  return lines.map((op) => op.invocation);
 }
 
 /** Turn a session's misuse into a usage error at the directive's line. */

@@ -30,6 +30,8 @@ import type { Completion, Invocation } from "../../history/op.js";
 /** One parsed input line, with the 1-based line number in the file for error messages. */
 export interface OpLine {
   readonly invocation: Invocation;
+  /** How many value tokens followed the key (`cas x 1 2` → 2), which the value alone cannot tell (`write x nil`). */
+  readonly values: number;
   /** 1-based line in the file. */
   readonly line: number;
 }
@@ -53,7 +55,8 @@ export function parseOpLines(input: string, firstLine: number): OpLine[] {
     if (text === "" || text.startsWith("#")) continue;
     if (ops.length >= MAX_OPS_PER_DIRECTIVE)
       throw new OpSyntaxError(`more than ${MAX_OPS_PER_DIRECTIVE} ops`, i);
-    ops.push({ invocation: parseOpLine(text, i), line: firstLine + i });
+    const { invocation, values } = parseOpTokens(text, i);
+    ops.push({ invocation, values, line: firstLine + i });
   }
   return ops;
 }
@@ -70,6 +73,10 @@ export class OpSyntaxError extends Error {
 
 /** `write x 1` → `{ f: "write", key: "x", value: 1 }`. */
 export function parseOpLine(text: string, offset = 0): Invocation {
+  return parseOpTokens(text, offset).invocation;
+}
+
+function parseOpTokens(text: string, offset: number): { invocation: Invocation; values: number } {
   if (text.length > MAX_OP_LINE_CHARS)
     throw new OpSyntaxError(`op line longer than ${MAX_OP_LINE_CHARS} chars`, offset);
   const tokens = tokenize(text, offset);
@@ -87,7 +94,43 @@ export function parseOpLine(text: string, offset = 0): Invocation {
   }
   if (rest.length === 1) invocation.value = rest[0]!.value;
   else if (rest.length > 1) invocation.value = rest.map((token) => token.value);
-  return invocation;
+  return { invocation, values: rest.length };
+}
+
+/**
+ * The ops a target's client understands, by name: how many values follow the
+ * key, and the line's form for messages. Every target today (the demo
+ * server, etcd, Redis) runs the register workload, so they share one table.
+ * A line that does not fit is refused before the cluster starts: sending
+ * `cas x 1` would only come back as a `fail` the golden file then freezes.
+ */
+export const REGISTER_OP_FORMS: Readonly<Record<string, { readonly values: number; readonly form: string }>> =
+  {
+    read: { values: 0, form: "read KEY" },
+    write: { values: 1, form: "write KEY VALUE" },
+    cas: { values: 2, form: "cas KEY EXPECTED NEW" },
+  };
+
+/**
+ * Why `invocation` is not an op `target` can run (wrong name, no key, wrong
+ * number of values), or undefined when it is. The sentence names what was
+ * expected, so `file:line: <sentence>` is a complete error.
+ */
+export function registerOpProblem(
+  op: Pick<OpLine, "invocation" | "values">,
+  target: string,
+): string | undefined {
+  const { invocation, values } = op;
+  const forms = Object.values(REGISTER_OP_FORMS)
+    .map((op) => op.form)
+    .join(", ");
+  const known = Object.hasOwn(REGISTER_OP_FORMS, invocation.f) ? REGISTER_OP_FORMS[invocation.f] : undefined;
+  if (known === undefined)
+    return `${target} has no op ${JSON.stringify(invocation.f)}; expected one of: ${forms}`;
+  if (invocation.key === undefined) return `${invocation.f} needs a key: expected ${known.form}`;
+  if (values !== known.values)
+    return `${invocation.f} takes ${known.values === 0 ? "no value" : `${known.values} value${known.values === 1 ? "" : "s"}`} after the key, got ${values}: expected ${known.form}`;
+  return undefined;
 }
 
 interface Token {

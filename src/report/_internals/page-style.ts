@@ -37,7 +37,7 @@ details pre { max-height: 320px; overflow: auto; background: #f8fafc; border: 1p
 .hint { color: var(--muted); font-size: 12px; }
 .ce-ops { list-style: none; padding: 0; margin: 8px 0 12px; }
 .ce-op { padding: 3px 8px; border-radius: 6px; margin: 2px 0; word-break: break-all; }
-.ce-op.stuck { background: #fef2f2; border-left: 3px solid #b0101c; }
+.ce-op.stuck, .ce-op.highlight { background: #fef2f2; border-left: 3px solid #b0101c; }
 .ce-op.prefix { background: #eff6ff; border-left: 3px solid #2563eb; }
 .btn { font: inherit; font-size: 13px; border: 1px solid #cbd5e1; background: #fff; border-radius: 6px; padding: 3px 10px; cursor: pointer; color: var(--fg); }
 .btn:hover { background: #f1f5f9; }

@@ -273,18 +273,26 @@
     }
     var parts = [];
     DATA.counterexamples.forEach(function (c, i) {
+      var named = c.kind === "highlights";
       parts.push(
-        h("h2", { text: "Counterexample · " + c.checker + (c.key !== null ? " · key " + c.key : "") }),
+        h("h2", {
+          text:
+            (named ? "Ops named by " : "Counterexample · ") +
+            c.checker +
+            (c.key !== null ? " · key " + c.key : ""),
+        }),
       );
       if (c.explanation) parts.push(h("p", { className: "explanation", text: c.explanation }));
       parts.push(
         h("p", {
           className: "hint",
-          text:
-            c.stuckBars.length +
-            " operation(s) could not be linearized next (red), after a linearized prefix of " +
-            c.prefixLength +
-            " operation(s); its last ones are in blue. Click one to see it on the timeline.",
+          text: named
+            ? c.stuckBars.length +
+              " operation(s) named by the checker (red), each with its label. Click one to see it on the timeline."
+            : c.stuckBars.length +
+              " operation(s) could not be linearized next (red), after a linearized prefix of " +
+              c.prefixLength +
+              " operation(s); its last ones are in blue. Click one to see it on the timeline.",
         }),
       );
       var list = h(
@@ -294,7 +302,10 @@
           return h("li", { className: "ce-op " + row.role }, [
             h("button", {
               className: "link",
-              text: (row.role === "stuck" ? "stuck  " : "prefix ") + "· op " + T.invokeIndex[row.bar],
+              text:
+                (row.role === "highlight" ? row.label + " " : row.role === "stuck" ? "stuck  " : "prefix ") +
+                "· op " +
+                T.invokeIndex[row.bar],
               onclick: function () {
                 timeline.focusBars([row.bar]);
                 timeline.select(row.bar);
@@ -335,6 +346,8 @@
     var laneStart = new Int32Array(laneCount + 1);
     var stuck = new Set();
     var prefix = new Set();
+    // Bar → "checker: label" for ops a checker named (highlights); not "could not be linearized".
+    var labels = new Map();
     var scroller, canvas, ctx, overview, octx, tooltip, rangeLabel, density;
     var listeners = [];
 
@@ -351,6 +364,10 @@
         l++;
       }
       DATA.counterexamples.forEach(function (c) {
+        if (c.kind === "highlights")
+          c.rows.forEach(function (row) {
+            if (!labels.has(row.bar)) labels.set(row.bar, c.checker + ": " + row.label);
+          });
         c.stuckBars.forEach(function (b) {
           stuck.add(b);
         });
@@ -710,7 +727,8 @@
         var text = JSON.stringify(value === undefined ? null : value);
         lines.push("value " + (text.length > 80 ? text.slice(0, 79) + "…" : text));
       }
-      if (stuck.has(bar)) lines.push("counterexample: could not be linearized");
+      if (labels.has(bar)) lines.push(labels.get(bar));
+      else if (stuck.has(bar)) lines.push("counterexample: could not be linearized");
       else if (prefix.has(bar)) lines.push("counterexample: end of the linearized prefix");
       tooltip.replaceChildren.apply(
         tooltip,
@@ -1048,6 +1066,12 @@
   function stuckRole(bar) {
     for (var i = 0; i < DATA.counterexamples.length; i++) {
       var c = DATA.counterexamples[i];
+      if (c.kind === "highlights") {
+        for (var r = 0; r < c.rows.length; r++)
+          if (c.rows[r].bar === bar)
+            return { cls: "stuck", text: "Named by " + c.checker + ": " + c.rows[r].label + "." };
+        continue;
+      }
       if (c.stuckBars.indexOf(bar) >= 0)
         return {
           cls: "stuck",
