@@ -12,6 +12,7 @@ import { resolveSeed } from "../control/seed.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
+import { CLIENTS_PER_NODE, defaultConcurrency, defaultOpTimeoutMs } from "../runner/defaults.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
@@ -28,7 +29,11 @@ export function addRunFlags(command: Command): Command {
     .addOption(
       durationOption("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", 20_000),
     )
-    .option("--concurrency <n>", "client workers", parsePositiveInt, 5)
+    .option(
+      "--concurrency <n>",
+      `client workers (default: ${CLIENTS_PER_NODE} per node, bound to nodes round-robin)`,
+      parsePositiveInt,
+    )
     .option(
       "--seed <n>",
       "seed for every random choice (random when omitted; printed at start)",
@@ -72,8 +77,7 @@ export function addRunFlags(command: Command): Command {
     .addOption(
       durationOption(
         "--op-timeout <seconds>",
-        "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
-        5_000,
+        "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info (default: a fifth of --nemesis-interval, at most 5s)",
       ),
     )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
@@ -82,7 +86,8 @@ export function addRunFlags(command: Command): Command {
 
 interface RunFlags {
   timeLimit: number;
-  concurrency: number;
+  /** Undefined: {@link defaultConcurrency} of the node count. */
+  concurrency?: number;
   seed?: number;
   store: string;
   nemesis: string[];
@@ -94,21 +99,23 @@ interface RunFlags {
   demoMode: string;
   readFrom?: string;
   readConsistency?: string;
-  opTimeout: number;
+  /** Undefined: {@link defaultOpTimeoutMs} of the nemesis interval. */
+  opTimeout?: number;
   keep: boolean;
   json: boolean;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
+  const nodes = flags.nodes ?? defaultNodesFor(flags.target);
   return {
     // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
     timeLimitMs: flags.timeLimit,
-    concurrency: flags.concurrency,
-    nodes: flags.nodes ?? defaultNodesFor(flags.target),
+    concurrency: flags.concurrency ?? defaultConcurrency(nodes),
+    nodes,
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
-    opTimeoutMs: flags.opTimeout,
+    opTimeoutMs: flags.opTimeout ?? defaultOpTimeoutMs(flags.nemesisInterval),
     storeDir: flags.store,
     keep: flags.keep,
     extra: {
