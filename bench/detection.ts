@@ -10,9 +10,17 @@
  * Target (issue 19): ≥ 9/10 for every known-wrong configuration, 10/10 valid
  * for every correct one, at a 20 s time limit.
  *
- *   npx tsx bench/detection.ts [seeds=10] [timeLimitS=20] [filter]
+ *   npx tsx bench/detection.ts [seeds=10] [timeLimitS=20] [filter] [extra flags]
  *
- * `filter` keeps only configurations whose name contains it (e.g. `demo`).
+ * `filter` keeps only configurations whose name contains it (e.g. `demo`;
+ * `""` for all). `extra flags` are appended to every run, to measure what a
+ * default bought by putting the old one back (e.g. `"--concurrency 5
+ * --op-timeout 5s"`, the defaults before issue 19). Each run's verdict goes
+ * to stderr as it ends, the table to stdout.
+ *
+ * A new known-wrong (or known-right) configuration is one more row of
+ * {@link CONFIGURATIONS}: a name, the CLI flags a user would type, the verdict
+ * a correct tester gives, and the binary it needs.
  * Configurations whose system is not installed (etcd, redis-server) are
  * skipped with a message.
  */
@@ -83,7 +91,8 @@ const CONFIGURATIONS: readonly Configuration[] = [
 
 const seeds = Number(process.argv[2] ?? 10);
 const timeLimitS = Number(process.argv[3] ?? 20);
-const filter = process.argv[4];
+const filter = process.argv[4] || undefined;
+const extraArgs = (process.argv[5] ?? "").split(/\s+/).filter((arg) => arg !== "");
 const cli = join(import.meta.dirname, "..", "bin", "crucible.js");
 
 function installed(binary: string): boolean {
@@ -134,6 +143,7 @@ function runOnce(configuration: Configuration, seed: number): RunOutcome {
       cli,
       "run",
       ...configuration.args,
+      ...extraArgs,
       "--time-limit",
       String(timeLimitS),
       "--seed",
@@ -169,7 +179,9 @@ const median = (values: number[]): number | undefined => {
 
 execFileSync(process.execPath, [cli, "--version"]);
 console.log(
-  `detection: ${seeds} seeds per configuration, --time-limit ${timeLimitS}, default flags otherwise`,
+  `detection: ${seeds} seeds per configuration, --time-limit ${timeLimitS}, ${
+    extraArgs.length > 0 ? `with ${extraArgs.join(" ")}` : "default flags otherwise"
+  }`,
 );
 console.log("| configuration | expected | as expected | verdicts | median time to first anomalous op |");
 console.log("|---|---|---|---|---|");
@@ -186,6 +198,11 @@ for (const configuration of CONFIGURATIONS) {
   let asExpected = 0;
   for (let seed = 1; seed <= seeds; seed++) {
     const outcome = runOnce(configuration, seed);
+    console.error(
+      `${configuration.name} · seed ${seed}: ${outcome.verdict}${
+        outcome.anomalyAtS === undefined ? "" : ` (first anomalous op at ${outcome.anomalyAtS.toFixed(1)} s)`
+      }`,
+    );
     verdicts.set(outcome.verdict, (verdicts.get(outcome.verdict) ?? 0) + 1);
     if (outcome.verdict === configuration.expected) asExpected++;
     if (outcome.anomalyAtS !== undefined) times.push(outcome.anomalyAtS);

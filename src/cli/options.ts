@@ -74,10 +74,10 @@ export function formatDurationFlag(ms: number): string {
  * A duration flag whose default `--help` shows in the flag's own units
  * (`(default: 20s)`), not as the milliseconds it is held in.
  */
-export function durationOption(flags: string, description: string, defaultMs: number): Option {
-  return new Option(flags, description)
-    .argParser(parseDurationMs)
-    .default(defaultMs, formatDurationFlag(defaultMs));
+export function durationOption(flags: string, description: string, defaultMs?: number): Option {
+  const option = new Option(flags, description).argParser(parseDurationMs);
+  // No default: the caller derives one from other flags (and says how in the description).
+  return defaultMs === undefined ? option : option.default(defaultMs, formatDurationFlag(defaultMs));
 }
 
 /** A variant name as recipes spell them (`pre-vote`, `small-snapshots`): refuses empty or odd text at once. */

@@ -12,6 +12,7 @@ import { resolveSeed } from "../control/seed.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
+import { CLIENTS_PER_NODE, defaultConcurrency, defaultOpTimeoutMs } from "../runner/defaults.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
@@ -37,7 +38,11 @@ export function addRunFlags(command: Command): Command {
     .addOption(
       durationOption("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", 20_000),
     )
-    .option("--concurrency <n>", "client workers", parsePositiveInt, 5)
+    .option(
+      "--concurrency <n>",
+      `client workers (default: ${CLIENTS_PER_NODE} per node, bound to nodes round-robin)`,
+      parsePositiveInt,
+    )
     .option(
       "--seed <n>",
       "seed for every random choice (random when omitted; printed at start)",
@@ -86,8 +91,7 @@ export function addRunFlags(command: Command): Command {
     .addOption(
       durationOption(
         "--op-timeout <seconds>",
-        "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
-        5_000,
+        "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info (default: a fifth of --nemesis-interval, at most 5s)",
       ),
     )
     .option(
@@ -107,7 +111,8 @@ export function addRunFlags(command: Command): Command {
 
 interface RunFlags {
   timeLimit: number;
-  concurrency: number;
+  /** Undefined: {@link defaultConcurrency} of the node count. */
+  concurrency?: number;
   seed?: number;
   store: string;
   nemesis: string[];
@@ -124,7 +129,8 @@ interface RunFlags {
   /** Default `register`; the others run on PostgreSQL. */
   workload?: string;
   isolation?: string;
-  opTimeout: number;
+  /** Undefined: {@link defaultOpTimeoutMs} of the nemesis interval. */
+  opTimeout?: number;
   keep: boolean;
   json: boolean;
 }
@@ -134,18 +140,19 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     throw new UsageError(
       "--isolation applies to the PostgreSQL transaction workloads: add --workload list-append, rw-register or bank",
     );
+  const nodes = flags.nodes ?? defaultNodesFor(flags.target);
   return {
     // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
     timeLimitMs: flags.timeLimit,
-    concurrency: flags.concurrency,
-    nodes: flags.nodes ?? defaultNodesFor(flags.target),
+    concurrency: flags.concurrency ?? defaultConcurrency(nodes),
+    nodes,
     // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
     nodesExplicit: flags.nodes !== undefined,
     ...(flags.variant !== undefined && { variant: flags.variant }),
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
-    opTimeoutMs: flags.opTimeout,
+    opTimeoutMs: flags.opTimeout ?? defaultOpTimeoutMs(flags.nemesisInterval),
     storeDir: flags.store,
     keep: flags.keep,
     extra: {

@@ -40,7 +40,8 @@ describe("stale reads are found", () => {
   it("demo server in stale-reads mode with partitions: invalid, and the key is named", async () => {
     const seed = 3;
     const context = `demo stale-reads + partition, seed ${seed}`;
-    // Partitions at 1, 3 and 5 s, each healed 1 s later (seed 3: isolate, isolate, bridge).
+    // Partitions at 1, 3 and 5 s, each healed 1 s later (seed 3, with the register workload's
+    // shapes: the leader isolated, n2 isolated, the leader isolated).
     const options = runOptions(store, {
       seed,
       timeLimitMs: 6_000,
