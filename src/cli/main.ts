@@ -75,6 +75,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./serve.js")).registerServeCommand,
   },
   {
+    name: "interval",
+    usage: "[options] <command...>",
+    description: "run a command while recording its hold (start and end records) in an interval log",
+    load: async () => (await import("./interval.js")).registerIntervalCommand,
+  },
+  {
     name: "antithesis",
     usage: "[options] [test-file]",
     description:
