@@ -27,6 +27,13 @@ export type * from "./checker/types.js";
 export { uniqueIds } from "./checker/unique-ids.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
+export {
+  type EtcdKeyValue,
+  EtcdLeaseClient,
+  type EtcdLeaseClientOptions,
+  EtcdRequestError,
+  etcdLeaseClient,
+} from "./client/etcd-lease.js";
 export { postgresClient } from "./client/postgres.js";
 export { redisClient } from "./client/redis.js";
 // Clients
