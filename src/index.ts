@@ -45,7 +45,7 @@ export * from "./control/index.js";
 // Datadriven tests (the vitest and node:test adapters are the subpaths crucible/datadriven/vitest and /node-test)
 export * from "./datadriven/index.js";
 // The demo system under test
-export { demoServerCommand } from "./demo/launch.js";
+export { crucibleCliCommand, demoServerCommand } from "./demo/launch.js";
 // CLI exit codes
 export { ExitCode, exitCodeForValidity, UsageError } from "./errors/index.js";
 export * from "./faults/index.js";

@@ -81,6 +81,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./interval.js")).registerIntervalCommand,
   },
   {
+    name: "demo-lock",
+    usage: "[options] <command...>",
+    description:
+      "hold one of N lease-guarded slots in etcd while a command runs (the lock workload's demo wrapper)",
+    load: async () => (await import("./demo-lock.js")).registerDemoLockCommand,
+  },
+  {
     name: "antithesis",
     usage: "[options] [test-file]",
     description:

@@ -145,7 +145,8 @@ export class EtcdLeaseClient {
         if (signal?.aborted) break;
         continue;
       }
-      this.#current = index;
+      // After an unknown outcome the next call starts at the next member (this one may be dead or cut off).
+      this.#current = outcome.kind === "unknown" ? (index + 1) % this.#endpoints.length : index;
       if (outcome.kind === "unknown")
         throw new EtcdRequestError(`${where}: ${outcome.message}`, { maybeApplied: true });
       let answer: { error?: string; message?: string; code?: number; header?: unknown };
@@ -275,7 +276,7 @@ export class EtcdLeaseClient {
   }
 
   /**
-   * Resolve once `key` is deleted at or after revision `fromRevision`
+   * Resolve once `key` (with `prefix`, any key under it) is deleted at or after revision `fromRevision`
    * (`"deleted"`), or when `timeoutMs` passes or `signal` aborts first
    * (`"timeout"`). A watch stream on one endpoint; when it breaks, the
    * answer is `"broken"` and the caller re-reads the state (a recipe
@@ -284,7 +285,7 @@ export class EtcdLeaseClient {
   watchDelete(
     key: string,
     fromRevision: string,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: { timeoutMs: number; signal?: AbortSignal; prefix?: boolean },
   ): Promise<"deleted" | "timeout" | "broken"> {
     const endpoint = this.#endpoints[this.#current]!;
     return new Promise((resolve) => {
@@ -301,7 +302,13 @@ export class EtcdLeaseClient {
       const onAbort = () => finish("timeout");
       const timer = setTimeout(() => finish("timeout"), options.timeoutMs);
       options.signal?.addEventListener("abort", onAbort, { once: true });
-      const body = JSON.stringify({ create_request: { key: b64(key), start_revision: fromRevision } });
+      const body = JSON.stringify({
+        create_request: {
+          key: b64(key),
+          start_revision: fromRevision,
+          ...(options.prefix ? { range_end: prefixRangeEnd(key) } : {}),
+        },
+      });
       // Its own connection (no agent): a watch holds its socket for as long as it waits.
       const req = request({
         host: endpoint.host,
