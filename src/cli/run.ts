@@ -56,7 +56,7 @@ export function addRunFlags(command: Command): Command {
     .option(
       "--demo-mode <mode>",
       "demo server mode",
-      choiceParser(["linearizable", "stale-reads"]),
+      choiceParser(["linearizable", "stale-reads", "safe", "unsafe"]),
       "linearizable",
     )
     .option(
@@ -75,6 +75,23 @@ export function addRunFlags(command: Command): Command {
         "per-op timeout (e.g. 5, 300ms); a slower op is recorded as info",
         5_000,
       ),
+    )
+    .option(
+      "--workload <name>",
+      "built-in workload: register (reads, writes, cas) or lock (K lock wrappers against etcd)",
+      choiceParser(["register", "lock"]),
+      "register",
+    )
+    .option(
+      "--lock-tool <tool>",
+      "lock workload: demo (crucible demo-lock) or etcdctl (etcdctl lock)",
+      choiceParser(["demo", "etcdctl"]),
+    )
+    .option("--actors <k>", "lock workload: competing wrappers (default 4)", parsePositiveInt)
+    .option(
+      "--max <n>",
+      "lock workload: holders allowed at once (1: a lock; N: a semaphore; default 1)",
+      parsePositiveInt,
     )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
@@ -97,6 +114,10 @@ interface RunFlags {
   opTimeout: number;
   keep: boolean;
   json: boolean;
+  workload?: string;
+  lockTool?: string;
+  actors?: number;
+  max?: number;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
@@ -117,6 +138,12 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
       readFrom: flags.readFrom,
       readConsistency: flags.readConsistency,
       network: flags.network,
+      workload: flags.workload,
+      lockTool: flags.lockTool,
+      actors: flags.actors === undefined ? undefined : String(flags.actors),
+      max: flags.max === undefined ? undefined : String(flags.max),
+      // The lock workload's demo mode is safe or unsafe; the register default (linearizable) means safe there.
+      ...(flags.workload === "lock" && flags.demoMode === "linearizable" && { demoMode: "safe" }),
     },
   };
 }
@@ -153,7 +180,8 @@ export async function loadTestFile(path: string): Promise<TestDefinition> {
   return definition as TestDefinition;
 }
 
-export async function builtInTest(): Promise<TestDefinition> {
+export async function builtInTest(workload = "register"): Promise<TestDefinition> {
+  if (workload === "lock") return (await import("../tests/lock.js")).default;
   const module = await import("../tests/register.js");
   return module.default;
 }
@@ -238,7 +266,9 @@ export interface ExecuteRunConfig {
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
-  const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
+  const definition = config.testFile
+    ? await loadTestFile(config.testFile)
+    : await builtInTest(flags.workload);
   const options = runOptionsFromFlags(flags);
   const reproduce = reproduceCommand(config.argv, options.seed);
   const display = makeDisplay(flags.json);
