@@ -13,6 +13,8 @@ export {
   historyChecker,
   historyCheckerNames,
 } from "./checker/by-name.js";
+// Actors: client-side processes of the system under test
+export * from "./actors/index.js";
 export {
   compose,
   DEFAULT_CHECKER_TIMEOUT_MS,
@@ -41,6 +43,13 @@ export {
   type EtcdRwRegisterClientOptions,
   etcdRwRegisterClient,
 } from "./client/etcd-txn.js";
+export {
+  type EtcdKeyValue,
+  EtcdLeaseClient,
+  type EtcdLeaseClientOptions,
+  EtcdRequestError,
+  etcdLeaseClient,
+} from "./client/etcd-lease.js";
 export { postgresClient } from "./client/postgres.js";
 export {
   type MicroOp,
@@ -63,7 +72,7 @@ export * from "./control/index.js";
 // Datadriven tests (the vitest and node:test adapters are the subpaths crucible/datadriven/vitest and /node-test)
 export * from "./datadriven/index.js";
 // The demo system under test
-export { demoServerCommand } from "./demo/launch.js";
+export { crucibleCliCommand, demoServerCommand } from "./demo/launch.js";
 // CLI exit codes
 export { ExitCode, exitCodeForValidity, UsageError } from "./errors/index.js";
 export * from "./faults/index.js";

@@ -80,6 +80,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./serve.js")).registerServeCommand,
   },
   {
+    name: "interval",
+    usage: "[options] <command...>",
+    description: "run a command while recording its hold (start and end records) in an interval log",
+    load: async () => (await import("./interval.js")).registerIntervalCommand,
+  },
+  {
+    name: "demo-lock",
+    usage: "[options] <command...>",
+    description:
+      "hold one of N lease-guarded slots in etcd while a command runs (the lock workload's demo wrapper)",
+    load: async () => (await import("./demo-lock.js")).registerDemoLockCommand,
+  },
+  {
     name: "antithesis",
     usage: "[options] [test-file]",
     description:

@@ -75,7 +75,7 @@ export function addRunFlags(command: Command): Command {
     .option(
       "--demo-mode <mode>",
       "demo server mode",
-      choiceParser(["linearizable", "stale-reads"]),
+      choiceParser(["linearizable", "stale-reads", "safe", "unsafe"]),
       "linearizable",
     )
     .option(
@@ -96,7 +96,7 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       "--workload <name>",
-      `what the built-in test does: ${WORKLOADS.join(", ")} (all but register: --target postgres; rw-register also etcd)`,
+      `what the built-in test does: ${WORKLOADS.join(", ")} (list-append, rw-register, bank: --target postgres, rw-register also etcd; lock: etcd lock wrappers)`,
       choiceParser(WORKLOADS),
       "register",
     )
@@ -104,6 +104,17 @@ export function addRunFlags(command: Command): Command {
       "--isolation <level>",
       `PostgreSQL transaction workloads: ${POSTGRES_ISOLATIONS.join(", ")} (default serializable)`,
       choiceParser(POSTGRES_ISOLATIONS),
+    )
+    .option(
+      "--lock-tool <tool>",
+      "lock workload: demo (crucible demo-lock) or etcdctl (etcdctl lock)",
+      choiceParser(["demo", "etcdctl"]),
+    )
+    .option("--actors <k>", "lock workload: competing wrappers (default 4)", parsePositiveInt)
+    .option(
+      "--max <n>",
+      "lock workload: holders allowed at once (1: a lock; N: a semaphore; default 1)",
+      parsePositiveInt,
     )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
@@ -133,6 +144,9 @@ interface RunFlags {
   opTimeout?: number;
   keep: boolean;
   json: boolean;
+  lockTool?: string;
+  actors?: number;
+  max?: number;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
@@ -163,6 +177,11 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
       network: flags.network,
       workload: flags.workload,
       isolation: flags.isolation,
+      lockTool: flags.lockTool,
+      actors: flags.actors === undefined ? undefined : String(flags.actors),
+      max: flags.max === undefined ? undefined : String(flags.max),
+      // The lock workload's demo mode is safe or unsafe; the register default (linearizable) means safe there.
+      ...(flags.workload === "lock" && flags.demoMode === "linearizable" && { demoMode: "safe" }),
     },
   };
 }
@@ -211,8 +230,9 @@ async function importTestFile(path: string, absolute: string): Promise<TestDefin
   return definition as TestDefinition;
 }
 
-/** The built-in test: the register test, or a PostgreSQL transaction workload (`--workload`). */
+/** The built-in test: the register test, the lock workload, or a PostgreSQL transaction workload (`--workload`). */
 export async function builtInTest(workload = "register"): Promise<TestDefinition> {
+  if (workload === "lock") return (await import("../tests/lock.js")).default;
   if (workload !== "register") return (await import("../tests/txn-workloads.js")).default;
   const module = await import("../tests/register.js");
   return module.default;

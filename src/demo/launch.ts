@@ -64,3 +64,31 @@ function sourceNewerThan(dir: string, mtimeMs: number): boolean {
   }
   return false;
 }
+
+/**
+ * The command that runs the `crucible` CLI in a child process (`crucible
+ * demo-lock`, `crucible interval` as a lock workload's wrapper and child):
+ * `dist/cli/bin.js` when built and not older than `src/cli` and
+ * `src/actors`, else `src/cli/bin.ts` through tsx. Append the CLI's
+ * arguments to `args`.
+ */
+export function crucibleCliCommand(options: DemoServerCommandOptions = {}): DemoServerCommand {
+  const from = options.from ?? "auto";
+  const root = packageRoot();
+  const built = join(root, "dist", "cli", "bin.js");
+  const source = join(root, "src", "cli", "bin.ts");
+  const haveBuilt = existsSync(built);
+  const haveSource = existsSync(source);
+  const stale = (): boolean =>
+    ["cli", "actors", "client", "history"].some((dir) =>
+      sourceNewerThan(join(root, "src", dir), statSync(built).mtimeMs),
+    );
+  const useBuilt = from === "dist" || (from === "auto" && haveBuilt && (!haveSource || !stale()));
+  if (useBuilt) {
+    if (!haveBuilt) throw new Error(`${built} does not exist: run \`npm run build\` first`);
+    return { command: process.execPath, args: [built] };
+  }
+  if (!haveSource) throw new Error(`neither ${built} nor ${source} exists`);
+  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  return { command: process.execPath, args: ["--import", tsxLoader, source] };
+}

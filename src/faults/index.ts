@@ -3,6 +3,7 @@
  * namespaces + iptables/tc as root), clock (libfaketime), custom, and the
  * seeded schedules that mix them and always heal. See docs/faults.md.
  */
+export { ACTOR_FS, type ActorNemesisOptions, actorNemesis } from "./actor-nemesis.js";
 export {
   type ClockFaults,
   type ClockFaultsOptions,

@@ -24,6 +24,8 @@
  * a schedule and the cluster start those faults need in the runner's
  * `nemesisForRun` (src/runner/nemesis-for-run.ts).
  */
+
+import { type ActorTargetSpec, resolveActorTarget } from "../actors/targets.js";
 import { UsageError } from "../errors/index.js";
 import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
@@ -74,6 +76,12 @@ export interface FaultScheduleOptions {
   readonly recoveryTimeoutMs?: number;
   /** Quiet time after recovery, before the final reads. Default 1000 ms. */
   readonly settleMs?: number;
+  /** The test's actor names, for the actor fault kinds (`actor-pause`, ...). */
+  readonly actorNames?: readonly string[];
+  /** Targets of actor faults. Default `["one"]`. */
+  readonly actorTargets?: readonly ActorTargetSpec[];
+  /** The nemesis that carries out actor faults (`actorNemesis`); required with an actor kind. */
+  readonly actorNemesis?: Nemesis;
 }
 
 const ALL_SHAPES: readonly PartitionShape[] = ["halves", "isolate", "majorities-ring", "bridge", "primaries"];
@@ -95,6 +103,9 @@ function faultDraw(options: FaultScheduleOptions): FaultDraw {
     bandwidthBytesPerSec: options.bandwidthBytesPerSec ?? 65_536,
     clockDeltaMsMax: options.clockDeltaMsMax ?? 5_000,
     intervalMs: options.intervalMs,
+    actors: options.actorNames ?? [],
+    actorTarget: () =>
+      resolveActorTarget(random.pick(options.actorTargets ?? ["one"]), options.actorNames ?? [], random),
   };
 }
 
@@ -103,6 +114,10 @@ export function faultScheduleOps(options: FaultScheduleOptions): Invocation[] {
   if (options.kinds.length === 0 || options.nodeNames.length === 0) return [];
   if (!(options.intervalMs > 0))
     throw new RangeError(`faultSchedule: intervalMs must be > 0, got ${options.intervalMs}`);
+  if (kindsNeed(options.kinds, "actors") && (options.actorNames ?? []).length === 0)
+    throw new UsageError(
+      `nemesis ${options.kinds.filter((kind) => FAULTS[kind].needs === "actors").join(", ")} needs actors; expected a workload that has them (--workload lock)`,
+    );
   const rounds = Math.min(100_000, Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1);
   const draw = faultDraw(options);
   const ops: Invocation[] = [];
@@ -163,9 +178,14 @@ export function recoveryNemesis(): Nemesis {
   };
 }
 
-/** The nemesis that runs every op of these kinds (and `wait-for-recovery`). */
-export function nemesisForKinds(kinds: readonly FaultKind[]): Nemesis {
+/** The nemesis that runs every op of these kinds (and `wait-for-recovery`); `actorNemesis` for actor kinds. */
+export function nemesisForKinds(kinds: readonly FaultKind[], actorNemesis?: Nemesis): Nemesis {
   const nemeses: Nemesis[] = [];
+  if (kindsNeed(kinds, "actors")) {
+    if (!actorNemesis)
+      throw new UsageError(`nemesis ${kinds.join(",")}: actor faults need the test's actors`);
+    nemeses.push(actorNemesis);
+  }
   if (kindsNeed(kinds, "process")) nemeses.push(processNemesis());
   if (kindsNeed(kinds, "network")) nemeses.push(networkNemesis());
   if (kindsNeed(kinds, "clock")) nemeses.push(clockNemesis());
@@ -178,7 +198,7 @@ export function faultSchedule(options: FaultScheduleOptions): NemesisPackage {
   const ops = faultScheduleOps(options);
   const generator: GeneratorLike = ops.flatMap((op) => [sleep(options.intervalMs), op]);
   return {
-    nemesis: nemesisForKinds(options.kinds),
+    nemesis: nemesisForKinds(options.kinds, options.actorNemesis),
     generator,
     finalGenerator: [
       ...healOps(options.kinds),

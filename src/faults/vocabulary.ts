@@ -29,11 +29,19 @@ export const FAULT_KINDS = [
   "bandwidth",
   "reset",
   "clock",
+  "actor-pause",
+  "actor-kill",
+  "actor-stop",
+  "lease-revoke",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** What a fault kind needs from the cluster: signals to its processes, a faultable network, libfaketime. */
-export type FaultNeed = "process" | "network" | "clock";
+/**
+ * What a fault kind needs from the cluster: signals to its processes, a
+ * faultable network, libfaketime; or the test's actors (and, for
+ * `lease-revoke`, the etcd lease client the actor nemesis is given).
+ */
+export type FaultNeed = "process" | "network" | "clock" | "actors";
 
 export type PartitionShape = "halves" | "isolate" | "majorities-ring" | "bridge" | "primaries";
 
@@ -50,6 +58,10 @@ export interface FaultDraw {
   readonly bandwidthBytesPerSec: number;
   readonly clockDeltaMsMax: number;
   readonly intervalMs: number;
+  /** The actors' names (`a1`, ...); empty when the test has none. */
+  readonly actors: readonly string[];
+  /** Draw actor names (from the schedule's actor target specs); draws from `random`. */
+  actorTarget(): string[];
 }
 
 /** The op that heals a kind, and when the final phase sends it. */
@@ -75,6 +87,8 @@ export interface FaultKindInfo {
 }
 
 const RESUME: FaultHeal = { f: "resume", value: "all", rank: 0 };
+const ACTOR_RESUME: FaultHeal = { f: "actor-resume", value: "all", rank: 0 };
+const ACTOR_START: FaultHeal = { f: "actor-start", value: "all", rank: 1 };
 const START: FaultHeal = { f: "start", value: "all", rank: 1 };
 const networkHeal = (f: string): FaultHeal => ({ f, value: null, rank: 2 });
 
@@ -126,6 +140,34 @@ export const FAULTS: Readonly<Record<FaultKind, FaultKindInfo>> = {
     starts: ["bump-clock", "strobe-clock"],
     heal: { f: "reset-clock", value: null, rank: 3 },
     draw: clockOp,
+  },
+  // Actor faults: the value names the actors (`{ actors: ["a2"] }`), so the lock checkers can tell
+  // a loss event of a holder from one of a waiter. A kill heals at once (the actor is respawned).
+  "actor-pause": {
+    needs: "actors",
+    starts: ["actor-pause"],
+    heal: ACTOR_RESUME,
+    draw: (d) => ({ f: "actor-pause", value: { actors: d.actorTarget() } }),
+  },
+  "actor-kill": {
+    needs: "actors",
+    starts: ["actor-kill"],
+    heal: undefined,
+    draw: (d) => ({ f: "actor-kill", value: { actors: d.actorTarget() } }),
+  },
+  "actor-stop": {
+    needs: "actors",
+    starts: ["actor-stop"],
+    heal: ACTOR_START,
+    draw: (d) => ({ f: "actor-stop", value: { actors: d.actorTarget() } }),
+  },
+  // Revokes the leases behind this test's key prefix only: the holder's (`one`: the oldest key's) or every
+  // contender's (`all`); the completion names the leases and the actors they belonged to.
+  "lease-revoke": {
+    needs: "actors",
+    starts: ["lease-revoke"],
+    heal: undefined,
+    draw: (d) => ({ f: "lease-revoke", value: { leases: d.random.chance(0.75) ? "holder" : "all" } }),
   },
 };
 
@@ -187,7 +229,10 @@ const STARTERS: ReadonlySet<string> = new Set(
 /** The nemesis op that waits for the cluster to come back after the faults are healed. */
 export const RECOVERY_F = "wait-for-recovery";
 
-const NEUTRAL: ReadonlySet<string> = new Set([RECOVERY_F, "log"]);
+/** The op an actor's exit is journaled as (src/actors/ops.ts): an event, not a fault. */
+const ACTOR_EXIT_F = "actor-exit";
+
+const NEUTRAL: ReadonlySet<string> = new Set([RECOVERY_F, "log", ACTOR_EXIT_F]);
 
 /**
  * The fault `f`s an op with this `f` heals: the table's, else by name

@@ -129,6 +129,12 @@ export const STREAMS = {
     parent: "a root of its own (new Random(seed, label))",
     usedBy: "datadriven/directives/target.ts: the demo target's proxies",
   },
+  /** Setting up the test's actors (docs/actors.md): separate, so adding actors shifts no op and no fault. */
+  actors: {
+    label: "actors",
+    parent: "root",
+    usedBy: "runner/runner.ts: the spec's actors factory",
+  },
 } as const satisfies Record<string, RandomStream>;
 
 /** `STREAMS.worker`'s label for worker `worker`: `worker-<id>`. */

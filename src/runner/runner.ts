@@ -17,7 +17,12 @@
  * `runFinalPhase`, `teardown` and `check` can be called separately; `run`
  * calls them in order.
  */
+
+import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import type { Actors } from "../actors/fixture.js";
+import { actorExitOp } from "../actors/ops.js";
+import type { ActorExit } from "../actors/types.js";
 import { mergeValidity, runChecker } from "../checker/compose.js";
 import type { Checker, CheckResult } from "../checker/types.js";
 import type { ClientConnection } from "../client/types.js";
@@ -29,6 +34,7 @@ import { GeneratorDriver } from "../generator/_internals/driver.js";
 import { any, clients, phases, timeLimit, nemesis as toNemesis } from "../generator/index.js";
 import type { GenOp, WorkerId } from "../generator/types.js";
 import { summarize } from "../history/analysis.js";
+import { type Interval, monotonicNowNs, readIntervalLog } from "../history/intervals.js";
 import { Journal } from "../history/journal.js";
 import type { Completion, Op } from "../history/op.js";
 import type { Results } from "../history/results.js";
@@ -141,6 +147,11 @@ export class Runner {
   /** A bound teardown had to enforce (a hung close()): the run did not end cleanly, exit 3. */
   private teardownFailure: string | undefined;
   cluster: Cluster | undefined;
+  actors: Actors | undefined;
+  /** The run's time zero on CLOCK_MONOTONIC (ns): what interval log times are shifted by. */
+  monotonicOriginNs = 0n;
+  /** Actor exits seen while the nemesis lane had an op open: journaled right after its completion. */
+  private readonly pendingActorExits: { exit: ActorExit; atNs: number }[] = [];
 
   private readonly log: (line: string) => void;
   private readonly stopSignal: AbortSignal;
@@ -256,6 +267,20 @@ export class Runner {
     await this.spec.nemesis?.nemesis.setup?.(this.nemesisContext());
     // Time zero is when the workload may begin: setup time is not part of the history.
     this.startMs = performance.now();
+    // performance.now() is CLOCK_MONOTONIC-based on Linux: the clock interval logs are written in.
+    this.monotonicOriginNs = monotonicNowNs() - BigInt(this.nowNs());
+    if (this.spec.actors) {
+      this.log("starting actors");
+      this.actors = await this.spec.actors({
+        random: this.random.fork(STREAMS.actors.label),
+        cluster: this.cluster,
+        logDir: `${this.runDir}/actors`,
+        intervalLogPath: this.intervalLogPath,
+        onExit: (exit) => this.onActorExit(exit),
+        options: this.options,
+        signal: this.runAbort.signal,
+      });
+    }
     const sweepEveryMs = Math.max(5, Math.min(100, Math.floor(this.opTimeoutMs / 4)));
     // Not unref'd: while ops are in flight this timer is what keeps Node waiting for them, so an
     // invoke that never settles times out as info instead of Node exiting (code 13) with nothing
@@ -338,6 +363,10 @@ export class Runner {
         throw new Error(this.teardownFailure);
       }
     });
+    await this.attempt("closing the actors", async () => {
+      await this.actors?.close();
+      this.flushActorExits(true);
+    });
     await this.attempt("stopping the cluster", async () => {
       if (!this.cluster) return;
       // Bounded: the fixtures' exit hooks and watchdog still kill whatever a stuck stop leaves.
@@ -364,11 +393,12 @@ export class Runner {
       ? (this.spec.checker as readonly Checker[])
       : [this.spec.checker as Checker];
     const results: Record<string, CheckResult> = {};
+    const intervals = this.readIntervals();
     for (const checker of checkers) {
       results[checker.name] = await runChecker(
         checker,
         this.history,
-        { signal: this.checkAbort.signal },
+        { signal: this.checkAbort.signal, ...(intervals ? { intervals } : {}) },
         this.spec.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.spec.checkerTimeoutMs },
       );
     }
@@ -388,6 +418,40 @@ export class Runner {
       stats: summarize(this.history),
       notes: [...(this.cluster?.notes ?? []), ...this.notes],
     };
+  }
+
+  /** `<run dir>/intervals.jsonl`: where a test's holders append their interval records. */
+  get intervalLogPath(): string {
+    return `${this.runDir}/intervals.jsonl`;
+  }
+
+  /** The interval log on the run's time axis; undefined when the test wrote none. */
+  private readIntervals(): readonly Interval[] | undefined {
+    if (!existsSync(this.intervalLogPath)) return undefined;
+    return readIntervalLog(this.intervalLogPath, {
+      originNs: this.monotonicOriginNs,
+      onWarning: (message) => this.notes.push(message),
+    });
+  }
+
+  private onActorExit(exit: ActorExit): void {
+    this.pendingActorExits.push({ exit, atNs: this.nowNs() });
+    this.flushActorExits(false);
+  }
+
+  /**
+   * Journal pending actor exits as nemesis-lane invoke/info pairs, unless the
+   * nemesis lane has an op open (readers insist that a process alternates
+   * invocation and completion): then they wait for its completion.
+   */
+  private flushActorExits(force: boolean): void {
+    if (!force && this.inFlight.get(NEMESIS)?.work.kind === "op") return;
+    for (const { exit, atNs } of this.pendingActorExits.splice(0)) {
+      const { f, value } = actorExitOp(exit, atNs);
+      const time = this.nowNs();
+      this.record({ index: this.history.length, time, type: "invoke", process: "nemesis", f, value });
+      this.record({ index: this.history.length, time, type: "info", process: "nemesis", f, value });
+    }
   }
 
   /** The whole run, in order; teardown always runs. */
@@ -599,8 +663,10 @@ export class Runner {
       // Checked before it is journaled: a value JSON cannot hold becomes an info op saying why.
       const op = writableCompletion(this.completionOp(invoke, completion), invoke);
       this.record(op);
-      if (op.process === "nemesis") this.trackFaults(op);
-      else this.counts[op.type as "ok" | "fail" | "info"]++;
+      if (op.process === "nemesis") {
+        this.trackFaults(op);
+        this.flushActorExits(false);
+      } else this.counts[op.type as "ok" | "fail" | "info"]++;
       // After info the driver moves the worker to a new process (Jepsen's rule); it gets a fresh connection too.
       this.driver.completed(op);
       if (typeof worker !== "number") continue;

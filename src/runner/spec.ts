@@ -3,6 +3,8 @@
  * cause, and what must hold. Users write one with `defineTest` in a file that
  * `crucible run path/to/test.ts` loads; the built-in demo test is such a file.
  */
+import type { Actors } from "../actors/fixture.js";
+import type { ActorExit } from "../actors/types.js";
 import type { Checker } from "../checker/types.js";
 import type { Client } from "../client/types.js";
 import type { Cluster } from "../cluster/types.js";
@@ -63,10 +65,31 @@ export interface ClusterContext {
   readonly signal: AbortSignal;
 }
 
+/** What a test's `actors()` gets: where to put logs, the interval log, and the hook that journals exits. */
+export interface ActorsContext {
+  readonly random: Random;
+  /** The started cluster, when the test has one. */
+  readonly cluster: Cluster | undefined;
+  /** Where actor logs go: `<run dir>/actors` (pass it as `logDir`). */
+  readonly logDir: string;
+  /** `<run dir>/intervals.jsonl`: the interval log the runner reads into `CheckContext.intervals`. */
+  readonly intervalLogPath: string;
+  /** Journals an actor's exit as an `actor-exit` op (pass it as `onExit`). */
+  readonly onExit: (exit: ActorExit) => void;
+  readonly options: RunOptions;
+  readonly signal: AbortSignal;
+}
+
 export interface TestSpec {
   name: string;
   /** Start the system under test; the runner stops it at the end, always. */
   cluster?: (ctx: ClusterContext) => Promise<Cluster>;
+  /**
+   * Start the test's actors (docs/actors.md), after the cluster; the runner
+   * closes them before it stops the cluster, journals each exit, and reads
+   * `ctx.intervalLogPath` (when it exists) into the checkers' intervals.
+   */
+  actors?: (ctx: ActorsContext) => Promise<Actors>;
   client: Client;
   /** The client workload of the main phase; the runner cuts it at the time limit. */
   generator: GeneratorLike;

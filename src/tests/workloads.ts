@@ -2,9 +2,10 @@
  * The workloads `crucible run --workload` knows, and the isolation levels of
  * `--isolation`: apart from the tests so the CLI can list them without
  * loading clients. `register` is the built-in register test (any target);
- * the others are PostgreSQL transaction workloads (`txn-workloads.ts`).
+ * `lock` the lock-service workload on etcd (`lock.ts`); the others are
+ * PostgreSQL transaction workloads (`txn-workloads.ts`).
  */
-export const WORKLOADS = ["register", "list-append", "rw-register", "bank"] as const;
+export const WORKLOADS = ["register", "lock", "list-append", "rw-register", "bank"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export const POSTGRES_ISOLATIONS = ["serializable", "repeatable-read", "read-committed"] as const;

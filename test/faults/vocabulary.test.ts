@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ACTOR_FS } from "../../src/faults/actor-nemesis.js";
 import { CLOCK_FS } from "../../src/faults/clock-nemesis.js";
 import { FAULT_KINDS, FAULTS, healedKinds, isNeutralNemesisOp, isStarter } from "../../src/faults/index.js";
 import { NETWORK_FS } from "../../src/faults/network-nemesis.js";
@@ -6,7 +7,12 @@ import { processNemesis } from "../../src/faults/process.js";
 
 describe("the fault vocabulary", () => {
   it("names only ops the nemeses carry out, each kind with the nemesis of what it needs", () => {
-    const fsOf = { process: processNemesis().fs, network: NETWORK_FS, clock: CLOCK_FS } as const;
+    const fsOf = {
+      process: processNemesis().fs,
+      network: NETWORK_FS,
+      clock: CLOCK_FS,
+      actors: ACTOR_FS,
+    } as const;
     for (const kind of FAULT_KINDS) {
       const info = FAULTS[kind];
       const fs: readonly string[] = fsOf[info.needs];

@@ -194,6 +194,7 @@ describe("Random's output is pinned (changing it breaks replay of stored runs)",
       "proxy-mesh",
       "simulated-completions",
       "datadriven",
+      "actors",
     ]);
     expect([workerStreamLabel(3), clusterVariantLabel("etcd"), clusterTokenLabel("etcd", 2)]).toEqual([
       "worker-3",

@@ -1,0 +1,132 @@
+/**
+ * Faults of actors and of their leases: `actor-pause` (healed by
+ * `actor-resume`), `actor-stop` (healed by `actor-start`), `actor-kill`
+ * (healed at once: the fixture respawns the actor when it was started with
+ * `respawn`), and `lease-revoke`.
+ *
+ * A fault op's value names the actors (`{ actors: ["a2"] }`), drawn when the
+ * schedule is made (../actors/targets.ts). `lease-revoke` revokes only the
+ * leases behind this test's key prefix, never any other lease of the etcd:
+ * `{ leases: "holder" }` the lease of the oldest key under the prefix (the
+ * lock's holder, in create-revision order), `{ leases: "all" }` every one.
+ * Its completion names the leases and, where a key's value names an actor
+ * (`crucible demo-lock --name a2`), the actors. Heals cover every actor this
+ * nemesis paused or stopped, and teardown heals all of it.
+ */
+import type { Actor, Actors } from "../actors/index.js";
+import type { EtcdLeaseClient } from "../client/etcd-lease.js";
+import type { Completion, Op } from "../history/op.js";
+import type { Nemesis } from "./types.js";
+
+export interface ActorNemesisOptions {
+  /** The test's actors; a function because they start after the nemesis is made. */
+  readonly actors: () => Actors | undefined;
+  /** For `lease-revoke`: the lease client and this test's key prefix. */
+  readonly leases?: () => { readonly client: EtcdLeaseClient; readonly prefix: string } | undefined;
+}
+
+/** Every `f` the actor nemesis carries out. */
+export const ACTOR_FS = [
+  "actor-pause",
+  "actor-resume",
+  "actor-kill",
+  "actor-stop",
+  "actor-start",
+  "lease-revoke",
+] as const;
+
+function namedActors(op: Op, actors: Actors): Actor[] {
+  const value = op.value as { actors?: unknown } | "all" | null;
+  if (value === "all" || value === null) return [...actors.list];
+  const names = Array.isArray(value?.actors) ? value.actors : [];
+  return names.filter((name): name is string => typeof name === "string").map((name) => actors.get(name));
+}
+
+export function actorNemesis(options: ActorNemesisOptions): Nemesis {
+  const paused = new Set<string>();
+  const stopped = new Set<string>();
+  const need = (): Actors => {
+    const actors = options.actors();
+    if (!actors) throw new Error("actor faults: the test has no actors running");
+    return actors;
+  };
+  const resumeAll = async (): Promise<string[]> => {
+    const actors = options.actors();
+    const names = [...paused];
+    for (const name of names) await actors?.get(name).resume();
+    paused.clear();
+    return names;
+  };
+  const startAll = async (): Promise<string[]> => {
+    const actors = options.actors();
+    const names = [...stopped];
+    for (const name of names) await actors?.get(name).start();
+    stopped.clear();
+    return names;
+  };
+  return {
+    name: "actors",
+    fs: ACTOR_FS,
+    async invoke(op: Op): Promise<Completion> {
+      switch (op.f) {
+        case "actor-pause": {
+          const hit = namedActors(op, need());
+          for (const actor of hit) {
+            await actor.pause();
+            paused.add(actor.name);
+          }
+          return { type: "ok", value: { actors: hit.map((actor) => actor.name) } };
+        }
+        case "actor-resume":
+          return { type: "ok", value: { actors: await resumeAll() } };
+        case "actor-kill": {
+          const hit = namedActors(op, need());
+          const exits = [];
+          for (const actor of hit) {
+            paused.delete(actor.name);
+            const exit = await actor.kill();
+            if (exit) exits.push({ actor: actor.name, pid: exit.pid });
+          }
+          return { type: "ok", value: { actors: hit.map((actor) => actor.name), killed: exits } };
+        }
+        case "actor-stop": {
+          const hit = namedActors(op, need());
+          for (const actor of hit) {
+            paused.delete(actor.name);
+            await actor.stop();
+            stopped.add(actor.name);
+          }
+          return { type: "ok", value: { actors: hit.map((actor) => actor.name) } };
+        }
+        case "actor-start":
+          return { type: "ok", value: { actors: await startAll() } };
+        case "lease-revoke": {
+          const leases = options.leases?.();
+          if (!leases)
+            return { type: "fail", error: "lease-revoke: the test gave no lease client and key prefix" };
+          const { kvs } = await leases.client.rangePrefix(leases.prefix);
+          const which = (op.value as { leases?: string } | null)?.leases === "all" ? "all" : "holder";
+          const withLease = kvs.filter((kv) => kv.lease !== "0");
+          const chosen = which === "all" ? withLease : withLease.slice(0, 1);
+          const ids = [...new Set(chosen.map((kv) => kv.lease))];
+          const names = new Set(need().names);
+          const owners = [
+            ...new Set(
+              withLease.filter((kv) => ids.includes(kv.lease) && names.has(kv.value)).map((kv) => kv.value),
+            ),
+          ].sort();
+          const revoked: string[] = [];
+          for (const id of ids) if (await leases.client.revoke(id)) revoked.push(id);
+          if (ids.length === 0) return { type: "fail", error: `no lease under ${leases.prefix} to revoke` };
+          return { type: "ok", value: { leases: revoked, actors: owners, prefix: leases.prefix } };
+        }
+        default:
+          return { type: "fail", error: `the actor nemesis does not know f=${op.f}` };
+      }
+    },
+    async teardown(): Promise<void> {
+      await resumeAll();
+      await startAll();
+    },
+  };
+}

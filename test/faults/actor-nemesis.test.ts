@@ -1,0 +1,132 @@
+/**
+ * The actor nemesis over real processes and a real etcd: pause/resume,
+ * stop/start, kill (respawned), lease-revoke of only this prefix's leases,
+ * teardown heals everything; actor faults mix into the seeded schedule.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Actors, startActors } from "../../src/actors/index.js";
+import { EtcdLeaseClient } from "../../src/client/etcd-lease.js";
+import { type ServerHandle, startServer } from "../../src/cluster/fixture.js";
+import { etcd } from "../../src/cluster/recipes/etcd.js";
+import { actorNemesis } from "../../src/faults/actor-nemesis.js";
+import { faultScheduleOps } from "../../src/faults/schedule.js";
+import type { NemesisContext } from "../../src/faults/types.js";
+import type { Op } from "../../src/history/op.js";
+import { Random } from "../../src/random/random.js";
+
+let actors: Actors;
+let server: ServerHandle;
+let client: EtcdLeaseClient;
+const ctx = {} as NemesisContext;
+const op = (f: string, value: unknown): Op => ({
+  index: 0,
+  time: 0,
+  type: "invoke",
+  process: "nemesis",
+  f,
+  value,
+});
+const state = (pid: number | undefined) => {
+  if (pid === undefined) return undefined;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+};
+
+beforeAll(async () => {
+  server = await startServer(etcd(), { log: () => {} });
+  client = new EtcdLeaseClient({ endpoints: [server.address] });
+  actors = await startActors({ count: 3, command: "sleep", args: ["60"], respawn: { delayMs: 10 } });
+});
+afterAll(async () => {
+  await actors?.close();
+  client?.close();
+  await server?.close();
+});
+
+describe("actor nemesis", () => {
+  it("pauses, resumes, stops, starts and kills named actors; teardown heals", async () => {
+    const nemesis = actorNemesis({ actors: () => actors });
+    const a2 = actors.get("a2");
+    expect(await nemesis.invoke(op("actor-pause", { actors: ["a2"] }), ctx)).toEqual({
+      type: "ok",
+      value: { actors: ["a2"] },
+    });
+    expect(state(a2.pid)).toBe("T");
+    expect((await nemesis.invoke(op("actor-resume", "all"), ctx)).value).toEqual({ actors: ["a2"] });
+    expect(state(a2.pid)).not.toBe("T");
+    await nemesis.invoke(op("actor-stop", { actors: ["a3"] }), ctx);
+    expect(actors.get("a3").isRunning()).toBe(false);
+    const before = actors.get("a1").pid;
+    const killed = await nemesis.invoke(op("actor-kill", { actors: ["a1"] }), ctx);
+    expect(killed.value).toMatchObject({ actors: ["a1"], killed: [{ actor: "a1", pid: before }] });
+    // Respawned: the kill heals at once.
+    for (let i = 0; i < 100 && !actors.get("a1").isRunning(); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(actors.get("a1").pid).not.toBe(before);
+    await nemesis.invoke(op("actor-pause", { actors: ["a1"] }), ctx);
+    await nemesis.teardown?.(ctx);
+    expect(actors.get("a3").isRunning()).toBe(true);
+    expect(state(actors.get("a1").pid)).not.toBe("T");
+  });
+
+  it("lease-revoke revokes only the leases under the test's prefix", async () => {
+    const prefix = "nemesis-test/lock/";
+    const holder = await client.grant(30);
+    const waiter = await client.grant(30);
+    const stranger = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${holder}`, "a1", holder);
+    await client.createIfAbsent(`${prefix}q/${waiter}`, "a2", waiter);
+    await client.createIfAbsent("someone-else/key", "x", stranger);
+    const nemesis = actorNemesis({ actors: () => actors, leases: () => ({ client, prefix }) });
+    const one = await nemesis.invoke(op("lease-revoke", { leases: "holder" }), ctx);
+    expect(one).toEqual({ type: "ok", value: { leases: [holder], actors: ["a1"], prefix } });
+    expect((await client.timeToLive(waiter)).ttl).toBeGreaterThan(0);
+    const all = await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx);
+    expect(all.value).toMatchObject({ leases: [waiter], actors: ["a2"] });
+    expect((await client.timeToLive(stranger)).ttl).toBeGreaterThan(0);
+    expect((await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx)).type).toBe("fail");
+    await client.revoke(stranger);
+  });
+
+  it("actor faults mix into the seeded schedule, each lasting fault followed by its heal", () => {
+    const schedule = (seed: number) =>
+      faultScheduleOps({
+        kinds: ["actor-pause", "actor-kill", "actor-stop", "lease-revoke", "kill"],
+        nodeNames: ["n1", "n2", "n3"],
+        actorNames: ["a1", "a2", "a3", "a4"],
+        intervalMs: 1_000,
+        timeLimitMs: 30_000,
+        random: new Random(seed).fork("nemesis-schedule"),
+      });
+    const ops = schedule(5);
+    expect(schedule(5)).toEqual(ops);
+    expect(new Set(ops.map((o) => o.f))).toEqual(
+      new Set([
+        "actor-pause",
+        "actor-resume",
+        "actor-kill",
+        "actor-stop",
+        "actor-start",
+        "lease-revoke",
+        "kill",
+        "start",
+      ]),
+    );
+    ops.forEach((o, i) => {
+      if (o.f === "actor-pause") expect(ops[i + 1]?.f).toBe("actor-resume");
+      if (o.f === "actor-stop") expect(ops[i + 1]?.f).toBe("actor-start");
+      if (o.f.startsWith("actor-") && o.value !== "all")
+        expect((o.value as { actors: string[] }).actors.every((name) => /^a[1-4]$/.test(name))).toBe(true);
+    });
+    expect(() =>
+      faultScheduleOps({
+        kinds: ["actor-pause"],
+        nodeNames: ["n1"],
+        intervalMs: 1,
+        timeLimitMs: 5,
+        random: new Random(1),
+      }),
+    ).toThrow(/needs actors/);
+  });
+});
