@@ -129,8 +129,9 @@ function mutate(
     actor: store.actor,
     entity,
     action,
-    // A whole-row writer sends the row as it sees it: what row-lww merges by.
-    fields: store.mode === "row-lww" && action !== "create" ? { ...current, ...fields } : fields,
+    fields,
+    // A whole-row writer also sends the row as it sees it: what row-lww merges by.
+    ...(store.mode === "row-lww" ? { row: { ...current, ...fields } } : {}),
     hlc: formatHlc(store.clock, store.actor),
     wallMs: Date.now() + config.clockOffsetMs,
   };

@@ -26,8 +26,10 @@ export interface SyncEvent {
   readonly actor: string;
   readonly entity: string;
   readonly action: SyncAction;
-  /** The fields this event sets (the whole row for `create`, and for every update in `row-lww` mode). */
+  /** The fields this event sets, as the user meant them (the whole row for `create`). */
   readonly fields: Readonly<Record<string, string>>;
+  /** `row-lww` only: the whole row as the writer saw it after this change, which that mode merges by. */
+  readonly row?: Readonly<Record<string, string>>;
   /** The hybrid logical clock (see `formatHlc`); its string order is the merge order. */
   readonly hlc: string;
   /** The writer's wall clock (skewed when its clock is), ms since the epoch. */
@@ -93,7 +95,8 @@ export function materialize(events: readonly SyncEvent[], mode: SyncDemoMode): E
   for (const event of ordered) {
     if (!created.has(event.entity)) continue;
     const row = state[event.entity] ?? {};
-    state[event.entity] = mode === "row-lww" ? { ...event.fields } : { ...row, ...event.fields };
+    state[event.entity] =
+      mode === "row-lww" ? { ...(event.row ?? event.fields) } : { ...row, ...event.fields };
   }
   return state;
 }
