@@ -129,6 +129,21 @@ export const STREAMS = {
     parent: "a root of its own (new Random(seed, label))",
     usedBy: "datadriven/directives/target.ts: the demo target's proxies",
   },
+  /**
+   * The sync chaos engine: which actor acts next, which action, which target, which fault. One stream, so
+   * the same seed replays the same sequence of actions and targets.
+   */
+  syncChaos: {
+    label: "sync-chaos",
+    parent: "root",
+    usedBy: "sync/engine.ts: the ChaosEngine's choices (and the scenarios run after it)",
+  },
+  /** The sync harness's per-actor proxies (`sync-harness/proxy/<actor>`), apart from the engine's choices. */
+  syncHarness: {
+    label: "sync-harness",
+    parent: "root",
+    usedBy: "sync/harness.ts: the proxies between actors and the server",
+  },
 } as const satisfies Record<string, RandomStream>;
 
 /** `STREAMS.worker`'s label for worker `worker`: `worker-<id>`. */

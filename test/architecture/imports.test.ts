@@ -26,7 +26,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["cluster"],
   ["client"],
   ["faults"],
-  ["report"],
+  ["report", "sync"],
   ["runner"],
   ["control"],
   ["datadriven", "tests"],

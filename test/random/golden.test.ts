@@ -194,6 +194,8 @@ describe("Random's output is pinned (changing it breaks replay of stored runs)",
       "proxy-mesh",
       "simulated-completions",
       "datadriven",
+      "sync-chaos",
+      "sync-harness",
     ]);
     expect([workerStreamLabel(3), clusterVariantLabel("etcd"), clusterTokenLabel("etcd", 2)]).toEqual([
       "worker-3",
