@@ -6,6 +6,8 @@
  * each of them.
  */
 
+// Actors: client-side processes of the system under test
+export * from "./actors/index.js";
 export {
   compose,
   DEFAULT_CHECKER_TIMEOUT_MS,

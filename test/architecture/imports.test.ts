@@ -24,6 +24,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["history", "store"],
   ["checker", "generator"],
   ["cluster"],
+  // Client-side processes of the system under test (lock wrappers, CLI users), on the cluster's process machinery.
+  ["actors"],
   ["client"],
   ["faults"],
   ["report", "sync"],
