@@ -15,9 +15,8 @@ import type { CreatedEntity, SyncSnapshot } from "../checker/sync/index.js";
 import { SYNC_CLIENT_EXIT } from "../demo-sync/client.js";
 import { syncDemoCommand } from "../demo-sync/launch.js";
 import type { SyncDemoMode } from "../demo-sync/protocol.js";
-import type { ExecResult, SyncActor } from "./actor.js";
 import type { ActionDef, ActionOutcome, ChaosEngine } from "./engine.js";
-import type { SyncHarness, SyncSystem } from "./harness.js";
+import type { ExecResult, SyncActor, SyncHarness, SyncSystem } from "./harness.js";
 
 export interface DemoSyncSystemOptions {
   /** The server's `--demo-mode` (a deliberately wrong mode, or `correct`). */
@@ -366,7 +365,7 @@ export function faultActions(): Action[] {
       async run(engine, actor) {
         // Whole minutes either way: far beyond the time between two actions, so a wall-clock merge goes wrong.
         const offsetMs = engine.random.int(-5, 5) * 60_000;
-        actor.env.DEMO_SYNC_CLOCK_OFFSET_MS = String(offsetMs);
+        engine.model.harness.setActorEnv(actor.name, { DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) });
         engine.model.clockOffsetMs.set(actor.name, offsetMs);
         return { outcome: "ok", target: `${actor.name} ${offsetMs / 1000}s` };
       },

@@ -14,11 +14,15 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { type Actor, type Actors, type ExecResult, startActors } from "../actors/index.js";
 import type { SyncSnapshot } from "../checker/sync/index.js";
 import { ManagedProcess, readLog } from "../cluster/process.js";
 import { type FaultProxy, startProxy } from "../faults/proxy/index.js";
 import type { Random } from "../random/random.js";
-import { type ExecResult, localSyncActor, type SyncActor } from "./actor.js";
+
+/** An actor of a sync run: the actor fixture's (a home, a data dir, an environment, `exec`). */
+export type SyncActor = Actor;
+export type { ExecResult };
 
 /** How a sync system is started, driven and observed: what a user writes for their own binary. */
 export interface SyncSystem {
@@ -88,6 +92,8 @@ export interface SyncHarness extends AsyncDisposable {
   proxy(actor: string): FaultProxy;
   /** Run the client as `actor`. */
   run(actor: SyncActor, ...args: string[]): Promise<ExecResult>;
+  /** Environment added to every later command of `actor` (a clock offset, say); later values win. */
+  setActorEnv(actor: string, env: Readonly<Record<string, string>>): void;
   /** One push+pull of `actor` (with `retry`, the system's `retrySyncArgs`), retried (bounded) while rate-limited. */
   sync(actor: SyncActor, options?: { retry?: boolean }): Promise<ExecResult>;
   /**
@@ -210,40 +216,44 @@ export async function startSyncHarness(options: StartSyncHarnessOptions): Promis
   };
 
   const proxies = new Map<string, FaultProxy>();
-  const actors: SyncActor[] = [];
+  const extraEnv = new Map<string, Record<string, string>>();
+  let fixture: Actors | undefined;
   const close = async (): Promise<void> => {
+    await fixture?.close();
     await server.stop();
     await Promise.all([...proxies.values()].map((p) => p.close()));
   };
+  const names = Array.from({ length: options.actors }, (_, i) => actorName(i));
   try {
     await server.start();
-    for (let i = 0; i < options.actors; i++) {
-      const name = actorName(i);
+    for (const name of names) {
       const proxy = await startProxy({
         name: `${name}->server`,
         target: { host: "127.0.0.1", port },
         random: options.random.fork(`proxy/${name}`),
       });
       proxies.set(name, proxy);
-      const home = join(options.dir, "actors", name);
-      const env = system.actorEnv({ name, home, dataDir: join(home, "data") }, `http://${proxy.address}`);
-      actors.push(
-        localSyncActor({
-          name,
-          root: join(options.dir, "actors"),
-          command: system.client.command,
-          commandArgs: system.client.args,
-          env: { PATH: globalThis.process.env.PATH ?? "/usr/bin:/bin", ...env },
-        }),
-      );
     }
+    fixture = await startActors({
+      count: names.length,
+      names,
+      // The fixture's long-running command is unused: a sync actor is a user running one command at a time.
+      command: system.client.command,
+      env: (spec) => system.actorEnv(spec, `http://${proxies.get(spec.name)!.address}`),
+      autoStart: false,
+      logDir,
+    });
   } catch (error) {
     await close();
     throw error;
   }
+  const actors = fixture.list;
 
   const run = (actor: SyncActor, ...args: string[]): Promise<ExecResult> =>
-    actor.exec(args, { timeoutMs: commandTimeoutMs });
+    actor.exec([system.client.command, ...system.client.args, ...args], {
+      timeoutMs: commandTimeoutMs,
+      env: extraEnv.get(actor.name) ?? {},
+    });
 
   const sync = async (actor: SyncActor, syncOptions: { retry?: boolean } = {}): Promise<ExecResult> => {
     const args = syncOptions.retry ? (system.retrySyncArgs ?? system.syncArgs) : system.syncArgs;
@@ -279,6 +289,9 @@ export async function startSyncHarness(options: StartSyncHarnessOptions): Promis
       return found;
     },
     run,
+    setActorEnv(name, env) {
+      extraEnv.set(name, { ...extraEnv.get(name), ...env });
+    },
     sync,
     async syncAll(rounds = SYNC_ROUNDS_DEFAULT, syncOptions = {}) {
       let count = 0;

@@ -13,7 +13,6 @@ import { Journal } from "../history/journal.js";
 import type { Op } from "../history/op.js";
 import { Random } from "../random/random.js";
 import { STREAMS } from "../random/streams.js";
-import type { SyncActor } from "./actor.js";
 import {
   createdEntities,
   type DemoSyncModel,
@@ -22,7 +21,7 @@ import {
   healDemoSync,
 } from "./demo-sync.js";
 import { ChaosEngine, type OpSink } from "./engine.js";
-import { type SyncSystem, startSyncHarness } from "./harness.js";
+import { type SyncActor, type SyncSystem, startSyncHarness } from "./harness.js";
 import { buildSyncReport, type SyncReport } from "./report.js";
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from "./scenarios.js";
 import { syncAndVerify } from "./verify.js";

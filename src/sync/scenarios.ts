@@ -16,8 +16,7 @@ import {
   verifyReadYourWrites,
 } from "../checker/sync/index.js";
 import type { Random } from "../random/random.js";
-import type { ExecResult, SyncActor } from "./actor.js";
-import type { SyncHarness } from "./harness.js";
+import type { ExecResult, SyncActor, SyncHarness } from "./harness.js";
 
 export type Scenario = (harness: SyncHarness, random: Random) => Promise<VerificationResult[]>;
 
