@@ -71,6 +71,8 @@ export interface SyncServerHandle {
   readonly dataDir: string;
   readonly logPath: string;
   isRunning(): boolean;
+  /** The running server's pid (leader of its process group); undefined when stopped. */
+  readonly pid: number | undefined;
   /** Send a signal to the server's process group (SIGSTOP/SIGCONT pause it); false when it is not running. */
   signal(signal: NodeJS.Signals): boolean;
   /** Kill the server (SIGKILL: the harshest restart) and wait for it to exit. */
@@ -130,7 +132,12 @@ export function actorName(index: number): string {
 /** Tries of one sync that meets rate limiting, and the pause between them. */
 const RATE_LIMIT_TRIES = 8;
 const RATE_LIMIT_PAUSE_MS = 150;
-export const SYNC_ROUNDS_DEFAULT = 3;
+/**
+ * Two rounds: a sync pushes then pulls, so after one round-robin round the
+ * server has every actor's events (and the last actor all of them), and the
+ * second round brings them to everyone.
+ */
+export const SYNC_ROUNDS_DEFAULT = 2;
 
 async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -187,6 +194,9 @@ export async function startSyncHarness(options: StartSyncHarnessOptions): Promis
     dataDir: serverDir,
     logPath,
     isRunning: () => process?.isRunning() ?? false,
+    get pid() {
+      return process?.isRunning() ? process.pid : undefined;
+    },
     signal: (signal) => process?.signal(signal) ?? false,
     async stop() {
       await process?.kill();

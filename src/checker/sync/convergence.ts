@@ -17,6 +17,9 @@ import {
   verdict,
 } from "./snapshot.js";
 
+/** How many added events `idempotency` names per owner. */
+const ADDED_EVENTS_SHOWN = 3;
+
 /** The field-level differences between two entity maps, in words. */
 export function diffEntities(
   a: SyncSnapshot,
@@ -88,6 +91,12 @@ export function verifyIdempotency(
       diff.push(
         `${old.owner}: ${eventsBefore} events before, ${eventsAfter} after ${options.rounds} more sync round(s)`,
       );
+    const known = new Set((old.events ?? []).map((e) => `${e.seq} ${e.eventId}`));
+    const added = (now.events ?? []).filter((e) => !known.has(`${e.seq} ${e.eventId}`));
+    for (const e of added.slice(0, ADDED_EVENTS_SHOWN)) {
+      const again = old.events?.some((o) => o.eventId === e.eventId) ? " again" : "";
+      diff.push(`${old.owner}: event ${e.eventId} (${e.action} of ${e.entity})${again} at seq ${e.seq}`);
+    }
     failures.push(
       ...(diff.length > 0 ? diff : [`${old.owner}: the snapshot changed (same entities, same event count)`]),
     );

@@ -64,7 +64,10 @@ describe("idempotency", () => {
     ];
     const result = verifyIdempotency(before, [snap("a", merged, duplicated)], { rounds: 2 });
     expect(result.valid).toBe(false);
-    expect(result.details).toEqual(["a: 3 events before, 4 after 2 more sync round(s)"]);
+    expect(result.details).toEqual([
+      "a: 3 events before, 4 after 2 more sync round(s)",
+      "a: event a-e2 (update of a-1) again at seq 4",
+    ]);
   });
 });
 
