@@ -9,15 +9,19 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
 import { resolveSeed } from "../control/seed.js";
+import { SYNC_DEMO_MODES } from "../demo-sync/protocol.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
+import { SCENARIO_NAMES } from "../sync/scenarios.js";
+import { SYNC_TARGETS } from "../tests/sync.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { invocationArgv } from "./invocation.js";
 import { choiceParser, durationOption, listParser, parsePositiveInt, parseSeedFlag } from "./options.js";
+import { executeSyncRun } from "./sync.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
@@ -52,12 +56,29 @@ export function addRunFlags(command: Command): Command {
       "cluster size (default: the target's own: 1 for postgres, 3 otherwise)",
       parsePositiveInt,
     )
-    .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
+    .option(
+      "--target <system>",
+      `system under test: ${[...TARGETS, ...SYNC_TARGETS].join(", ")}`,
+      choiceParser([...TARGETS, ...SYNC_TARGETS]),
+      "demo",
+    )
     .option(
       "--demo-mode <mode>",
-      "demo server mode",
-      choiceParser(["linearizable", "stale-reads"]),
+      `demo server mode (demo-sync: ${SYNC_DEMO_MODES.join(", ")})`,
+      choiceParser(["linearizable", "stale-reads", ...SYNC_DEMO_MODES]),
       "linearizable",
+    )
+    .option(
+      "--workload <name>",
+      "register (default) or sync (actors of an offline-first app, chaos, verifiers, scenarios)",
+      choiceParser(["register", "sync"]),
+      "register",
+    )
+    .option("--actors <n>", "number of actors (sync workload; default 3)", parsePositiveInt)
+    .option(
+      "--scenario <name>",
+      `sync workload: run one named scenario alone: ${SCENARIO_NAMES.join(", ")}`,
+      choiceParser(SCENARIO_NAMES),
     )
     .option(
       "--read-from <where>",
@@ -97,6 +118,9 @@ interface RunFlags {
   opTimeout: number;
   keep: boolean;
   json: boolean;
+  workload?: string;
+  actors?: number;
+  scenario?: string;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
@@ -238,6 +262,12 @@ export interface ExecuteRunConfig {
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
+  if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target)) {
+    if (config.testFile)
+      throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");
+    const seed = resolveSeed({ flagSeed: flags.seed }).seed;
+    return await executeSyncRun({ ...flags, seed }, reproduceCommand(config.argv, seed), config.argv);
+  }
   const definition = config.testFile ? await loadTestFile(config.testFile) : await builtInTest();
   const options = runOptionsFromFlags(flags);
   const reproduce = reproduceCommand(config.argv, options.seed);

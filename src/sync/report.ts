@@ -59,11 +59,14 @@ export function buildSyncReport(options: {
 
 /** The report as lines for a terminal: the per-action table, then the verification list. */
 export function formatSyncReport(report: SyncReport): string {
-  const rows = Object.entries(report.perAction);
+  const rows = Object.entries(report.perAction).filter(
+    ([, s]) => s.ok + s.expectedFail + s.unexpectedFail + s.skipped > 0,
+  );
   const width = Math.max(6, ...rows.map(([name]) => name.length));
   const lines = [
     `sync run: seed ${report.seed}, ${report.actors} actors, ${report.actions} actions in ${(report.durationMs / 1000).toFixed(1)} s, ${report.syncStats.count} syncs`,
     `${"action".padEnd(width)}  ${"ok".padStart(5)}  ${"expFail".padStart(7)}  ${"unexpFail".padStart(9)}  ${"skipped".padStart(7)}`,
+    ...(rows.length === 0 ? ["(no chaos phase)"] : []),
     ...rows.map(
       ([name, s]) =>
         `${name.padEnd(width)}  ${String(s.ok).padStart(5)}  ${String(s.expectedFail).padStart(7)}  ${String(s.unexpectedFail).padStart(9)}  ${String(s.skipped).padStart(7)}`,
