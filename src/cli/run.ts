@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
 import { resolveSeed } from "../control/seed.js";
+import { SYNC_DEMO_MODES } from "../demo-sync/protocol.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
 import { FAULT_KINDS } from "../faults/schedule.js";
 import { formatProgressLine, formatSummary } from "../report/index.js";
@@ -16,6 +17,8 @@ import { CLIENTS_PER_NODE, defaultConcurrency, defaultOpTimeoutMs } from "../run
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import type { Progress, Runner } from "../runner/runner.js";
 import type { RunOptions, TestDefinition } from "../runner/spec.js";
+import { SCENARIO_NAMES } from "../sync/scenarios.js";
+import { SYNC_TARGETS } from "../tests/sync.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
 import { invocationArgv } from "./invocation.js";
@@ -28,6 +31,7 @@ import {
   parseVariantName,
 } from "./options.js";
 import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
+import { executeSyncRun } from "./sync.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
@@ -71,12 +75,22 @@ export function addRunFlags(command: Command): Command {
       "force the cluster's configuration variant (as logged: replay with variant X); default: the seed picks",
       parseVariantName,
     )
-    .option("--target <system>", `system under test: ${TARGETS.join(", ")}`, choiceParser(TARGETS), "demo")
+    .option(
+      "--target <system>",
+      `system under test: ${[...TARGETS, ...SYNC_TARGETS].join(", ")}`,
+      choiceParser([...TARGETS, ...SYNC_TARGETS]),
+      "demo",
+    )
     .option(
       "--demo-mode <mode>",
-      "demo server mode",
-      choiceParser(["linearizable", "stale-reads", "safe", "unsafe"]),
+      `demo server mode (lock workload: safe, unsafe; demo-sync: ${SYNC_DEMO_MODES.join(", ")})`,
+      choiceParser(["linearizable", "stale-reads", "safe", "unsafe", ...SYNC_DEMO_MODES]),
       "linearizable",
+    )
+    .option(
+      "--scenario <name>",
+      `sync workload: run one named scenario alone: ${SCENARIO_NAMES.join(", ")}`,
+      choiceParser(SCENARIO_NAMES),
     )
     .option(
       "--read-from <where>",
@@ -96,7 +110,7 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       "--workload <name>",
-      `what the built-in test does: ${WORKLOADS.join(", ")} (list-append, rw-register, bank: --target postgres, rw-register also etcd; lock: etcd lock wrappers)`,
+      `what the built-in test does: ${WORKLOADS.join(", ")} (list-append, rw-register, bank: --target postgres, rw-register also etcd; lock: etcd lock wrappers; sync: actors of an offline-first app)`,
       choiceParser(WORKLOADS),
       "register",
     )
@@ -110,7 +124,11 @@ export function addRunFlags(command: Command): Command {
       "lock workload: demo (crucible demo-lock) or etcdctl (etcdctl lock)",
       choiceParser(["demo", "etcdctl"]),
     )
-    .option("--actors <k>", "lock workload: competing wrappers (default 4)", parsePositiveInt)
+    .option(
+      "--actors <k>",
+      "lock workload: competing wrappers (default 4); sync workload: actors (default 3)",
+      parsePositiveInt,
+    )
     .option(
       "--max <n>",
       "lock workload: holders allowed at once (1: a lock; N: a semaphore; default 1)",
@@ -147,6 +165,7 @@ interface RunFlags {
   lockTool?: string;
   actors?: number;
   max?: number;
+  scenario?: string;
 }
 
 export function runOptionsFromFlags(flags: RunFlags): RunOptions {
@@ -318,6 +337,12 @@ export interface ExecuteRunConfig {
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
+  if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target)) {
+    if (config.testFile)
+      throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");
+    const seed = resolveSeed({ flagSeed: flags.seed }).seed;
+    return await executeSyncRun({ ...flags, seed }, reproduceCommand(config.argv, seed), config.argv);
+  }
   const definition = config.testFile
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);

@@ -127,13 +127,28 @@ export const STREAMS = {
   datadriven: {
     label: "datadriven",
     parent: "a root of its own (new Random(seed, label))",
-    usedBy: "datadriven/directives/target.ts: the demo target's proxies",
+    usedBy: "datadriven/directives/target.ts: the fault mesh of every datadriven target",
   },
   /** Setting up the test's actors (docs/actors.md): separate, so adding actors shifts no op and no fault. */
   actors: {
     label: "actors",
     parent: "root",
     usedBy: "runner/runner.ts: the spec's actors factory",
+  },
+  /**
+   * The sync chaos engine: which actor acts next, which action, which target, which fault. One stream, so
+   * the same seed replays the same sequence of actions and targets.
+   */
+  syncChaos: {
+    label: "sync-chaos",
+    parent: "root",
+    usedBy: "sync/engine.ts: the ChaosEngine's choices (and the scenarios run after it)",
+  },
+  /** The sync harness's per-actor proxies (`sync-harness/proxy/<actor>`), apart from the engine's choices. */
+  syncHarness: {
+    label: "sync-harness",
+    parent: "root",
+    usedBy: "sync/harness.ts: the proxies between actors and the server",
   },
 } as const satisfies Record<string, RandomStream>;
 

@@ -195,6 +195,8 @@ describe("Random's output is pinned (changing it breaks replay of stored runs)",
       "simulated-completions",
       "datadriven",
       "actors",
+      "sync-chaos",
+      "sync-harness",
     ]);
     expect([workerStreamLabel(3), clusterVariantLabel("etcd"), clusterTokenLabel("etcd", 2)]).toEqual([
       "worker-3",
