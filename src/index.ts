@@ -6,6 +6,8 @@
  * each of them.
  */
 
+// Actors: client-side processes of the system under test
+export * from "./actors/index.js";
 export { type BankError, type BankOptions, bank } from "./checker/bank.js";
 export {
   type HistoryCheckerName,
@@ -13,8 +15,6 @@ export {
   historyChecker,
   historyCheckerNames,
 } from "./checker/by-name.js";
-// Actors: client-side processes of the system under test
-export * from "./actors/index.js";
 export {
   compose,
   DEFAULT_CHECKER_TIMEOUT_MS,
@@ -39,17 +39,17 @@ export { uniqueIds } from "./checker/unique-ids.js";
 export { demoClient } from "./client/demo.js";
 export { etcdClient } from "./client/etcd.js";
 export {
-  type EtcdRwRegisterClient,
-  type EtcdRwRegisterClientOptions,
-  etcdRwRegisterClient,
-} from "./client/etcd-txn.js";
-export {
   type EtcdKeyValue,
   EtcdLeaseClient,
   type EtcdLeaseClientOptions,
   EtcdRequestError,
   etcdLeaseClient,
 } from "./client/etcd-lease.js";
+export {
+  type EtcdRwRegisterClient,
+  type EtcdRwRegisterClientOptions,
+  etcdRwRegisterClient,
+} from "./client/etcd-txn.js";
 export { postgresClient } from "./client/postgres.js";
 export {
   type MicroOp,

@@ -30,8 +30,8 @@ import {
   parseSeedFlag,
   parseVariantName,
 } from "./options.js";
-import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
 import { executeSyncRun } from "./sync.js";
+import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
 
 export const NEMESIS_KINDS = FAULT_KINDS;
 export const TARGETS = REGISTER_TARGETS;
