@@ -11,6 +11,7 @@ const BENCHES = [
   "bench/generator-throughput.ts",
   "bench/runner-throughput.ts",
   "bench/linearizability.ts",
+  "bench/history-import.ts",
   "bench/detection.ts",
   "bench/proxy.ts",
   "bench/report.ts",
