@@ -9,11 +9,12 @@
  * completions interleaved, as a real run's would be) in three forms — Jepsen
  * EDN one map per line, Jepsen's JSON export (one array), Crucible's own
  * `history.jsonl` — then imports each with `importHistoryFile` (auto
- * detection included) and prints the wall time, ops per second and the
- * process's peak RSS after each. Each form is imported 3 times; the median
+ * detection included) and prints the wall time, ops per second, the file's
+ * size and the process's peak RSS after each (the RSS includes the bench's
+ * own copy of the history and texts, so it bounds the import's from above). Each form is imported 3 times; the median
  * is printed. The history is deterministic (seeded), so runs compare.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -124,12 +125,13 @@ try {
     }
     const median = times.sort((a, b) => a - b)[1]!;
     const rssMb = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    const sizeMb = (statSync(path).size / 1e6).toFixed(1);
     console.log(
       `${name.padEnd(24)} (${format.padEnd(11)}) ${median.toFixed(0).padStart(6)} ms  ${Math.round(
         rows.length / (median / 1000),
       )
         .toLocaleString("en-US")
-        .padStart(10)} ops/s  peak RSS ${rssMb} MB`,
+        .padStart(10)} ops/s  ${sizeMb} MB file  peak RSS ${rssMb} MB`,
     );
   }
 } finally {
