@@ -9,7 +9,8 @@
  * completions interleaved, as a real run's would be) in three forms — Jepsen
  * EDN one map per line, Jepsen's JSON export (one array), Crucible's own
  * `history.jsonl` — then imports each with `importHistoryFile` (auto
- * detection included) and prints the wall time, ops per second, the file's
+ * detection included) and prints the wall time, the CPU time (user + system,
+ * less sensitive to a busy machine), ops per second (by wall time), the file's
  * size and the process's peak RSS after each (the RSS includes the bench's
  * own copy of the history and texts, so it bounds the import's from above). Each form is imported 3 times; the median
  * is printed. The history is deterministic (seeded), so runs compare.
@@ -115,19 +116,24 @@ try {
   console.log(`${txnCount} transactions, ${rows.length} ops`);
   for (const [name, path] of Object.entries(files)) {
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let format = "";
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       const imported = await importHistoryFile(path);
       times.push(performance.now() - started);
+      const cpu = process.cpuUsage(cpuStarted);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
       format = imported.format;
       if (imported.ops.length !== rows.length) throw new Error(`${name}: read ${imported.ops.length} ops`);
     }
     const median = times.sort((a, b) => a - b)[1]!;
+    const cpuMedian = cpuTimes.sort((a, b) => a - b)[1]!;
     const rssMb = (process.resourceUsage().maxRSS / 1024).toFixed(0);
     const sizeMb = (statSync(path).size / 1e6).toFixed(1);
     console.log(
-      `${name.padEnd(24)} (${format.padEnd(11)}) ${median.toFixed(0).padStart(6)} ms  ${Math.round(
+      `${name.padEnd(24)} (${format.padEnd(11)}) ${median.toFixed(0).padStart(6)} ms (CPU ${cpuMedian.toFixed(0).padStart(6)} ms)  ${Math.round(
         rows.length / (median / 1000),
       )
         .toLocaleString("en-US")
