@@ -13,6 +13,7 @@ const BENCHES = [
   "bench/linearizability.ts",
   "bench/txn.ts",
   "bench/intervals.ts",
+  "bench/history-import.ts",
   "bench/detection.ts",
   "bench/proxy.ts",
   "bench/report.ts",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CheckFileReport, checkModelNames, runCheckCommand } from "../../src/cli/check.js";
+import { main } from "../../src/cli/main.js";
 
 const fixtures = fileURLToPath(new URL("../fixtures/jepsen/", import.meta.url));
 
@@ -133,5 +134,32 @@ describe("crucible check with Jepsen's checkers", () => {
     );
     expect(code).toBe(0);
     expect((JSON.parse(out) as CheckFileReport[])[0]!.valid).toBe(true);
+  });
+
+  it("the command line wires --model, --group-size, --negative-balances and --total-amount", async () => {
+    const path = join(dir, "bank-cli.edn");
+    await writeFile(path, bankEdn("{0 -5, 1 25}"));
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    const exitCode = process.exitCode;
+    try {
+      expect(await main(["check", path, "--model", "bank"])).toBe(1);
+      process.exitCode = undefined;
+      expect(
+        await main(["check", path, "--model", "bank", "--negative-balances", "--total-amount", "20"]),
+      ).toBe(0);
+      process.exitCode = undefined;
+      expect(await main(["check", path, "--model", "bank", "--total-amount", "-3"])).toBe(64);
+      process.exitCode = undefined;
+      expect(await main(["check", path, "--model", "long-fork", "--group-size", "0"])).toBe(64);
+    } finally {
+      process.stdout.write = write;
+      process.exitCode = exitCode;
+    }
+    expect(written.join("")).toContain("negative-value");
   });
 });

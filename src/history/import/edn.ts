@@ -224,12 +224,15 @@ export class EdnReader {
   private readToken(): string {
     const start = this.pos;
     const text = this.text;
-    while (this.pos < text.length) {
-      const c = text[this.pos]!;
-      if (isWhitespace(c) || DELIMITERS.has(c)) break;
-      this.pos++;
+    let pos = this.pos;
+    // A table lookup per character: tokens are most of a history's bytes.
+    while (pos < text.length) {
+      const code = text.charCodeAt(pos);
+      if (code < 128 && ENDS_TOKEN[code] === 1) break;
+      pos++;
     }
-    return text.slice(start, this.pos);
+    this.pos = pos;
+    return text.slice(start, pos);
   }
 
   private readString(): string {
@@ -295,6 +298,7 @@ export class EdnReader {
   private readAtom(): EdnValue {
     const token = this.readToken();
     if (token === "") throw new EdnError(`unexpected character '${this.text[this.pos]}'`, this.lineNo);
+    if (isPlainInteger(token)) return Number(token);
     if (token === "nil") return null;
     if (token === "true") return true;
     if (token === "false") return false;
@@ -323,6 +327,22 @@ export class EdnReader {
     }
     return new EdnSymbol(token);
   }
+}
+
+/** ASCII codes that end a token: EDN whitespace (with `,`) and the delimiters. */
+const ENDS_TOKEN = new Uint8Array(128);
+for (const c of [" ", "\t", "\n", "\r", ",", ...DELIMITERS]) ENDS_TOKEN[c.charCodeAt(0)] = 1;
+
+/** An optional `-` and 1 to 15 decimal digits: exactly representable, the common case, read without a regex. */
+function isPlainInteger(token: string): boolean {
+  let i = token.charCodeAt(0) === 0x2d /* - */ ? 1 : 0;
+  const digits = token.length - i;
+  if (digits < 1 || digits > 15) return false;
+  for (; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
 }
 
 const END: unique symbol = Symbol("end");

@@ -132,6 +132,8 @@ function looksIndependent(events: readonly ImportEvent[]): boolean {
     if (event.key !== undefined) return false;
     if (event.type === "invoke" || event.type === "ok") {
       if (!Array.isArray(event.value) || event.value.length !== 2) return false;
+      // A transaction of two micro-ops is a 2-element vector too: never a [k v] tuple.
+      if (event.f === "txn" || looksLikeTransaction(event.value)) return false;
       client++;
     }
   }

@@ -90,20 +90,22 @@ function topLevelSpans(text: string, file: string): { start: number; end: number
   let start = -1;
   let startLine = 0;
   let closed = false;
+  // Char codes, not regexes: this loop sees every byte of a file that may hold millions of ops.
+  const isBlank = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "\n") line++;
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) line++;
     if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
       continue;
     }
     if (closed) {
-      if (!/\s/.test(c)) throw new UsageError("text after the closing ] of the op array", `${file}:${line}`);
+      if (!isBlank(c)) throw new UsageError("text after the closing ] of the op array", `${file}:${line}`);
       continue;
     }
-    if (c === '"') inString = true;
-    if (c === "[" || c === "{") {
+    if (c === 0x22) inString = true;
+    if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
       depth++;
       if (depth === 2 && start < 0) {
         start = i;
@@ -111,22 +113,22 @@ function topLevelSpans(text: string, file: string): { start: number; end: number
       }
       continue;
     }
-    if (c === "]" || c === "}") {
+    if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
       depth--;
       if (depth === 1 && start >= 0) {
         spans.push({ start, end: i + 1, line: startLine });
         start = -1;
       } else if (depth === 0) closed = true;
-      else if (depth < 0) throw new UsageError(`unbalanced ${c}`, `${file}:${line}`);
+      else if (depth < 0) throw new UsageError(`unbalanced ${text[i]}`, `${file}:${line}`);
       continue;
     }
-    if (depth === 1 && !/[\s,]/.test(c)) {
+    if (depth === 1 && !isBlank(c) && c !== 0x2c /* , */) {
       throw new UsageError(
-        `expected an op object {"type": ...} inside the array, found ${c}`,
+        `expected an op object {"type": ...} inside the array, found ${text[i]}`,
         `${file}:${line}`,
       );
     }
-    if (depth === 0 && !/\s/.test(c))
+    if (depth === 0 && !isBlank(c))
       throw new UsageError("expected a JSON array [ ... ] of ops", `${file}:${line}`);
   }
   if (!closed) throw new UsageError("the op array is not closed; expected ] at the end", `${file}:${line}`);

@@ -98,6 +98,19 @@ describe("Jepsen EDN in every form", () => {
     expect(ops[3]!.value).toEqual({ "0": 10, b: 20 });
   });
 
+  it("a history whose every transaction has two micro-ops is not read as [k v] tuples", async () => {
+    const path = await file(
+      "two-micro-ops.edn",
+      "{:type :invoke :process 0 :value [[:append 1 1] [:r 2 nil]]}\n{:type :ok :process 0 :value [[:append 1 1] [:r 2 [3]]]}\n",
+    );
+    const { ops } = await importHistoryFile(path);
+    expect(ops[1]!.key).toBeUndefined();
+    expect(ops[1]!.value).toEqual([
+      ["append", 1, 1],
+      ["r", 2, [3]],
+    ]);
+  });
+
   it("refuses two open invocations without :process, naming the line", async () => {
     const path = await file(
       "ambiguous.edn",
