@@ -74,9 +74,15 @@ export async function recordInterval(options: RecordIntervalOptions): Promise<nu
     ...(options.key === undefined ? {} : { key: options.key }),
   };
   appendIntervalRecord(options.log, base);
-  const child = spawn(command, args, { stdio: "inherit", env: options.env ?? process.env, detached: true });
+  // The handlers go in before the spawn: a signal that comes while the command starts is forwarded once it
+  // has a pid, instead of killing the recorder by default and leaving the command's group behind.
+  let child: ReturnType<typeof spawn> | undefined;
+  let early: NodeJS.Signals | undefined;
   const signalCommand = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
+    if (child?.pid === undefined) {
+      early ??= signal;
+      return;
+    }
     try {
       process.kill(-child.pid, signal);
     } catch {
@@ -86,12 +92,15 @@ export async function recordInterval(options: RecordIntervalOptions): Promise<nu
   const forward = (signal: NodeJS.Signals) => () => signalCommand(signal);
   const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
+  const started = spawn(command, args, { stdio: "inherit", env: options.env ?? process.env, detached: true });
+  child = started;
+  if (early !== undefined) signalCommand(early);
   try {
     const exit = await new Promise<number>((resolve) => {
-      child.once("error", (error: NodeJS.ErrnoException) =>
+      started.once("error", (error: NodeJS.ErrnoException) =>
         resolve(error.code === "ENOENT" ? RECORDER_EXIT.notFound : RECORDER_EXIT.notExecutable),
       );
-      child.once("exit", (code, signal) => resolve(shellExitCode(code, signal)));
+      started.once("exit", (code, signal) => resolve(shellExitCode(code, signal)));
     });
     signalCommand("SIGKILL");
     appendIntervalRecord(options.log, { ...base, end: monotonicNowNs() });

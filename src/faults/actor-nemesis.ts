@@ -9,7 +9,9 @@
  * leases behind this test's key prefix, never any other lease of the etcd:
  * `{ leases: "holder" }` the lease of the oldest key under the prefix (the
  * lock's holder, in create-revision order), `{ leases: "all" }` every one.
- * Its completion names the leases and, where a key's value names an actor
+ * Its completion names the leases, their keys with create revisions (what
+ * `etcdctl lock` exports as `ETCD_LOCK_REV`, so the token in the interval
+ * log names the holder) and, where a key's value names an actor
  * (`crucible demo-lock --name a2`), the actors. Heals cover every actor this
  * nemesis paused or stopped, and teardown heals all of it.
  */
@@ -118,7 +120,12 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
           const revoked: string[] = [];
           for (const id of ids) if (await leases.client.revoke(id)) revoked.push(id);
           if (ids.length === 0) return { type: "fail", error: `no lease under ${leases.prefix} to revoke` };
-          return { type: "ok", value: { leases: revoked, actors: owners, prefix: leases.prefix } };
+          // The keys with their create revisions: a wrapper that names no actor in its key (etcdctl lock)
+          // exports that revision as its child's token, which names the holder in the interval log.
+          const keys = withLease
+            .filter((kv) => ids.includes(kv.lease))
+            .map((kv) => ({ key: kv.key, createRevision: kv.createRevision, lease: kv.lease }));
+          return { type: "ok", value: { leases: revoked, actors: owners, prefix: leases.prefix, keys } };
         }
         default:
           return { type: "fail", error: `the actor nemesis does not know f=${op.f}` };

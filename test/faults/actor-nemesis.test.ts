@@ -80,7 +80,10 @@ describe("actor nemesis", () => {
     await client.createIfAbsent("someone-else/key", "x", stranger);
     const nemesis = actorNemesis({ actors: () => actors, leases: () => ({ client, prefix }) });
     const one = await nemesis.invoke(op("lease-revoke", { leases: "holder" }), ctx);
-    expect(one).toEqual({ type: "ok", value: { leases: [holder], actors: ["a1"], prefix } });
+    expect(one).toMatchObject({ type: "ok", value: { leases: [holder], actors: ["a1"], prefix } });
+    expect((one.value as { keys: unknown[] }).keys).toEqual([
+      { key: `${prefix}q/${holder}`, createRevision: expect.stringMatching(/^\d+$/), lease: holder },
+    ]);
     expect((await client.timeToLive(waiter)).ttl).toBeGreaterThan(0);
     const all = await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx);
     expect(all.value).toMatchObject({ leases: [waiter], actors: ["a2"] });
