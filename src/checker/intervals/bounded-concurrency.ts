@@ -151,7 +151,7 @@ interface HolderEvents {
   /** Heal time, +inf when never healed. */
   readonly heal: Float64Array;
   readonly windowEnd: Float64Array;
-  /** Max of `heal` over events 0..j: the backward walk stops once it is <= the interval's start. */
+  /** Max of `heal` over events 0..j: the latest heal among the events that began by a given time. */
   readonly prefixMaxHeal: Float64Array;
 }
 
@@ -479,15 +479,26 @@ export function checkBoundedConcurrency(
       groupEnds[m] = end;
       const mine = eventsByHolder[cols.holder[index] as number];
       if (!mine || end <= start) continue;
-      // Zombie stretches: events of this holder that began before the hold ended and were healed after it began.
+      // Zombie stretches: events of this holder that began before the hold ended and were healed after it
+      // began. Those that began by its start all excuse it from its start, so together they excuse
+      // [start, largest heal among them + window): one lookup in the prefix maximum, however many there
+      // are (a heal that never came makes them all alike). Those that began during the hold are few.
       let ranges = 0;
-      for (
-        let e = lastStartBefore(mine.start, end);
-        e >= 0 && (mine.prefixMaxHeal[e] as number) > start;
-        e--
-      ) {
+      const last = lastStartBefore(mine.start, end);
+      let first = lastStartBefore(mine.start, start);
+      // lastStartBefore is strict; events starting exactly at `start` belong to the first group.
+      while (first + 1 <= last && mine.start[first + 1] === start) first++;
+      if (first >= 0 && (mine.prefixMaxHeal[first] as number) > start) {
+        const to = Math.min(end, (mine.prefixMaxHeal[first] as number) + windowNs);
+        if (to > start) {
+          rangeFrom[ranges] = start;
+          rangeTo[ranges] = to;
+          ranges++;
+        }
+      }
+      for (let e = first + 1; e <= last; e++) {
         if ((mine.heal[e] as number) <= start) continue;
-        const from = Math.max(start, mine.start[e] as number);
+        const from = mine.start[e] as number;
         const to = Math.min(end, mine.windowEnd[e] as number);
         if (to > from) {
           rangeFrom[ranges] = from;

@@ -456,6 +456,26 @@ describe("boundedConcurrency at scale", () => {
   });
 });
 
+describe("boundedConcurrency when no heal matches (a nemesis whose resume is named differently)", () => {
+  it("every pause stays open: an overlap in one is unknown, and the check stays linear in the log", () => {
+    const list: Hold[] = [];
+    const faults: Fault[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      list.push(["a1", i * 10, i * 10 + 6]);
+      if (i % 4 === 0)
+        faults.push(
+          [i * 10 + 1, "actor-pause", { actors: ["a1"] }],
+          [i * 10 + 2, "thaw", { actors: ["a1"] }],
+        );
+    }
+    list.push(["a2", 5, 8]);
+    const result = check(list, faults);
+    expect(result.lossEventCount).toBe(5000);
+    expect(result.valid).toBe("unknown");
+    expect(result.explanation).toContain("never healed");
+  });
+});
+
 describe("lossEvents", () => {
   const holders = ["a1", "a2", "a3"];
   it("one event per holder a fault names; failed faults are none; heals close by name", () => {
