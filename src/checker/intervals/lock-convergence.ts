@@ -10,7 +10,7 @@
  *
  * How it is judged, and why:
  * - The last heal is the last nemesis op of the history (a fault or its
- *   heal; the final wait and log lines do not count). The judged stretch
+ *   heal; the final wait, log lines and actor exits do not count). The judged stretch
  *   runs from it plus `quietMs` to the end of the last hold (after which the
  *   runner is stopping everything).
  * - In that stretch (per office), never more than `expectedHolders` hold, and
@@ -84,8 +84,9 @@ export function checkLockConvergence(
     return { valid: "unknown", explanation: "no interval log (or an empty one): who holds cannot be judged" };
   let lastHeal = 0;
   let lastHealOp: Op | undefined;
+  // An actor's exit is journaled on the nemesis lane but is no fault: the actors closing at the end must not count.
   for (const op of history)
-    if (op.process === "nemesis" && !NEUTRAL_NEMESIS.has(op.f) && op.time >= lastHeal) {
+    if (op.process === "nemesis" && !NEUTRAL_NEMESIS.has(op.f) && !exitFs.has(op.f) && op.time >= lastHeal) {
       lastHeal = op.time;
       lastHealOp = op;
     }
