@@ -148,6 +148,7 @@ export async function executeAntithesis(config: ExecuteAntithesisConfig): Promis
       }
       say(`  ops ${results.stats.ops} (${controller.served} on command)`);
       for (const problem of outcome.reportErrors) say(`warning: ${problem}`);
+      for (const problem of outcome.storeErrors) say(`error: ${problem}`);
       say(`run folder: ${resolve(outcome.runDir)}`);
     }
     if (code !== ExitCode.valid) {

@@ -9,7 +9,7 @@
  * `--json` prints one JSON object per file (verdict, op count, parse and
  * check time in ms, peak memory) as a JSON array instead.
  */
-import { readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import {
@@ -35,7 +35,7 @@ import {
   type TxnCheckResult,
 } from "../checker/txn/index.js";
 import type { CheckResult, Validity } from "../checker/types.js";
-import { describeError, ExitCode, type ExitCodeValue, UsageError } from "../errors/index.js";
+import { describeError, ExitCode, type ExitCodeValue, OutputError, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
 import { escapeTerminal } from "../report/escape.js";
@@ -119,6 +119,8 @@ export interface CheckFileReport {
   result?: CheckResult;
   warnings?: string[];
   error?: string;
+  /** `--report` could not be written (a directory, /proc, a full disk): the path and the cause. */
+  reportError?: string;
 }
 
 /** Files found under one directory argument, at most: a bound on a mistaken `crucible check /`. */
@@ -213,8 +215,12 @@ export async function runCheckCommand(
 }
 
 /** invalid beats unknown beats valid; a bad input file beats them all (the run could not say). */
-export function worstExitCode(reports: readonly Pick<CheckFileReport, "valid">[]): ExitCodeValue {
+export function worstExitCode(
+  reports: readonly Pick<CheckFileReport, "valid" | "reportError">[],
+): ExitCodeValue {
   if (reports.some((r) => r.valid === "error")) return ExitCode.usage;
+  // An output that could not be written (--report): the command failed to do what it was asked.
+  if (reports.some((r) => r.reportError !== undefined)) return ExitCode.runFailed;
   if (reports.some((r) => r.valid === false)) return ExitCode.invalid;
   if (reports.some((r) => r.valid === "unknown")) return ExitCode.unknown;
   return ExitCode.valid;
@@ -327,7 +333,14 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
     ...(result.counterexample ? { counterexample: result.counterexample } : {}),
     ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
   };
-  if (flags.report) await writeReport(flags.report, file, several, imported, result, report, modelName);
+  if (flags.report) {
+    try {
+      await writeReport(flags.report, file, several, imported, result, report, modelName);
+    } catch (error) {
+      // The verdict stands and is printed; the missing report is said in one line and exits 3.
+      report.reportError = describeError(error);
+    }
+  }
   return report;
 }
 
@@ -443,6 +456,7 @@ function printReport(
     `${report.file}: ${verdict} (${report.model}, ${report.ops} ops, parse ${report.parseMs} ms, check ${report.checkMs} ms)\n`,
   );
   for (const warning of report.warnings ?? []) stdout(`  warning: ${warning}\n`);
+  if (report.reportError) stderr(`error: ${report.reportError}\n`);
   if (report.anomalyTypes) {
     printTxnReport(report, stdout);
     return;
@@ -502,5 +516,12 @@ async function writeReport(
       notes: [`checked with crucible check --model ${modelName} (${report.checkMs} ms)`],
     },
   });
-  await writeFile(target, page);
+  const temporary = `${target}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, page);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
+    throw new OutputError(target, error);
+  }
 }

@@ -12,7 +12,7 @@
  * load `<cmd>`'s module, so they show its options.
  */
 import { Command, CommanderError, Help } from "commander";
-import { ExitCode, UsageError } from "../errors/index.js";
+import { ExitCode, OutputError, UsageError } from "../errors/index.js";
 import { crucibleVersion } from "../errors/version.js";
 import { cliErrorMessage, exitCodeForError } from "./errors.js";
 import { setInvocationArgv } from "./invocation.js";
@@ -164,8 +164,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
     // A user error is one line with its settings spelled as flags; anything else keeps its stack.
+    // An OutputError (a full or read-only store, a bad output path) is an operating error: one line too.
     const text =
-      error instanceof UsageError || !(error instanceof Error) ? cliErrorMessage(error) : error.stack;
+      error instanceof UsageError || error instanceof OutputError || !(error instanceof Error)
+        ? cliErrorMessage(error)
+        : error.stack;
     process.stderr.write(`crucible: ${text ?? cliErrorMessage(error)}\n`);
     return exitCodeForError(error);
   }

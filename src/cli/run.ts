@@ -395,7 +395,9 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
       });
       process.stdout.write(`${summary}\n`);
     }
-    const code = exitCodeForOutcome(outcome);
+    // The verdict is printed above; a store that could not take results.json makes the run failed (3).
+    for (const problem of outcome.storeErrors) display.line(`error: ${problem}`);
+    const code = outcome.storeErrors.length > 0 ? ExitCode.runFailed : exitCodeForOutcome(outcome);
     if (code !== ExitCode.valid) {
       // The summary already says how to reproduce; the history is what to open next.
       display.line(`history: ${resolve(outcome.runDir, "history.jsonl")}`);

@@ -4,7 +4,7 @@
  * and runs until Ctrl-C (SIGINT) or SIGTERM.
  */
 import type { Command } from "commander";
-import { UsageError } from "../errors/index.js";
+import { describeError, UsageError } from "../errors/index.js";
 import { startReportServer } from "../report/server.js";
 
 function parsePort(text: string): number {
@@ -27,6 +27,8 @@ export function registerServeCommand(program: Command): Command {
         storeDir: options.store,
         port: options.port,
         host: options.host,
+      }).catch((error: unknown) => {
+        throw listenError(error, options);
       });
       process.stdout.write(`serving ${options.store} at ${server.url} (Ctrl-C to stop)\n`);
       await new Promise<void>((resolve) => {
@@ -40,4 +42,25 @@ export function registerServeCommand(program: Command): Command {
       });
       await server.close();
     });
+}
+
+/**
+ * A server that cannot listen, in one line naming what to change: a port in
+ * use or not ours to take, a host that is no address of this machine. Exit 64:
+ * the flags chose something that cannot work here.
+ */
+export function listenError(error: unknown, options: { port: number; host: string }): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const cause = describeError(error);
+  if (code === "EADDRINUSE")
+    return new UsageError(
+      `--port ${options.port}: already in use on ${options.host} (${cause}); pick another, or 0 for any free port`,
+    );
+  if (code === "EACCES")
+    return new UsageError(
+      `--port ${options.port}: not allowed to listen on it (${cause}); ports below 1024 need root`,
+    );
+  if (code === "ENOTFOUND" || code === "EADDRNOTAVAIL" || code === "EAI_AGAIN" || code === "EINVAL")
+    return new UsageError(`--host ${options.host}: not an address of this machine to listen on (${cause})`);
+  return error;
 }

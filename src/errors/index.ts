@@ -106,6 +106,20 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A file Crucible had to write could not be written (a full disk, a
+ * read-only store, a path that is a directory): an operating error, exit 3,
+ * printed as one line naming the path and the cause, never with a stack.
+ */
+export class OutputError extends Error {
+  readonly path: string;
+  readonly exitCode: ExitCodeValue = ExitCode.runFailed;
+  constructor(path: string, cause: unknown) {
+    super(`could not write ${path}: ${describeError(cause)}`, { cause });
+    this.path = path;
+  }
+}
+
 /** Thrown by {@link invariant}: a bug in Crucible, not in the user's test. */
 export class InvariantError extends Error {
   constructor(message: string) {

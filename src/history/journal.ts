@@ -22,7 +22,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { describeError, invariant } from "../errors/index.js";
+import { invariant, OutputError } from "../errors/index.js";
 import { type Op, opToJson } from "./op.js";
 
 /** `writeSync(fd, buffer, offset, length)`: bytes written, possibly fewer than `length`. */
@@ -102,7 +102,8 @@ export class Journal {
     try {
       writeAll(this.fd, Buffer.from(text, "utf8"), this.write);
     } catch (error) {
-      throw new Error(`journal ${this.path}: ${describeError(error)}`, { cause: error });
+      // An operating error (a full or read-only disk): one line naming the file, never a stack.
+      throw new OutputError(this.path, error);
     }
   }
 

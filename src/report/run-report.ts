@@ -5,9 +5,9 @@
  * reader never sees half a report). The runner calls it at the end of a run;
  * `crucible report <run-dir>` calls it to regenerate.
  */
-import { readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { describeError, UsageError } from "../errors/index.js";
+import { describeError, OutputError, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { readHistoryFile } from "../history/reader.js";
 import type { Results, TestInfo } from "../history/results.js";
@@ -83,8 +83,14 @@ async function rawFiles(runDir: string): Promise<ReportFile[]> {
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, text);
+    await rename(temp, path);
+  } catch (error) {
+    // No space for the report, or a path that cannot be a file: no *.tmp left behind, the path named.
+    await rm(temp, { force: true }).catch(() => {});
+    throw new OutputError(path, error);
+  }
 }
 
 /**

@@ -4,9 +4,9 @@
  * loading and the console display).
  */
 
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeError, UsageError } from "../errors/index.js";
+import { describeError, OutputError, UsageError } from "../errors/index.js";
 import { crucibleVersion } from "../errors/version.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
@@ -45,6 +45,8 @@ export interface RunTestOutcome {
   spec: TestSpec;
   /** Problems writing reports (never lose the results over a report). */
   reportErrors: string[];
+  /** Problems writing results.json (a full or read-only store): the verdict is in `results` only. */
+  storeErrors: string[];
   /** The history, in memory (also in `<runDir>/history.jsonl`). */
   history: readonly Op[];
 }
@@ -109,7 +111,12 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   const runDir = createRunDir(options.storeDir, spec.name, startedAt);
   const test = makeTestInfo(spec, options, config, startedAt);
   writeJsonFile(join(runDir, "test.json"), test);
-  updateLatestLink(runDir);
+  try {
+    updateLatestLink(runDir);
+  } catch (error) {
+    // A convenience link: a store that cannot take it still records the run.
+    log(`warning: could not update the latest link: ${describeError(error)}`);
+  }
   log(`run folder: ${runDir}`);
 
   const runner = new Runner({ spec, options, runDir, ...(config.signal && { signal: config.signal }), log });
@@ -129,7 +136,7 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   } catch (error) {
     failure = error;
     log(
-      `run failed: ${error instanceof UsageError ? error.message : error instanceof Error && error.stack ? error.stack : describeError(error)}`,
+      `run failed: ${error instanceof UsageError || error instanceof OutputError ? error.message : error instanceof Error && error.stack ? error.stack : describeError(error)}`,
     );
   } finally {
     await runner.teardown();
@@ -144,9 +151,22 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
       error: `the run failed: ${describeError(failure)}`,
     };
   }
-  writeJsonFile(join(runDir, "results.json"), results);
+  // The verdict exists now: a store that cannot take it (full, read-only) costs the file, not the verdict.
+  const storeErrors: string[] = [];
+  try {
+    writeJsonFile(join(runDir, "results.json"), results);
+  } catch (error) {
+    storeErrors.push(describeError(error));
+  }
   const reportErrors = config.writeReports === false ? [] : await writeReports(runDir);
-  if (reportErrors.length) writeFileSync(join(runDir, "report-errors.txt"), `${reportErrors.join("\n")}\n`);
+  if (reportErrors.length) {
+    try {
+      writeFileSync(join(runDir, "report-errors.txt"), `${reportErrors.join("\n")}\n`);
+    } catch (error) {
+      rmSync(join(runDir, "report-errors.txt"), { force: true });
+      reportErrors.push(describeError(new OutputError(join(runDir, "report-errors.txt"), error)));
+    }
+  }
   // The test itself is wrong (a generator that gives 42, a cluster() that returns no cluster): the
   // results are written, and the user is told what to fix in which file, as for any bad input.
   if (failure instanceof UsageError)
@@ -154,7 +174,7 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
       cause: failure,
       ...(failure.setting && { setting: failure.setting }),
     });
-  return { results, test, runDir, spec, reportErrors, history: runner.history };
+  return { results, test, runDir, spec, reportErrors, storeErrors, history: runner.history };
 }
 
 export type { Progress };

@@ -8,13 +8,14 @@ import {
   mkdirSync,
   readdirSync,
   renameSync,
+  rmSync,
   statSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { describeError, UsageError } from "../errors/index.js";
+import { describeError, OutputError, UsageError } from "../errors/index.js";
 
 /** `20261123T104512.345Z`: sorts by time, safe in file names (Jepsen's format). */
 export function runTimestamp(date: Date): string {
@@ -88,8 +89,14 @@ export function updateLatestLink(runDir: string): void {
 /** Write JSON atomically (temp file + rename), so a reader never sees half a file. */
 export function writeJsonFile(path: string, value: unknown): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
+    renameSync(temporary, path);
+  } catch (error) {
+    // A full or read-only store: leave no half-written temp file behind, and say which file.
+    rmSync(temporary, { force: true });
+    throw new OutputError(path, error);
+  }
 }
 
 export interface StoredRun {

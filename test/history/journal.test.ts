@@ -51,6 +51,6 @@ describe("Journal.flush", () => {
       },
     });
     journal.append(op(0, 1));
-    expect(() => journal.flush()).toThrow(`journal ${path}: EIO: i/o error`);
+    expect(() => journal.flush()).toThrow(`could not write ${path}: EIO: i/o error`);
   });
 });

@@ -19,8 +19,9 @@
  *    as in Jepsen, so the generator can still map the old process to its
  *    worker). A finished sleep is `woke(worker)`; generators hear nothing.
  */
-import { invariant } from "../../errors/index.js";
+import { invariant, UsageError } from "../../errors/index.js";
 import type { Op } from "../../history/op.js";
+import { describeValue, unwritableReason } from "../../history/writable.js";
 import type { Random } from "../../random/random.js";
 import { lift } from "../lift.js";
 import { synchronize } from "../phases.js";
@@ -45,8 +46,9 @@ export type Poll =
 const PENDING: Poll = Object.freeze({ kind: "pending" });
 const DONE: Poll = Object.freeze({ kind: "done" });
 
+/** The op for a message; never throws (a BigInt or a cycle in it is what a message may be about). */
 function describe(op: GenOp): string {
-  return JSON.stringify(op);
+  return describeValue(op, "op");
 }
 
 export class GeneratorDriver {
@@ -84,19 +86,28 @@ export class GeneratorDriver {
     if (step === null) return DONE;
     if (step.op === "pending") return PENDING;
     const op = step.op;
+    // An op is plain data journaled as JSON: one JSON cannot hold is the test's mistake, refused before
+    // anything is sent or written (a function or Symbol would otherwise vanish from the history).
+    const unwritable = unwritableReason(op, "op");
+    if (unwritable !== undefined)
+      throw new UsageError(
+        `the generator gave an op JSON cannot hold (${unwritable}): ops must be plain JSON data, e.g. { f: "write", value: 1 }`,
+      );
     const worker = this.table.workerOf(op.process);
-    invariant(
-      worker !== undefined,
-      `the generator emitted an op for a process that is not a free worker's current process (no worker has it): ${describe(op)}`,
-    );
-    invariant(
-      this.table.processOf(worker) === op.process,
-      `the generator emitted an op for a process that is not a free worker's current process (its worker moved on): ${describe(op)}`,
-    );
-    invariant(
-      this.table.isFree(worker),
-      `the generator emitted an op for a process that is not a free worker's current process (its worker is busy): ${describe(op)}`,
-    );
+    // The message is built only on failure: describing an op costs more than a poll.
+    const problem =
+      worker === undefined
+        ? "no worker has it"
+        : this.table.processOf(worker) !== op.process
+          ? "its worker moved on"
+          : !this.table.isFree(worker)
+            ? "its worker is busy"
+            : undefined;
+    if (problem !== undefined || worker === undefined)
+      invariant(
+        false,
+        `the generator emitted an op for a process that is not a free worker's current process (${problem}): ${describe(op)}`,
+      );
     this.candidate = { op, worker, next: step.next };
     return { kind: "op", op, worker };
   }
