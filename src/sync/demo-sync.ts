@@ -52,6 +52,7 @@ export function demoSyncSystem(options: DemoSyncSystemOptions = {}): SyncSystem 
       restore: (id) => ["restore", id],
       undo: () => ["undo"],
     },
+    clockOffsetEnv: (offsetMs) => ({ DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) }),
     snapshotArgs: ["show"],
     parseSnapshot(stdout, actor) {
       const value = JSON.parse(stdout) as {
@@ -376,7 +377,10 @@ export function faultActions(): Action[] {
       async run(engine, actor) {
         // Whole minutes either way: far beyond the time between two actions, so a wall-clock merge goes wrong.
         const offsetMs = engine.random.int(-5, 5) * 60_000;
-        engine.model.harness.setActorEnv(actor.name, { DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) });
+        const { harness } = engine.model;
+        if (harness.system.clockOffsetEnv === undefined)
+          return { outcome: "skipped", why: "the system has no clock offset hook" };
+        harness.setActorEnv(actor.name, harness.system.clockOffsetEnv(offsetMs));
         engine.model.clockOffsetMs.set(actor.name, offsetMs);
         return { outcome: "ok", target: `${actor.name} ${offsetMs / 1000}s` };
       },

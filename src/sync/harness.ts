@@ -49,6 +49,12 @@ export interface SyncSystem {
    * delete, restore, undo the actor's last mutation.
    */
   readonly verbs: SyncVerbs;
+  /**
+   * The environment that offsets the client's clock by `offsetMs` (how the
+   * clock-skew fault and the `skewed-clock` scenario reach it), when the
+   * client has such a hook (libfaketime's `FAKETIME` is one for any binary).
+   */
+  clockOffsetEnv?(offsetMs: number): Record<string, string>;
   /** The arguments that print the actor's snapshot, and how to read it. */
   readonly snapshotArgs: readonly string[];
   parseSnapshot(stdout: string, actor: string): SyncSnapshot;

@@ -76,8 +76,9 @@ describe("sync runs against demo-sync", () => {
     expect(report.pass).toBe(unexpected === 0 && report.verifications.every((v) => v.passed));
   });
 
-  // row-lww needs concurrent updates of different fields of one entity, which the multi-field-collision
-  // scenario makes for sure; the chaos phase catches it too when its choices happen to.
+  // row-lww needs concurrent updates of different fields of one entity, and wallclock-lww a causally later
+  // write from a clock that runs behind: the multi-field-collision and skewed-clock scenarios make them for
+  // sure; the chaos phase catches them too when its choices happen to.
   const wrong = [
     {
       mode: "row-lww",
@@ -85,7 +86,7 @@ describe("sync runs against demo-sync", () => {
       scenarios: ["multi-field-collision"],
     },
     { mode: "duplicate-on-retry", caughtBy: ["eventCounts", "idempotency"], scenarios: [] },
-    { mode: "wallclock-lww", caughtBy: ["fieldLevelMerge"], scenarios: [] },
+    { mode: "wallclock-lww", caughtBy: ["skewed-clock/fieldLevelMerge"], scenarios: ["skewed-clock"] },
   ] as const;
   for (const { mode, caughtBy, scenarios } of wrong) {
     it(`catches ${mode} with ${caughtBy.join(" and ")}, naming the entity`, {
