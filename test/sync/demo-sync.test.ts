@@ -8,21 +8,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { readHistoryFile } from "../../src/history/reader.js";
 import { demoSyncSystem } from "../../src/sync/demo-sync.js";
 import { statsFromHistory } from "../../src/sync/engine.js";
 import { type RunSyncOptions, runSync } from "../../src/sync/run.js";
 import { SCENARIO_NAMES } from "../../src/sync/scenarios.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
+/** A temp dir removed when the current test ends. */
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "crucible-sync-test-"));
-  dirs.push(dir);
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
