@@ -32,6 +32,8 @@ export * from "./checker/models/index.js";
 export { setChecker } from "./checker/set.js";
 export { type ElementOutcome, type ElementReport, type SetFullOptions, setFull } from "./checker/set-full.js";
 export { stats } from "./checker/stats.js";
+// Sync systems: the verifiers over snapshots, the harness, the chaos engine, the scenarios, demo-sync
+export * from "./checker/sync/index.js";
 export * from "./checker/txn/index.js";
 // Checkers
 export type * from "./checker/types.js";
@@ -73,6 +75,8 @@ export * from "./control/index.js";
 export * from "./datadriven/index.js";
 // The demo system under test
 export { crucibleCliCommand, demoServerCommand } from "./demo/launch.js";
+export { syncDemoCommand } from "./demo-sync/launch.js";
+export { SYNC_DEMO_MODES, type SyncDemoMode } from "./demo-sync/protocol.js";
 // CLI exit codes
 export { ExitCode, exitCodeForValidity, UsageError } from "./errors/index.js";
 export * from "./faults/index.js";
@@ -101,3 +105,4 @@ export { Runner } from "./runner/runner.js";
 export type { ClusterContext, RunOptions, TestDefinition, TestSpec } from "./runner/spec.js";
 // Tests and running them
 export { defineTest, resolveTest } from "./runner/spec.js";
+export * from "./sync/index.js";

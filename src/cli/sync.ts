@@ -29,7 +29,9 @@ export async function executeSyncRun(
   reproduce: string,
   argv: readonly string[],
 ): Promise<number> {
-  if (!(SYNC_TARGETS as readonly string[]).includes(flags.target)) {
+  // `demo` is `--target`'s default (the register demo); under the sync workload it means the sync demo.
+  const target = flags.target === "demo" ? "demo-sync" : flags.target;
+  if (!(SYNC_TARGETS as readonly string[]).includes(target)) {
     throw new UsageError(
       `--workload sync runs against ${SYNC_TARGETS.join(", ")}, not --target ${flags.target}`,
     );
@@ -60,7 +62,7 @@ export async function executeSyncRun(
   process.on("SIGTERM", onSignal);
   try {
     const outcome = await runSyncTest({
-      target: flags.target as SyncTarget,
+      target: target as SyncTarget,
       mode,
       seed: flags.seed,
       actors,

@@ -36,23 +36,13 @@ import {
   type PullResponse,
   type PushResponse,
   parseHlc,
+  SYNC_CLIENT_EXIT,
   SYNC_DEMO_MODES,
   type SyncAction,
   type SyncDemoMode,
   type SyncEvent,
   tickHlc,
 } from "./protocol.js";
-
-export const SYNC_CLIENT_EXIT = {
-  ok: 0,
-  notFound: 10,
-  invalidTransition: 11,
-  unreachable: 20,
-  rateLimited: 21,
-  refused: 22,
-  failed: 3,
-  usage: 64,
-} as const;
 
 class ClientError extends Error {
   constructor(

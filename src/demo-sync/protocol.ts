@@ -125,3 +125,15 @@ export interface PullResponse {
 export const PULL_PAGE_EVENTS = 2000;
 /** The cap on events in one push: a bound on one request. */
 export const PUSH_MAX_EVENTS = 5000;
+
+/** The client's exit codes (see client.ts): what an adapter classifies a failed command by. */
+export const SYNC_CLIENT_EXIT = {
+  ok: 0,
+  notFound: 10,
+  invalidTransition: 11,
+  unreachable: 20,
+  rateLimited: 21,
+  refused: 22,
+  failed: 3,
+  usage: 64,
+} as const;

@@ -12,9 +12,8 @@
  */
 
 import type { CreatedEntity, SyncSnapshot } from "../checker/sync/index.js";
-import { SYNC_CLIENT_EXIT } from "../demo-sync/client.js";
 import { syncDemoCommand } from "../demo-sync/launch.js";
-import type { SyncDemoMode } from "../demo-sync/protocol.js";
+import { SYNC_CLIENT_EXIT, type SyncDemoMode } from "../demo-sync/protocol.js";
 import type { ActionDef, ActionOutcome, ChaosEngine } from "./engine.js";
 import type { ExecResult, SyncActor, SyncHarness, SyncSystem } from "./harness.js";
 
@@ -53,6 +52,7 @@ export function demoSyncSystem(options: DemoSyncSystemOptions = {}): SyncSystem 
       restore: (id) => ["restore", id],
       undo: () => ["undo"],
     },
+    clockOffsetEnv: (offsetMs) => ({ DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) }),
     snapshotArgs: ["show"],
     parseSnapshot(stdout, actor) {
       const value = JSON.parse(stdout) as {
@@ -61,7 +61,14 @@ export function demoSyncSystem(options: DemoSyncSystemOptions = {}): SyncSystem 
       };
       return { owner: actor, entities: value.entities, ...(value.events ? { events: value.events } : {}) };
     },
-    isRateLimited: (result) => result.code === SYNC_CLIENT_EXIT.rateLimited,
+    failureKind: (result) =>
+      result.code === SYNC_CLIENT_EXIT.invalidTransition
+        ? "refused"
+        : result.code === SYNC_CLIENT_EXIT.unreachable
+          ? "unreachable"
+          : result.code === SYNC_CLIENT_EXIT.rateLimited
+            ? "rateLimited"
+            : "other",
   };
 }
 
@@ -143,7 +150,7 @@ function mutationOutcome(
     onOk();
     return { outcome: "ok", target };
   }
-  if (result.code === SYNC_CLIENT_EXIT.invalidTransition)
+  if (engine.model.harness.system.failureKind(result) === "refused")
     return { outcome: "expectedFail", why: "deleted or restored by another actor meanwhile", target };
   if (result.code === null) countEvent(engine.model, entity.id, false);
   return { outcome: "unexpectedFail", why: describe(result), target };
@@ -161,7 +168,11 @@ function updateAction(
     async run(engine, actor) {
       const entity = engine.pick(visible(engine, actor, (e) => !e.deleted));
       if (entity === undefined) return { outcome: "skipped", why: "no live entity this actor can see" };
-      const result = await engine.model.harness.run(actor, "update", entity.id, `${field}=${value(engine)}`);
+      const { harness } = engine.model;
+      const result = await harness.run(
+        actor,
+        ...harness.system.verbs.update(entity.id, { [field]: value(engine) }),
+      );
       return mutationOutcome(engine, entity, result, () => {});
     },
   };
@@ -183,9 +194,10 @@ async function syncOutcome(
     return { outcome: "ok" };
   }
   const cutOff = model.serverDown || model.serverPaused || model.partitioned.has(actor.name);
-  if (result.code === SYNC_CLIENT_EXIT.unreachable && cutOff)
+  const kind = model.harness.system.failureKind(result);
+  if ((kind === "unreachable" || result.timedOut) && cutOff)
     return { outcome: "expectedFail", why: "the server is down, paused or cut off from this actor" };
-  if (result.code === SYNC_CLIENT_EXIT.rateLimited) return { outcome: "expectedFail", why: "rate limited" };
+  if (kind === "rateLimited") return { outcome: "expectedFail", why: "rate limited" };
   return { outcome: "unexpectedFail", why: describe(result) };
 }
 
@@ -197,17 +209,15 @@ export function demoSyncActions(options: { faults?: boolean } = {}): Action[] {
       weight: 10,
       async run(engine, actor) {
         const title = engine.pick(WORDS)!;
-        const result = await engine.model.harness.run(
+        const { harness } = engine.model;
+        const result = await harness.run(
           actor,
-          "create",
-          `title=${title}`,
-          "status=open",
-          "priority=1",
+          ...harness.system.verbs.create({ title, status: "open", priority: "1" }),
         );
         if (result.code !== 0) return { outcome: "unexpectedFail", why: describe(result) };
         let id: string;
         try {
-          id = (JSON.parse(result.stdout) as { id: string }).id;
+          id = harness.system.verbs.createdId(result.stdout);
         } catch {
           return { outcome: "unexpectedFail", why: `create printed no id: ${result.stdout.slice(0, 200)}` };
         }
@@ -231,7 +241,8 @@ export function demoSyncActions(options: { faults?: boolean } = {}): Action[] {
       async run(engine, actor) {
         const entity = engine.pick(visible(engine, actor, (e) => !e.deleted));
         if (entity === undefined) return { outcome: "skipped", why: "no live entity this actor can see" };
-        const result = await engine.model.harness.run(actor, "delete", entity.id);
+        const { harness } = engine.model;
+        const result = await harness.run(actor, ...harness.system.verbs.delete(entity.id));
         return mutationOutcome(engine, entity, result, () => {
           entity.deleted = true;
         });
@@ -243,7 +254,8 @@ export function demoSyncActions(options: { faults?: boolean } = {}): Action[] {
       async run(engine, actor) {
         const entity = engine.pick(visible(engine, actor, (e) => e.deleted));
         if (entity === undefined) return { outcome: "skipped", why: "no deleted entity this actor can see" };
-        const result = await engine.model.harness.run(actor, "restore", entity.id);
+        const { harness } = engine.model;
+        const result = await harness.run(actor, ...harness.system.verbs.restore(entity.id));
         return mutationOutcome(engine, entity, result, () => {
           entity.deleted = false;
         });
@@ -365,7 +377,10 @@ export function faultActions(): Action[] {
       async run(engine, actor) {
         // Whole minutes either way: far beyond the time between two actions, so a wall-clock merge goes wrong.
         const offsetMs = engine.random.int(-5, 5) * 60_000;
-        engine.model.harness.setActorEnv(actor.name, { DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) });
+        const { harness } = engine.model;
+        if (harness.system.clockOffsetEnv === undefined)
+          return { outcome: "skipped", why: "the system has no clock offset hook" };
+        harness.setActorEnv(actor.name, harness.system.clockOffsetEnv(offsetMs));
         engine.model.clockOffsetMs.set(actor.name, offsetMs);
         return { outcome: "ok", target: `${actor.name} ${offsetMs / 1000}s` };
       },

@@ -49,12 +49,24 @@ export interface SyncSystem {
    * delete, restore, undo the actor's last mutation.
    */
   readonly verbs: SyncVerbs;
+  /**
+   * The environment that offsets the client's clock by `offsetMs` (how the
+   * clock-skew fault and the `skewed-clock` scenario reach it), when the
+   * client has such a hook (libfaketime's `FAKETIME` is one for any binary).
+   */
+  clockOffsetEnv?(offsetMs: number): Record<string, string>;
   /** The arguments that print the actor's snapshot, and how to read it. */
   readonly snapshotArgs: readonly string[];
   parseSnapshot(stdout: string, actor: string): SyncSnapshot;
-  /** The command was refused for rate limiting (retry after a pause). */
-  isRateLimited(result: ExecResult): boolean;
+  /**
+   * What a failed command means: `refused` (a documented refusal: the entity
+   * was deleted meanwhile, nothing to undo), `unreachable` (the server is
+   * down or cut off), `rateLimited` (retry after a pause), or `other`.
+   */
+  failureKind(result: ExecResult): SyncFailureKind;
 }
+
+export type SyncFailureKind = "refused" | "unreachable" | "rateLimited" | "other";
 
 export interface SyncVerbs {
   create(fields: Readonly<Record<string, string>>): string[];
@@ -268,7 +280,11 @@ export async function startSyncHarness(options: StartSyncHarnessOptions): Promis
   const sync = async (actor: SyncActor, syncOptions: { retry?: boolean } = {}): Promise<ExecResult> => {
     const args = syncOptions.retry ? (system.retrySyncArgs ?? system.syncArgs) : system.syncArgs;
     let result = await run(actor, ...args);
-    for (let attempt = 1; attempt < RATE_LIMIT_TRIES && system.isRateLimited(result); attempt++) {
+    for (
+      let attempt = 1;
+      attempt < RATE_LIMIT_TRIES && system.failureKind(result) === "rateLimited";
+      attempt++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, RATE_LIMIT_PAUSE_MS * attempt));
       result = await run(actor, ...args);
     }

@@ -228,6 +228,41 @@ export const undoAfterSync: Scenario = async (harness) => {
   return steps.verify((snapshots) => [verifyFieldLevelMerge(snapshots, { expected })]);
 };
 
+/**
+ * One actor's clock runs five minutes behind; it updates a field after it
+ * has seen another actor's update of that field, so its write is causally
+ * later and must win, whatever the wall clocks say.
+ */
+export const skewedClock: Scenario = async (harness, random) => {
+  const steps = new Steps("skewed-clock", harness);
+  const [a, b] = pair(harness);
+  const offsetEnv = harness.system.clockOffsetEnv;
+  if (offsetEnv === undefined) {
+    return [
+      {
+        name: "skewed-clock/steps",
+        valid: "unknown",
+        explanation: "the system has no clock offset hook",
+        details: [],
+      },
+    ];
+  }
+  const id = await steps.create(a, { title: "clock", status: "open" });
+  await steps.syncAll();
+  await steps.update(a, id, { title: `${random.pick(WORDS)}-by-${a.name}` });
+  await steps.syncAll();
+  harness.setActorEnv(b.name, offsetEnv(-5 * 60_000));
+  const title = `${random.pick(WORDS)}-by-${b.name}-later`;
+  try {
+    await steps.update(b, id, { title });
+  } finally {
+    harness.setActorEnv(b.name, offsetEnv(0));
+  }
+  await steps.syncAll();
+  const expected = id === undefined ? {} : { [id]: { title } };
+  return steps.verify((snapshots) => [verifyFieldLevelMerge(snapshots, { expected })]);
+};
+
 export const SCENARIOS = {
   "server-restart": serverRestart,
   "partition-recovery": partitionRecovery,
@@ -236,6 +271,7 @@ export const SCENARIOS = {
   "rapid-create-delete": rapidCreateDelete,
   "multi-field-collision": multiFieldCollision,
   "undo-after-sync": undoAfterSync,
+  "skewed-clock": skewedClock,
 } as const satisfies Record<string, Scenario>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -8,21 +8,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { readHistoryFile } from "../../src/history/reader.js";
 import { demoSyncSystem } from "../../src/sync/demo-sync.js";
 import { statsFromHistory } from "../../src/sync/engine.js";
 import { type RunSyncOptions, runSync } from "../../src/sync/run.js";
 import { SCENARIO_NAMES } from "../../src/sync/scenarios.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
+/** A temp dir removed when the current test ends. */
 function freshDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "crucible-sync-test-"));
-  dirs.push(dir);
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -76,8 +72,9 @@ describe("sync runs against demo-sync", () => {
     expect(report.pass).toBe(unexpected === 0 && report.verifications.every((v) => v.passed));
   });
 
-  // row-lww needs concurrent updates of different fields of one entity, which the multi-field-collision
-  // scenario makes for sure; the chaos phase catches it too when its choices happen to.
+  // row-lww needs concurrent updates of different fields of one entity, and wallclock-lww a causally later
+  // write from a clock that runs behind: the multi-field-collision and skewed-clock scenarios make them for
+  // sure; the chaos phase catches them too when its choices happen to.
   const wrong = [
     {
       mode: "row-lww",
@@ -85,7 +82,7 @@ describe("sync runs against demo-sync", () => {
       scenarios: ["multi-field-collision"],
     },
     { mode: "duplicate-on-retry", caughtBy: ["eventCounts", "idempotency"], scenarios: [] },
-    { mode: "wallclock-lww", caughtBy: ["fieldLevelMerge"], scenarios: [] },
+    { mode: "wallclock-lww", caughtBy: ["skewed-clock/fieldLevelMerge"], scenarios: ["skewed-clock"] },
   ] as const;
   for (const { mode, caughtBy, scenarios } of wrong) {
     it(`catches ${mode} with ${caughtBy.join(" and ")}, naming the entity`, {
