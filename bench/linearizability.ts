@@ -4,12 +4,16 @@
  * Run: npx tsx bench/linearizability.ts [--quick] [--side-by-side]
  * (--quick: skip the 1M-op histories; --side-by-side: part 1 only)
  *
- * Part 1, valid histories side by side: per history, Crucible's parse time
- * (reading `history.jsonl` into ops, MB/s) and check time (`checkLinearizable`,
- * parsing excluded), Porcupine's check time (as its peer command prints it,
- * parsing excluded), their ratio (Crucible / Porcupine: below 1 is faster) and
- * the peak resident memory of each (Crucible's is the process's maximum so far,
- * so it only grows; Porcupine's is its process's, from /usr/bin/time).
+ * Part 1, valid histories side by side: per history, Crucible's parse rate
+ * (reading `history.jsonl` into ops: MB/s wall on the first and second read,
+ * and by CPU time on the second) and check time (`checkLinearizable`, parsing
+ * excluded, best of three, wall), Porcupine's check time (as its peer command
+ * prints it, parsing excluded, wall), their ratio (Crucible / Porcupine: below
+ * 1 is faster), the peak resident memory of each (Crucible's is the process's
+ * maximum so far, so it only grows; Porcupine's is its process's, from
+ * /usr/bin/time) and CPU times (Crucible's check; Porcupine's whole process,
+ * parsing included, so an upper bound). On a shared machine under load, wall
+ * time mostly measures the wait for a core: compare the CPU columns too.
  *
  * The peer is `shared/peers/porcupine-check` beside the repository (found by
  * walking up from the repo root, or at $CRUCIBLE_PEERS_DIR/porcupine-check),
