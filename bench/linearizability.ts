@@ -115,7 +115,7 @@ interface PeerRun {
 function runPeer(peer: Peer, path: string): PeerRun | string {
   if ("skipped" in peer) return peer.skipped;
   const argv = peer.measureRss
-    ? ["/usr/bin/time", "-f", "rss-kb %M", peer.binary, path]
+    ? ["/usr/bin/time", "-f", "rss-kb %M cpu-s %U %S", peer.binary, path]
     : [peer.binary, path];
   const run = spawnSync(argv[0]!, argv.slice(1), {
     encoding: "utf8",
