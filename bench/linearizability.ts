@@ -86,7 +86,11 @@ function findPeerSource(): string | undefined {
 function preparePeer(): Peer {
   const source = findPeerSource();
   if (!source)
-    return { skipped: "no shared/peers/porcupine-check above the repository (set CRUCIBLE_PEERS_DIR)" };
+    return {
+      skipped: process.env.CRUCIBLE_PEERS_DIR
+        ? `no porcupine-check/build.sh in CRUCIBLE_PEERS_DIR=${process.env.CRUCIBLE_PEERS_DIR}`
+        : "no shared/peers/porcupine-check above the repository (set CRUCIBLE_PEERS_DIR)",
+    };
   const cache = join(repoRoot, "bench/.cache");
   const binary = join(cache, "porcupine-check");
   const newest = Math.max(...["main.go", "go.mod", "build.sh"].map((f) => statSync(join(source, f)).mtimeMs));
