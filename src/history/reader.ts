@@ -58,6 +58,10 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
   for await (const batch of streamHistoryBatches(path, options)) yield* batch;
 }
 
+/** Bounds on the read size: the file's own size in between. */
+const CHUNK_BYTES_MIN = 16 * 1024;
+const CHUNK_BYTES_MAX = 1024 * 1024;
+
 /**
  * The file's text a chunk at a time, each chunk whole lines ending in `\n` (the last may lack it).
  * Line breaks are made `\n` first, as `readline` splits (`\r\n` and a lone `\r` end a line too), so
@@ -66,7 +70,14 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
 async function* streamChunks(path: string): AsyncGenerator<string> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  // Big reads for big files; a small file gets a small buffer (a megabyte per file slowed many small reads).
+  let chunkBytes = CHUNK_BYTES_MIN;
+  try {
+    chunkBytes = Math.min(CHUNK_BYTES_MAX, Math.max(CHUNK_BYTES_MIN, statSync(path).size));
+  } catch {
+    // Not stat-able (a pipe, gone): the stream below reports what is wrong.
+  }
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes })) {
     let text = rest + decoder.write(chunk as Buffer);
     // A chunk ending in "\r" may be half of a "\r\n": that "\r" waits for the next chunk.
     const heldBack = text.endsWith("\r");

@@ -110,7 +110,14 @@ class PartitionSearch {
   private steps = 0;
   /** The deepest point reported so far, and what the outcome reports about it. */
   private best = -1;
-  private longestPrefix = new Int32Array(0);
+  /**
+   * The deepest prefix, kept up to date incrementally: `stackOps` below `prefixFrom` still equals it (the
+   * stack has not been popped below there since it was recorded), so recording a new deepest point copies
+   * only the ops above `prefixFrom`. Copying the whole stack each time was quadratic on long valid
+   * histories, where every new depth is a new deepest point.
+   */
+  private readonly bestPrefix: Int32Array;
+  private prefixFrom = 0;
   private stuck: number[] = [];
   private stuckState: unknown;
 
@@ -138,6 +145,7 @@ class PartitionSearch {
     this.stackStates = new Array(n);
     this.stackLow = new Int32Array(n);
     this.stackMax = new Int32Array(n);
+    this.bestPrefix = new Int32Array(n);
     this.lowId = this.bits.firstClear(0);
     this.state = initial;
     this.stuckState = initial;
@@ -224,6 +232,7 @@ class PartitionSearch {
   /** Undo the last linearized op and return it; the walk resumes after its call. */
   private backtrack(): number {
     const depth = --this.depth;
+    if (depth < this.prefixFrom) this.prefixFrom = depth;
     const i = this.stackOps[depth]!;
     this.state = this.stackStates[depth];
     this.stackStates[depth] = undefined;
@@ -246,7 +255,9 @@ class PartitionSearch {
   /** Note the current depth as the deepest: its prefix, the candidates left (then `blocking`, if any), the state. */
   private recordStuck(blocking: number): void {
     this.best = this.depth;
-    this.longestPrefix = this.stackOps.slice(0, this.depth);
+    if (this.depth > this.prefixFrom)
+      this.bestPrefix.set(this.stackOps.subarray(this.prefixFrom, this.depth), this.prefixFrom);
+    this.prefixFrom = this.depth;
     const next = this.events.next;
     const stuck: number[] = [];
     for (let e = this.events.first(); e !== NIL && e < this.n && stuck.length < STUCK_MAX - 1; e = next[e]!) {
@@ -265,7 +276,7 @@ class PartitionSearch {
       peakCacheBytes: this.cache.bytes(),
       cacheEntries: this.cache.entries,
       cacheFull: this.cache.full,
-      longestPrefix: this.longestPrefix,
+      longestPrefix: this.bestPrefix.slice(0, Math.max(this.best, 0)),
       stuck: this.stuck,
       stuckState: this.stuckState,
     };

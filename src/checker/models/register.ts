@@ -193,49 +193,86 @@ function requireKey(op: ModelOp, model: string): Key {
   return op.key;
 }
 
-/** Hash of a keyed state's entries: keys holding the initial value contribute nothing. */
-function keyedHash(values: Int32Array): number {
+/**
+ * A keyed state: the keys not holding the initial value, as `[key, value]` pairs sorted by key, in one
+ * `Int32Array`. Sparse, because a partition holds one key of many: a dense array as long as the largest
+ * key id made every write copy thousands of words on a 1,000-key history.
+ */
+type KeyedState = Int32Array;
+
+/** Hash of a keyed state's entries: keys holding the initial value contribute nothing (they are absent). */
+function keyedHash(state: KeyedState): number {
   let h = 0;
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k]!;
-    if (v !== 0) h = (h + mix32(v ^ mix32(k + 0x632be5ab))) | 0;
-  }
+  for (let p = 0; p < state.length; p += 2)
+    h = (h + mix32(state[p + 1]! ^ mix32(state[p]! + 0x632be5ab))) | 0;
   return h;
+}
+
+/** The pair offset of `key` in `state`, or where it would go (the first pair with a larger key). */
+function keyedSlot(state: KeyedState, key: number): number {
+  let p = 0;
+  while (p < state.length && state[p]! < key) p += 2;
+  return p;
+}
+
+/** `state` with `key` set to `value` (0 removes the pair): a new array, the old one untouched. */
+function keyedWith(
+  state: KeyedState,
+  key: number,
+  value: number,
+  slot: number,
+  present: boolean,
+): KeyedState {
+  if (value === 0) {
+    const next = new Int32Array(state.length - 2);
+    next.set(state.subarray(0, slot));
+    next.set(state.subarray(slot + 2), slot);
+    return next;
+  }
+  if (present) {
+    const next = state.slice();
+    next[slot + 1] = value;
+    return next;
+  }
+  const next = new Int32Array(state.length + 2);
+  next.set(state.subarray(0, slot));
+  next[slot] = key;
+  next[slot + 1] = value;
+  next.set(state.subarray(slot), slot + 2);
+  return next;
 }
 
 /**
  * A register per key (`read`/`write`/`cas` on `op.key`), every key initially
  * empty. Partitioned by key: each key is checked on its own.
  */
-export const kvModel: Model<Int32Array, RegisterInput> = {
+export const kvModel: Model<KeyedState, RegisterInput> = {
   name: "kv",
   description: "a register per key (read, write, cas on op.key), partitioned by key; initial values null",
   init: () => new Int32Array(0),
   prepare: (op, ctx) =>
     prepareRegisterOp(op, ctx, { allowCas: true, key: keyIndex(ctx, requireKey(op, "kv")) }),
   step(state, input) {
-    const current = input.key < state.length ? state[input.key]! : 0;
+    const slot = keyedSlot(state, input.key);
+    const present = slot < state.length && state[slot] === input.key;
+    const current = present ? state[slot + 1]! : 0;
     const next = stepRegisterValue(current, input);
     if (next < 0) return undefined;
     if (next === current) return state;
-    const copy = new Int32Array(Math.max(state.length, input.key + 1));
-    copy.set(state);
-    copy[input.key] = next;
-    return copy;
+    return keyedWith(state, input.key, next, slot, present);
   },
   hash: keyedHash,
   equal(a, b) {
-    const n = Math.max(a.length, b.length);
-    for (let k = 0; k < n; k++) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
+    if (a.length !== b.length) return false;
+    for (let p = 0; p < a.length; p++) if (a[p] !== b[p]) return false;
     return true;
   },
   partitionKey: (op) => op.key,
   describeOp: describeRegisterOp,
   describeState(state, ctx) {
     const parts: string[] = [];
-    for (let k = 0; k < state.length && parts.length < 20; k++) {
-      if (state[k] !== 0) parts.push(`${String(keyName(ctx, k))}=${describeValue(ctx.valueOf(state[k]!))}`);
-    }
+    for (let p = 0; p < state.length && parts.length < 20; p += 2)
+      parts.push(`${String(keyName(ctx, state[p]!))}=${describeValue(ctx.valueOf(state[p + 1]!))}`);
     return parts.length === 0 ? "every key empty" : parts.join(", ");
   },
   registerView: registerViewOf,
