@@ -35,6 +35,7 @@ import type { GenContext } from "../generator/types.js";
 import type { Invocation } from "../history/op.js";
 import { nemesisForRun } from "../runner/nemesis-for-run.js";
 import { defineTest, type RunOptions } from "../runner/spec.js";
+import { readBack } from "./read-back.js";
 import { REGISTER_TARGETS } from "./targets.js";
 
 /** Keys of the workload: few, so that ops on one key overlap and the checker has work to do. */
@@ -167,8 +168,9 @@ export default defineTest((options) => {
     name: parts.name,
     cluster: (ctx) => plan.startCluster({ recipe: parts.recipe, ctx, ...(network && { network }) }),
     client: parts.client,
-    // About 200 ops/s in total: plenty of overlap, and a history the checker decides in well under a second.
-    generator: stagger(5, registerOp),
+    // About 200 ops/s in total: plenty of overlap, and a history the checker decides in well under a second;
+    // each ok write read back at once by its own client, which races a lagging replica (see read-back.ts).
+    generator: readBack(stagger(5, registerOp)),
     ...(plan.nemesis && { nemesis: plan.nemesis }),
     // A final read per key, retried (spaced, bounded) until one succeeds: right after recovery a
     // worker's connection may still be dead, and a final phase with no successful read is no evidence.

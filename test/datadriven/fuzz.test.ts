@@ -19,7 +19,7 @@ const FIXTURES = [
   ...["args", "basic", "continuation", "double-separator", "subtests"].map((name) =>
     readFileSync(join("test/datadriven/testdata/format", name), "utf8"),
   ),
-  readFileSync("examples/datadriven/sequential-exec.txt", "utf8"),
+  readFileSync("examples/datadriven/demo/sequential-exec.txt", "utf8"),
 ];
 
 /** Run `parse`; a UsageError is a refusal (checked by `refused`), anything else thrown fails the property. */
