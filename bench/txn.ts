@@ -141,7 +141,10 @@ async function hugeScc(): Promise<void> {
   );
 }
 
-if (process.argv.includes("--child")) {
+const runDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (!runDirectly) {
+  // Imported (for generateHistory): run nothing.
+} else if (process.argv.includes("--child")) {
   measure(Number(flag("--child", "0")));
 } else {
   const sizes = flag("--sizes", "100000,1000000").split(",").map(Number);
