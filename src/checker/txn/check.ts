@@ -283,14 +283,15 @@ function explainCycle(
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
     const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
-    if (graph.key[e] !== NONE) step.key = analysis.keys.items[graph.key[e]!]!;
+    const row = graph.evidence[e]!;
+    if (row !== NONE && graph.key[row] !== NONE) step.key = analysis.keys.items[graph.key[row]!]!;
     if (kind === "ww") {
-      step.previous = analysis.values.items[graph.valueA[e]!];
-      step.value = analysis.values.items[graph.valueB[e]!];
-    } else if (kind === "wr") step.value = analysis.values.items[graph.valueA[e]!];
+      step.previous = analysis.values.items[graph.valueA[row]!];
+      step.value = analysis.values.items[graph.valueB[row]!];
+    } else if (kind === "wr") step.value = analysis.values.items[graph.valueA[row]!];
     else if (kind === "rw") {
-      if (graph.valueA[e] !== NONE) step.previous = analysis.values.items[graph.valueA[e]!];
-      step.value = analysis.values.items[graph.valueB[e]!];
+      if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
+      step.value = analysis.values.items[graph.valueB[row]!];
     } else if (kind === "process") step.process = input.txns[graph.from[e]!]!.process;
     return step;
   });

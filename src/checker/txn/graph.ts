@@ -45,29 +45,51 @@ export class GrowableInt32 {
   }
 }
 
+/** A growable byte array (edge kinds). */
+class GrowableUint8 {
+  data: Uint8Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Uint8Array(capacity);
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint8Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+}
+
 /**
  * Collects edges; `build()` freezes them into a `Graph`. Self-edges are
- * dropped: they are no cycle. Sized up front for about ten edges per node
- * (what list-append histories with real-time edges have): every regrowth of
- * a large typed array is external memory the collector answers with a full
- * collection of the whole heap, history included.
+ * dropped: they are no cycle. Only dependency edges (ww, wr, rw) carry
+ * evidence (key and values); process and real-time edges, most of the edges
+ * of a history with real-time order, carry none. Sized up front for about
+ * ten edges per node: every regrowth of a large typed array is external
+ * memory the collector answers with a full collection of the whole heap,
+ * history included.
  */
 export class GraphBuilder {
   private readonly from: GrowableInt32;
   private readonly to: GrowableInt32;
-  private readonly kind: GrowableInt32;
+  private readonly kind: GrowableUint8;
+  private readonly evidence: GrowableInt32;
   private readonly key: GrowableInt32;
   private readonly valueA: GrowableInt32;
   private readonly valueB: GrowableInt32;
 
   constructor(readonly nodeCount: number) {
     const capacity = Math.max(1024, nodeCount * 10);
+    const dependencies = Math.max(1024, nodeCount * 4);
     this.from = new GrowableInt32(capacity);
     this.to = new GrowableInt32(capacity);
-    this.kind = new GrowableInt32(capacity);
-    this.key = new GrowableInt32(capacity);
-    this.valueA = new GrowableInt32(capacity);
-    this.valueB = new GrowableInt32(capacity);
+    this.kind = new GrowableUint8(capacity);
+    this.evidence = new GrowableInt32(capacity);
+    this.key = new GrowableInt32(dependencies);
+    this.valueA = new GrowableInt32(dependencies);
+    this.valueB = new GrowableInt32(dependencies);
   }
 
   /** `key`, `valueA` (what the source wrote or saw), `valueB` (what the target wrote) are interned ids, or NONE. */
@@ -76,6 +98,11 @@ export class GraphBuilder {
     this.from.push(from);
     this.to.push(to);
     this.kind.push(kind);
+    if ((kind & DEPENDENCY) === 0) {
+      this.evidence.push(NONE);
+      return;
+    }
+    this.evidence.push(this.key.length);
     this.key.push(key);
     this.valueA.push(valueA);
     this.valueB.push(valueB);
@@ -100,7 +127,8 @@ export class GraphBuilder {
       edgeCount,
       from,
       to: this.to.trimmed(),
-      kind: Uint8Array.from(this.kind.trimmed()),
+      kind: this.kind.data.subarray(0, edgeCount),
+      evidence: this.evidence.trimmed(),
       key: this.key.trimmed(),
       valueA: this.valueA.trimmed(),
       valueB: this.valueB.trimmed(),
@@ -116,6 +144,8 @@ export interface Graph {
   readonly from: Int32Array;
   readonly to: Int32Array;
   readonly kind: Uint8Array;
+  /** Per edge, its row in `key`/`valueA`/`valueB`, or NONE (process and real-time edges). */
+  readonly evidence: Int32Array;
   readonly key: Int32Array;
   readonly valueA: Int32Array;
   readonly valueB: Int32Array;
