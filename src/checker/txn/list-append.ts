@@ -85,7 +85,11 @@ export function analyzeListAppend(
   for (const txn of txns) {
     const ops = txn.ops;
     for (let i = 0; i < ops.length; i++) {
-      const [f, k, v] = ops[i]!;
+      // Indexed, not destructured: array destructuring runs the iterator protocol, per micro-op.
+      const micro = ops[i]!;
+      const f = micro[0];
+      const k = micro[1];
+      const v = micro[2];
       if (f !== "append") continue;
       const key = keys.id(k);
       const value = values.id(v);
@@ -102,8 +106,10 @@ export function analyzeListAppend(
     }
   }
   for (const { opIndex, ops } of failed) {
-    for (const [f, k, v] of ops) {
-      if (f !== "append") continue;
+    for (const micro of ops) {
+      if (micro[0] !== "append") continue;
+      const k = micro[1];
+      const v = micro[2];
       const key = keys.id(k);
       const value = values.id(v);
       const writer = writes.writerOf(key, value);
@@ -131,14 +137,14 @@ export function analyzeListAppend(
   // a group is made only for a pair seen twice, which a valid history never has.
   const firstCandidate = new WriteIndex(1024);
   const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
-  let seen = new Int32Array(1024);
-  let stamp = 0;
   for (const txn of txns) {
     if (!txn.committed) continue;
     const ops = txn.ops;
     for (let i = 0; i < ops.length; i++) {
-      const [f, k, v] = ops[i]!;
-      if (f === "append") {
+      const micro = ops[i]!;
+      const k = micro[1];
+      const v = micro[2];
+      if (micro[0] === "append") {
         lostUpdateCandidate(txn.id, ops, i);
         continue;
       }
@@ -149,32 +155,16 @@ export function analyzeListAppend(
         );
       const key = keys.id(k);
       const raw = (v ?? EMPTY) as readonly unknown[];
-      stamp++;
-      let duplicated = false;
-      let last = NONE;
-      for (let e = 0; e < raw.length; e++) {
-        last = values.id(raw[e]);
-        if (last >= seen.length) {
-          const grown = new Int32Array(Math.max(seen.length * 2, last + 1));
-          grown.set(seen);
-          seen = grown;
-        }
-        if (seen[last] === stamp) duplicated = true;
-        seen[last] = stamp;
-      }
-      if (duplicated) {
-        anomalies.add("duplicate-elements", {
-          ops: [txn.opIndex],
-          key: k,
-          value: v,
-          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds the same element twice`,
-        });
-      }
+      // Only the last element is interned here: duplicates within a read are
+      // found below, once per key on its longest read (a prefix of it holds a
+      // duplicate exactly when it reaches the first repeat), element by element
+      // only for a read that is not a prefix.
+      const last = raw.length === 0 ? NONE : values.id(raw[raw.length - 1]);
       internalCheck(txn.opIndex, ops, i);
       // Future read: an append this transaction makes later is already in the read.
       for (let j = i + 1; j < ops.length; j++) {
         const later = ops[j]!;
-        if (later[0] !== "append" || later[1] !== k || seen[values.id(later[2])] !== stamp) continue;
+        if (later[0] !== "append" || later[1] !== k || !raw.includes(later[2])) continue;
         anomalies.add("future-read", {
           ops: [txn.opIndex],
           key: k,
@@ -221,7 +211,8 @@ export function analyzeListAppend(
   }
 
   function internalCheck(opIndex: number, ops: Transaction["ops"], i: number): void {
-    const [, k, v] = ops[i]!;
+    const k = ops[i]![1];
+    const v = ops[i]![2];
     const list = (v ?? EMPTY) as readonly unknown[];
     // Scan back to the last read of k, counting the appends to k after it.
     let readAt = -1;
@@ -287,17 +278,50 @@ export function analyzeListAppend(
   }
 
   // Version orders: the longest read of each key, as ids; every read must be a prefix of it.
+  // `firstRepeat[key]`: where the longest read first repeats an element (its length when it never does).
   const orders: (number[] | undefined)[] = [];
+  const firstRepeat = new Int32Array(longestRead.length);
+  let seen = new Int32Array(Math.max(1024, values.items.length));
+  let stamp = 0;
+  const repeatAt = (raw: readonly unknown[]): number => {
+    stamp++;
+    for (let e = 0; e < raw.length; e++) {
+      const value = values.id(raw[e]);
+      if (value >= seen.length) {
+        const grown = new Int32Array(Math.max(seen.length * 2, value + 1));
+        grown.set(seen);
+        seen = grown;
+      }
+      if (seen[value] === stamp) return e;
+      seen[value] = stamp;
+    }
+    return raw.length;
+  };
   for (let key = 0; key < longestRead.length; key++) {
     const index = longestRead[key];
-    if (index !== undefined) orders[key] = reads.raw[index]!.map((element) => values.id(element));
+    if (index === undefined) continue;
+    const longest = reads.raw[index]!;
+    const order = new Array<number>(longest.length);
+    for (let e = 0; e < longest.length; e++) order[e] = values.id(longest[e]);
+    orders[key] = order;
+    firstRepeat[key] = repeatAt(longest);
   }
   const incompatible = new Set<number>();
   for (let r = 0; r < reads.length; r++) {
     const key = reads.key.data[r]!;
     const longest = reads.raw[longestRead[key]!]!;
     const raw = reads.raw[r]!;
-    if (raw === longest || incompatible.has(key) || isPrefix(raw, longest)) continue;
+    const prefix = raw === longest || isPrefix(raw, longest);
+    if (prefix ? raw.length > firstRepeat[key]! : repeatAt(raw) < raw.length) {
+      const opIndex = txns[reads.txn.data[r]!]!.opIndex;
+      anomalies.add("duplicate-elements", {
+        ops: [opIndex],
+        key: keys.items[key]!,
+        value: raw,
+        explanation: `op ${opIndex} read key ${show(keys.items[key])} as ${show(raw)}, which holds the same element twice`,
+      });
+    }
+    if (prefix || incompatible.has(key)) continue;
     incompatible.add(key);
     const k = keys.items[key]!;
     const other = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;

@@ -52,7 +52,8 @@ function microOps(op: Op, writeVerb: string): MicroOp[] {
   for (const micro of op.value as unknown[]) {
     if (!Array.isArray(micro) || micro.length !== 3)
       throw new UsageError(`expected a micro-op [f, key, value], got ${JSON.stringify(micro)}`, where);
-    const [f, key] = micro as unknown[];
+    const f = (micro as unknown[])[0];
+    const key = (micro as unknown[])[1];
     if (f !== "r" && f !== writeVerb)
       throw new UsageError(`expected micro-op "r" or "${writeVerb}", got ${JSON.stringify(f)}`, where);
     if (!isScalar(key))
