@@ -24,7 +24,7 @@ import {
   WW,
 } from "./graph.js";
 import { anomaliesForbiddenBy, modelBoundary } from "./models.js";
-import { collectTransactions, type Transactions } from "./transactions.js";
+import { collectTransactions, NEVER_COMPLETED, type Transactions } from "./transactions.js";
 
 export interface TxnCheckOptions {
   /** Models the history must satisfy. Default `["strict-serializable"]`. */
@@ -81,7 +81,8 @@ export function checkTransactions(
   // --anomalies does): asking for G-single-process does not also ask for G-single.
   const wanted = new Set([...forbidden, ...(options.anomalies ?? [])]);
   const input = collectTransactions(history, writeVerb);
-  const committed = input.txns.filter((txn) => txn.committed).length;
+  let committed = 0;
+  for (let id = 0; id < input.count; id++) committed += input.committed[id]!;
   const notes: string[] = [];
   const empty = (valid: Validity, explanation: string): TxnCheckResult => ({
     valid,
@@ -95,7 +96,7 @@ export function checkTransactions(
     consistencyModels: models,
     notes,
     stats: {
-      transactions: input.txns.length,
+      transactions: input.count,
       committed,
       edges: 0,
       components: 0,
@@ -200,7 +201,7 @@ export function checkTransactions(
     consistencyModels: models,
     notes,
     stats: {
-      transactions: input.txns.length,
+      transactions: input.count,
       committed,
       edges: graph.edgeCount,
       components: nontrivial.length,
@@ -223,11 +224,12 @@ function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly stri
  */
 function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
   const last = new Map<unknown, number>();
-  for (const txn of input.txns) {
-    const before = last.get(txn.process);
-    if (before !== undefined) builder.add(before, txn.id, PROCESS);
-    if (txn.committed) last.set(txn.process, txn.id);
-    else last.delete(txn.process);
+  for (let id = 0; id < input.count; id++) {
+    const process = input.process[id];
+    const before = last.get(process);
+    if (before !== undefined) builder.add(before, id, PROCESS);
+    if (input.committed[id] === 1) last.set(process, id);
+    else last.delete(process);
   }
 }
 
@@ -240,15 +242,15 @@ function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
 function addRealtimeEdges(input: Transactions, builder: GraphBuilder): void {
   // Events in history order without sorting: positions are history indices.
   let last = 0;
-  for (let id = 0; id < input.txns.length; id++) {
+  for (let id = 0; id < input.count; id++) {
     const complete = input.completeAt[id]!;
-    last = Math.max(last, input.invokeAt[id]!, complete === Number.POSITIVE_INFINITY ? 0 : complete);
+    last = Math.max(last, input.invokeAt[id]!, complete === NEVER_COMPLETED ? 0 : complete);
   }
   const eventAt = new Int32Array(last + 1).fill(-1);
-  for (let id = 0; id < input.txns.length; id++) {
+  for (let id = 0; id < input.count; id++) {
     eventAt[input.invokeAt[id]!] = id * 2;
     const complete = input.completeAt[id]!;
-    if (complete !== Number.POSITIVE_INFINITY) eventAt[complete] = id * 2 + 1;
+    if (complete !== NEVER_COMPLETED) eventAt[complete] = id * 2 + 1;
   }
   const frontier = new Set<number>();
   for (let position = 0; position <= last; position++) {
@@ -279,7 +281,7 @@ function explainCycle(
   input: Transactions,
   name: (op: number) => string,
 ): CycleAnomaly {
-  const opOf = (node: number) => input.txns[node]!.opIndex;
+  const opOf = (node: number) => input.opIndex[node]!;
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
     const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
@@ -292,7 +294,7 @@ function explainCycle(
     else if (kind === "rw") {
       if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
       step.value = analysis.values.items[graph.valueB[row]!];
-    } else if (kind === "process") step.process = input.txns[graph.from[e]!]!.process;
+    } else if (kind === "process") step.process = input.process[graph.from[e]!]!;
     return step;
   });
   const cycle = steps.map((step) => step.from);
@@ -300,7 +302,7 @@ function explainCycle(
     .map((step) => `${name(step.from)} < ${name(step.to)}, because ${analysis.describe(step, name)}`)
     .join("; ");
   const processes = edges
-    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.txns[graph.from[e]!]!.process})`)
+    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.process[graph.from[e]!]!})`)
     .join(", ");
   return {
     cycle,

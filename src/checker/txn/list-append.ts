@@ -37,7 +37,7 @@ import {
   type WorkloadAnalysis,
 } from "./anomaly.js";
 import { type GraphBuilder, GrowableInt32, NONE, RW, WR, WW } from "./graph.js";
-import type { Scalar, Transaction, Transactions } from "./transactions.js";
+import type { MicroOp, Scalar, Transactions } from "./transactions.js";
 import { WriteIndex } from "./writers.js";
 
 /** The reads of committed transactions, as parallel arrays (one entry per read micro-op), off the heap but for `raw`. */
@@ -61,12 +61,15 @@ export function analyzeListAppend(
   analysis: WorkloadAnalysis;
   builder: GraphBuilder | undefined;
 } {
-  const { txns, failed } = input;
+  const { failed } = input;
+  const count = input.count;
+  const opIndexOf = input.opIndex;
+  const opsOf = input.ops;
   const keys = new Interner<Scalar>();
   const values = new Interner<unknown>();
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
-  const writes = new WriteIndex(txns.length * 2);
+  const writes = new WriteIndex(count * 2);
   const aborted: Map<number, number>[] = [];
   const duplicateOps = new Map<string, DuplicateWrite>();
   const keyTable = <T>(table: T[], key: number, make: () => T): T => {
@@ -82,8 +85,8 @@ export function analyzeListAppend(
   // Pass 1: who appended what. A value appended twice makes the inference unsound.
   // Transactions are small (a handful of micro-ops), so "is there a later append
   // to the same key" is a scan of the rest of the transaction, not a map.
-  for (const txn of txns) {
-    const ops = txn.ops;
+  for (let txn = 0; txn < count; txn++) {
+    const ops = opsOf[txn]!;
     for (let i = 0; i < ops.length; i++) {
       // Indexed, not destructured: array destructuring runs the iterator protocol, per micro-op.
       const micro = ops[i]!;
@@ -101,8 +104,9 @@ export function analyzeListAppend(
           break;
         }
       }
-      const previous = writes.add(key, value, txn.id, intermediate);
-      if (previous !== -1) duplicate(key, value, [txns[writes.writer.data[previous]!]!.opIndex, txn.opIndex]);
+      const previous = writes.add(key, value, txn, intermediate);
+      if (previous !== -1)
+        duplicate(key, value, [opIndexOf[writes.writer.data[previous]!]!, opIndexOf[txn]!]);
     }
   }
   for (const { opIndex, ops } of failed) {
@@ -115,7 +119,7 @@ export function analyzeListAppend(
       const writer = writes.writerOf(key, value);
       const byValue = keyTable(aborted, key, () => new Map());
       const abortedBefore = byValue.get(value);
-      if (writer !== undefined) duplicate(key, value, [txns[writer]!.opIndex, opIndex]);
+      if (writer !== undefined) duplicate(key, value, [opIndexOf[writer]!, opIndex]);
       else if (abortedBefore !== undefined) duplicate(key, value, [abortedBefore, opIndex]);
       else byValue.set(value, opIndex);
     }
@@ -137,21 +141,22 @@ export function analyzeListAppend(
   // a group is made only for a pair seen twice, which a valid history never has.
   const firstCandidate = new WriteIndex(1024);
   const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
-  for (const txn of txns) {
-    if (!txn.committed) continue;
-    const ops = txn.ops;
+  for (let txn = 0; txn < count; txn++) {
+    if (input.committed[txn] !== 1) continue;
+    const ops = opsOf[txn]!;
+    const opIndex = opIndexOf[txn]!;
     for (let i = 0; i < ops.length; i++) {
       const micro = ops[i]!;
       const k = micro[1];
       const v = micro[2];
       if (micro[0] === "append") {
-        lostUpdateCandidate(txn.id, ops, i);
+        lostUpdateCandidate(txn, ops, i);
         continue;
       }
       if (v !== null && !Array.isArray(v))
         throw new UsageError(
           `expected a read of key ${show(k)} to be a list or null, got ${show(v)}`,
-          `op ${txn.opIndex}`,
+          `op ${opIndex}`,
         );
       const key = keys.id(k);
       const raw = (v ?? EMPTY) as readonly unknown[];
@@ -160,23 +165,23 @@ export function analyzeListAppend(
       // duplicate exactly when it reaches the first repeat), element by element
       // only for a read that is not a prefix.
       const last = raw.length === 0 ? NONE : values.id(raw[raw.length - 1]);
-      internalCheck(txn.opIndex, ops, i);
+      internalCheck(opIndex, ops, i);
       // Future read: an append this transaction makes later is already in the read.
       for (let j = i + 1; j < ops.length; j++) {
         const later = ops[j]!;
         if (later[0] !== "append" || later[1] !== k || !raw.includes(later[2])) continue;
         anomalies.add("future-read", {
-          ops: [txn.opIndex],
+          ops: [opIndex],
           key: k,
           value: v,
-          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
+          explanation: `op ${opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
         });
         break;
       }
-      if (aborted[key] !== undefined) abortedReads(txn.id, key, raw);
-      if (last !== NONE) intermediateRead(txn.id, key, last);
+      if (aborted[key] !== undefined) abortedReads(txn, key, raw);
+      if (last !== NONE) intermediateRead(txn, key, last);
       const index = reads.length;
-      reads.txn.push(txn.id);
+      reads.txn.push(txn);
       reads.key.push(key);
       reads.last.push(last);
       reads.raw.push(raw);
@@ -186,7 +191,7 @@ export function analyzeListAppend(
   }
 
   /** Read earlier in this transaction, then appended with no append of its own before: a candidate lost update. */
-  function lostUpdateCandidate(txn: number, ops: Transaction["ops"], i: number): void {
+  function lostUpdateCandidate(txn: number, ops: readonly MicroOp[], i: number): void {
     const k = ops[i]![1];
     let readAt = -1;
     for (let j = i - 1; j >= 0; j--) {
@@ -210,7 +215,7 @@ export function analyzeListAppend(
     lostUpdate.set(id, group);
   }
 
-  function internalCheck(opIndex: number, ops: Transaction["ops"], i: number): void {
+  function internalCheck(opIndex: number, ops: readonly MicroOp[], i: number): void {
     const k = ops[i]![1];
     const v = ops[i]![2];
     const list = (v ?? EMPTY) as readonly unknown[];
@@ -249,7 +254,7 @@ export function analyzeListAppend(
   }
 
   function abortedReads(reader: number, key: number, list: readonly unknown[]): void {
-    const opIndex = txns[reader]!.opIndex;
+    const opIndex = opIndexOf[reader]!;
     const k = keys.items[key]!;
     for (const element of list) {
       const abortedBy = aborted[key]!.get(values.id(element));
@@ -270,10 +275,10 @@ export function analyzeListAppend(
     if (writer === reader) return;
     const k = keys.items[key]!;
     anomalies.add("G1b", {
-      ops: [txns[reader]!.opIndex, txns[writer]!.opIndex],
+      ops: [opIndexOf[reader]!, opIndexOf[writer]!],
       key: k,
       value: values.items[last],
-      explanation: `op ${txns[reader]!.opIndex} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${txns[writer]!.opIndex} appended more to that key in the same transaction (intermediate read)`,
+      explanation: `op ${opIndexOf[reader]!} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${opIndexOf[writer]!} appended more to that key in the same transaction (intermediate read)`,
     });
   }
 
@@ -313,7 +318,7 @@ export function analyzeListAppend(
     const raw = reads.raw[r]!;
     const prefix = raw === longest || isPrefix(raw, longest);
     if (prefix ? raw.length > firstRepeat[key]! : repeatAt(raw) < raw.length) {
-      const opIndex = txns[reads.txn.data[r]!]!.opIndex;
+      const opIndex = opIndexOf[reads.txn.data[r]!]!;
       anomalies.add("duplicate-elements", {
         ops: [opIndex],
         key: keys.items[key]!,
@@ -324,13 +329,13 @@ export function analyzeListAppend(
     if (prefix || incompatible.has(key)) continue;
     incompatible.add(key);
     const k = keys.items[key]!;
-    const other = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
+    const other = opIndexOf[reads.txn.data[longestRead[key]!]!]!;
     anomalies.add("incompatible-order", {
-      ops: [txns[reads.txn.data[r]!]!.opIndex, other],
+      ops: [opIndexOf[reads.txn.data[r]!]!, other],
       key: k,
       value: raw,
       longest,
-      explanation: `op ${txns[reads.txn.data[r]!]!.opIndex} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
+      explanation: `op ${opIndexOf[reads.txn.data[r]!]!} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
     });
   }
   if (incompatible.size > 0)
@@ -341,7 +346,7 @@ export function analyzeListAppend(
   for (let key = 0; key < orders.length; key++) {
     const order = orders[key];
     if (order === undefined) continue;
-    const reader = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
+    const reader = opIndexOf[reads.txn.data[longestRead[key]!]!]!;
     const k = keys.items[key]!;
     let abortedAt = -1;
     for (const value of order) {
@@ -360,17 +365,17 @@ export function analyzeListAppend(
         });
       } else if (abortedAt >= 0) {
         anomalies.add("dirty-update", {
-          ops: [abortedAt, txns[writer]!.opIndex],
+          ops: [abortedAt, opIndexOf[writer]!],
           key: k,
           value: values.items[value],
-          explanation: `key ${show(k)}: an append of op ${abortedAt}, which failed, was followed by the committed append of ${show(values.items[value])} (op ${txns[writer]!.opIndex}) (dirty update)`,
+          explanation: `key ${show(k)}: an append of op ${abortedAt}, which failed, was followed by the committed append of ${show(values.items[value])} (op ${opIndexOf[writer]!}) (dirty update)`,
         });
         abortedAt = -2;
       }
     }
   }
 
-  const builder = graph(txns.length);
+  const builder = graph(count);
   // ww, per key (Elle's inference): the writer of each element of the version
   // order precedes the writer of the next; an append no read shows came after
   // the last element read at all. `unread[key]` keeps those appenders for the
@@ -443,14 +448,14 @@ export function analyzeListAppend(
   /** The value `writer` appended last to `key` (for the evidence of an rw edge to an unread append). */
   function lastAppendOf(key: number, writer: number): number {
     const k = keys.items[key]!;
-    const ops = txns[writer]!.ops;
+    const ops = opsOf[writer]!;
     for (let j = ops.length - 1; j >= 0; j--)
       if (ops[j]![0] === "append" && ops[j]![1] === k) return values.id(ops[j]![2]);
     return NONE;
   }
   for (const group of lostUpdate.values()) {
     const k = keys.items[group.key]!;
-    const ops = group.txns.map((id) => txns[id]!.opIndex);
+    const ops = group.txns.map((id) => opIndexOf[id]!);
     const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
     anomalies.add("lost-update", {
       ops,

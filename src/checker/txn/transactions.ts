@@ -11,7 +11,8 @@
  * An invocation with no completion is `info`.
  *
  * Transactions get dense ids 0..n-1 (ok and info only) in invocation order;
- * everything after this works on those integers.
+ * everything after this works on those integers, and what is known of each
+ * transaction is in arrays indexed by them.
  */
 import { UsageError } from "../../errors/index.js";
 import type { Op, ProcessId } from "../../history/op.js";
@@ -19,6 +20,7 @@ import type { Op, ProcessId } from "../../history/op.js";
 export type Scalar = string | number;
 export type MicroOp = readonly [f: string, key: Scalar, value: unknown];
 
+/** One transaction as an object, for code that is not on the hot path (see `transactionObjects`). */
 export interface Transaction {
   readonly id: number;
   /** The completion op's index (the invocation's when there is no completion). */
@@ -29,14 +31,45 @@ export interface Transaction {
   readonly ops: readonly MicroOp[];
 }
 
+/** Position of a transaction that never completed (info) in `completeAt`: after every real position. */
+export const NEVER_COMPLETED = 0x7fffffff;
+
+/**
+ * ok and info transactions, ids dense, in invocation order, as parallel
+ * arrays indexed by id (struct of arrays): at a million transactions, a
+ * million objects were old-generation garbage-collector work on every full
+ * collection, beside the history itself.
+ */
 export interface Transactions {
-  /** ok and info transactions, ids dense, in invocation order. */
-  readonly txns: Transaction[];
+  readonly count: number;
+  /** The completion op's index (the invocation's when there is no completion). */
+  readonly opIndex: Float64Array;
+  readonly invokeIndex: Float64Array;
+  /** 1 for ok, 0 for info. */
+  readonly committed: Uint8Array;
+  readonly process: ProcessId[];
+  /** The micro-ops: the completion's (ok, or info with a value), else the invocation's. References into the history. */
+  readonly ops: (readonly MicroOp[])[];
   /** Failed transactions: their writes must never be observed. */
   readonly failed: { opIndex: number; ops: readonly MicroOp[] }[];
-  /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (Infinity for info). */
-  readonly invokeAt: Float64Array;
-  readonly completeAt: Float64Array;
+  /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (NEVER_COMPLETED for info). */
+  readonly invokeAt: Int32Array;
+  readonly completeAt: Int32Array;
+}
+
+/** The transactions as objects (allocates one per transaction). */
+export function transactionObjects(input: Transactions): Transaction[] {
+  const txns: Transaction[] = new Array(input.count);
+  for (let id = 0; id < input.count; id++)
+    txns[id] = {
+      id,
+      opIndex: input.opIndex[id]!,
+      invokeIndex: input.invokeIndex[id]!,
+      process: input.process[id]!,
+      committed: input.committed[id] === 1,
+      ops: input.ops[id]!,
+    };
+  return txns;
 }
 
 const isScalar = (value: unknown): value is Scalar =>
@@ -67,11 +100,13 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
   // Pair each invocation with its completion: position of the completion per invocation position.
   const completionOf = new Int32Array(history.length).fill(-1);
   const open = new Map<ProcessId, number>();
+  let invocations = 0;
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
     if (op.process === "nemesis" || op.f !== "txn") continue;
     if (op.type === "invoke") {
       open.set(op.process, position);
+      invocations++;
       continue;
     }
     const invoked = open.get(op.process);
@@ -79,10 +114,16 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     open.delete(op.process);
     completionOf[invoked] = position;
   }
-  const txns: Transaction[] = [];
+  // Op indices come from files: kept exactly, whatever their size.
+  const opIndex = new Float64Array(invocations);
+  const invokeIndex = new Float64Array(invocations);
+  const committed = new Uint8Array(invocations);
+  const processes: ProcessId[] = [];
+  const ops: (readonly MicroOp[])[] = [];
   const failed: Transactions["failed"] = [];
-  const invokeAt = new Float64Array(history.length);
-  const completeAt = new Float64Array(history.length);
+  const invokeAt = new Int32Array(invocations);
+  const completeAt = new Int32Array(invocations);
+  let count = 0;
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
     if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
@@ -96,21 +137,24 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them.
     const source =
       completion !== undefined && (type === "ok" || Array.isArray(completion.value)) ? completion : invoke;
-    txns.push({
-      id: txns.length,
-      opIndex: completion?.index ?? invoke.index,
-      invokeIndex: invoke.index,
-      process: invoke.process,
-      committed: type === "ok",
-      ops: microOps(source, writeVerb),
-    });
-    invokeAt[txns.length - 1] = position;
-    completeAt[txns.length - 1] = type === "ok" ? at : Number.POSITIVE_INFINITY;
+    opIndex[count] = completion?.index ?? invoke.index;
+    invokeIndex[count] = invoke.index;
+    committed[count] = type === "ok" ? 1 : 0;
+    processes.push(invoke.process);
+    ops.push(microOps(source, writeVerb));
+    invokeAt[count] = position;
+    completeAt[count] = type === "ok" ? at : NEVER_COMPLETED;
+    count++;
   }
   return {
-    txns,
+    count,
+    opIndex: opIndex.subarray(0, count),
+    invokeIndex: invokeIndex.subarray(0, count),
+    committed: committed.subarray(0, count),
+    process: processes,
+    ops,
     failed,
-    invokeAt: invokeAt.subarray(0, txns.length),
-    completeAt: completeAt.subarray(0, txns.length),
+    invokeAt: invokeAt.subarray(0, count),
+    completeAt: completeAt.subarray(0, count),
   };
 }
