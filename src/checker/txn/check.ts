@@ -113,7 +113,7 @@ export function checkTransactions(
   );
   const timed = history.every((op) => op.process === "nemesis" || typeof op.time === "number");
   const needRealtime = searched.some((spec) => spec.name.endsWith("-realtime"));
-  const { analysis, builder } = workload(input, (n) => new GraphBuilder(n));
+  const { analysis, builder } = workload(input, (n) => new GraphBuilder(n, input.arena));
   notes.push(...analysis.notes);
   if (!builder) {
     const shown = analysis.duplicates
@@ -134,7 +134,7 @@ export function checkTransactions(
   }
   const graph = builder.build();
   const all = WW | WR | RW | PROCESS | REALTIME;
-  const { nontrivial } = stronglyConnected(graph, all);
+  const { nontrivial } = stronglyConnected(graph, all, undefined, undefined, input.arena);
   const found = new Map<string, CycleAnomaly[]>();
   const timedOut = new Set<string>();
   const searcher = new CycleSearcher(graph);
@@ -246,7 +246,7 @@ function addRealtimeEdges(input: Transactions, builder: GraphBuilder): void {
     const complete = input.completeAt[id]!;
     last = Math.max(last, input.invokeAt[id]!, complete === NEVER_COMPLETED ? 0 : complete);
   }
-  const eventAt = new Int32Array(last + 1).fill(-1);
+  const eventAt = input.arena.int32(last + 1).fill(-1);
   for (let id = 0; id < input.count; id++) {
     eventAt[input.invokeAt[id]!] = id * 2;
     const complete = input.completeAt[id]!;

@@ -6,6 +6,7 @@
  * an iterative Tarjan (no recursion, so a million-node chain cannot overflow
  * the stack), restricted to the edge kinds a caller names.
  */
+import { type Arena, NO_ARENA } from "./arena.js";
 
 /** Edge kinds, as bits so a search can name the kinds it may follow. */
 export const WW = 1;
@@ -29,8 +30,9 @@ export const NONE = -1;
 export class GrowableInt32 {
   data: Int32Array;
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(capacity);
+  /** The first `capacity` come from `arena`; growth beyond it is ordinary allocation. */
+  constructor(capacity = 1024, arena: Arena = NO_ARENA) {
+    this.data = arena.int32(capacity);
   }
   push(value: number): void {
     if (this.length === this.data.length) {
@@ -49,8 +51,8 @@ export class GrowableInt32 {
 class GrowableUint8 {
   data: Uint8Array;
   length = 0;
-  constructor(capacity: number) {
-    this.data = new Uint8Array(capacity);
+  constructor(capacity: number, arena: Arena) {
+    this.data = arena.uint8(capacity);
   }
   push(value: number): void {
     if (this.length === this.data.length) {
@@ -80,16 +82,19 @@ export class GraphBuilder {
   private readonly valueA: GrowableInt32;
   private readonly valueB: GrowableInt32;
 
-  constructor(readonly nodeCount: number) {
+  constructor(
+    readonly nodeCount: number,
+    private readonly arena: Arena = NO_ARENA,
+  ) {
     const capacity = Math.max(1024, nodeCount * 10);
-    const dependencies = Math.max(1024, nodeCount * 4);
-    this.from = new GrowableInt32(capacity);
-    this.to = new GrowableInt32(capacity);
-    this.kind = new GrowableUint8(capacity);
-    this.evidence = new GrowableInt32(capacity);
-    this.key = new GrowableInt32(dependencies);
-    this.valueA = new GrowableInt32(dependencies);
-    this.valueB = new GrowableInt32(dependencies);
+    const dependencies = Math.max(1024, nodeCount * 5);
+    this.from = new GrowableInt32(capacity, arena);
+    this.to = new GrowableInt32(capacity, arena);
+    this.kind = new GrowableUint8(capacity, arena);
+    this.evidence = new GrowableInt32(capacity, arena);
+    this.key = new GrowableInt32(dependencies, arena);
+    this.valueA = new GrowableInt32(dependencies, arena);
+    this.valueB = new GrowableInt32(dependencies, arena);
   }
 
   /** `key`, `valueA` (what the source wrote or saw), `valueB` (what the target wrote) are interned ids, or NONE. */
@@ -116,11 +121,12 @@ export class GraphBuilder {
     const n = this.nodeCount;
     const edgeCount = this.from.length;
     const from = this.from.trimmed();
-    const offsets = new Int32Array(n + 1);
+    const offsets = this.arena.int32(n + 1);
     for (let e = 0; e < edgeCount; e++) offsets[from[e]! + 1]!++;
     for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
-    const fill = offsets.slice(0, n);
-    const adjacency = new Int32Array(edgeCount);
+    const fill = this.arena.int32(n);
+    fill.set(offsets.subarray(0, n));
+    const adjacency = this.arena.int32(edgeCount);
     for (let e = 0; e < edgeCount; e++) adjacency[fill[from[e]!]!++] = e;
     return {
       nodeCount: n,
@@ -171,16 +177,17 @@ export function stronglyConnected(
   mask: number,
   nodes?: Int32Array,
   inside?: (node: number) => boolean,
+  arena: Arena = NO_ARENA,
 ): Components {
   const n = graph.nodeCount;
-  const index = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const componentOf = new Int32Array(n).fill(-1);
-  const onStack = new Uint8Array(n);
-  const stack = new Int32Array(nodes?.length ?? n);
+  const index = arena.int32(n).fill(-1);
+  const low = arena.int32(n);
+  const componentOf = arena.int32(n).fill(-1);
+  const onStack = arena.uint8(n);
+  const stack = arena.int32(nodes?.length ?? n);
   let stackTop = 0;
-  const frameNode = new Int32Array(nodes?.length ?? n);
-  const frameEdge = new Int32Array(nodes?.length ?? n);
+  const frameNode = arena.int32(nodes?.length ?? n);
+  const frameEdge = arena.int32(nodes?.length ?? n);
   let counter = 0;
   let componentCount = 0;
   const nontrivial: Int32Array[] = [];

@@ -36,16 +36,22 @@ import {
   show,
   type WorkloadAnalysis,
 } from "./anomaly.js";
+import type { Arena } from "./arena.js";
 import { type GraphBuilder, GrowableInt32, NONE, RW, WR, WW } from "./graph.js";
 import type { MicroOp, Scalar, Transactions } from "./transactions.js";
 import { WriteIndex } from "./writers.js";
 
 /** The reads of committed transactions, as parallel arrays (one entry per read micro-op), off the heap but for `raw`. */
 class Reads {
-  readonly txn = new GrowableInt32(1 << 16);
-  readonly key = new GrowableInt32(1 << 16);
+  readonly txn: GrowableInt32;
+  readonly key: GrowableInt32;
   /** Value id of the last element, NONE for an empty read. */
-  readonly last = new GrowableInt32(1 << 16);
+  readonly last: GrowableInt32;
+  constructor(capacity: number, arena: Arena) {
+    this.txn = new GrowableInt32(capacity, arena);
+    this.key = new GrowableInt32(capacity, arena);
+    this.last = new GrowableInt32(capacity, arena);
+  }
   readonly raw: (readonly unknown[])[] = [];
   get length(): number {
     return this.raw.length;
@@ -69,7 +75,15 @@ export function analyzeListAppend(
   const values = new Interner<unknown>();
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
-  const writes = new WriteIndex(count * 2);
+  // Exact sizes for the write index and the reads: one cheap pass over the micro-ops.
+  let appendCount = 0;
+  let microCount = 0;
+  for (let txn = 0; txn < count; txn++) {
+    const ops = opsOf[txn]!;
+    microCount += ops.length;
+    for (let i = 0; i < ops.length; i++) if (ops[i]![0] === "append") appendCount++;
+  }
+  const writes = new WriteIndex(Math.max(1024, appendCount), input.arena);
   const aborted: Map<number, number>[] = [];
   const duplicateOps = new Map<string, DuplicateWrite>();
   const keyTable = <T>(table: T[], key: number, make: () => T): T => {
@@ -133,7 +147,7 @@ export function analyzeListAppend(
   // micro-ops say a read must be is found by scanning back (transactions are
   // short): the last read of the key plus the appends since, or, with no
   // earlier read, something that ends with the appends so far.
-  const reads = new Reads();
+  const reads = new Reads(Math.max(1024, microCount - appendCount), input.arena);
   /** Per key, the index in `reads` of its longest read. */
   const longestRead: number[] = [];
   // Lost-update candidates: (key, last element read) → the first transaction, in an

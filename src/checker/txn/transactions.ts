@@ -16,6 +16,7 @@
  */
 import { UsageError } from "../../errors/index.js";
 import type { Op, ProcessId } from "../../history/op.js";
+import { Arena } from "./arena.js";
 
 export type Scalar = string | number;
 export type MicroOp = readonly [f: string, key: Scalar, value: unknown];
@@ -55,6 +56,8 @@ export interface Transactions {
   /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (NEVER_COMPLETED for info). */
   readonly invokeAt: Int32Array;
   readonly completeAt: Int32Array;
+  /** Where the check's large arrays come from (one block, see arena.ts). */
+  readonly arena: Arena;
 }
 
 /** The transactions as objects (allocates one per transaction). */
@@ -98,7 +101,8 @@ function microOps(op: Op, writeVerb: string): MicroOp[] {
 /** Pair invocations and completions of `f: "txn"` ops; `writeVerb` is `append` or `w`. */
 export function collectTransactions(history: readonly Op[], writeVerb: string): Transactions {
   // Pair each invocation with its completion: position of the completion per invocation position.
-  const completionOf = new Int32Array(history.length).fill(-1);
+  const arena = Arena.forHistory(history.length);
+  const completionOf = arena.int32(history.length).fill(-1);
   const open = new Map<ProcessId, number>();
   let invocations = 0;
   for (let position = 0; position < history.length; position++) {
@@ -115,14 +119,14 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     completionOf[invoked] = position;
   }
   // Op indices come from files: kept exactly, whatever their size.
-  const opIndex = new Float64Array(invocations);
-  const invokeIndex = new Float64Array(invocations);
-  const committed = new Uint8Array(invocations);
+  const opIndex = arena.float64(invocations);
+  const invokeIndex = arena.float64(invocations);
+  const committed = arena.uint8(invocations);
   const processes: ProcessId[] = [];
   const ops: (readonly MicroOp[])[] = [];
   const failed: Transactions["failed"] = [];
-  const invokeAt = new Int32Array(invocations);
-  const completeAt = new Int32Array(invocations);
+  const invokeAt = arena.int32(invocations);
+  const completeAt = arena.int32(invocations);
   let count = 0;
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
@@ -156,5 +160,6 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     failed,
     invokeAt: invokeAt.subarray(0, count),
     completeAt: completeAt.subarray(0, count),
+    arena,
   };
 }

@@ -6,6 +6,7 @@
  * writes, and as Map entries they made the garbage collector trace them on
  * every major collection, beside the history itself.
  */
+import { type Arena, NO_ARENA } from "./arena.js";
 import { GrowableInt32 } from "./graph.js";
 
 export class WriteIndex {
@@ -25,15 +26,15 @@ export class WriteIndex {
   private offsets: Int32Array | undefined;
   private byKey: Int32Array | undefined;
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, arena: Arena = NO_ARENA) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
-    this.slots = emptySlots(size);
+    this.slots = emptySlots(size, arena);
     this.mask = size - 1;
-    this.key = new GrowableInt32(capacity);
-    this.value = new GrowableInt32(capacity);
-    this.writer = new GrowableInt32(capacity);
-    this.intermediate = new GrowableInt32(capacity);
+    this.key = new GrowableInt32(capacity, arena);
+    this.value = new GrowableInt32(capacity, arena);
+    this.writer = new GrowableInt32(capacity, arena);
+    this.intermediate = new GrowableInt32(capacity, arena);
   }
 
   /** The write of `value` to `key`, or -1. */
@@ -110,7 +111,7 @@ export class WriteIndex {
 
   private grow(): void {
     const size = (this.mask + 1) * 2;
-    this.slots = emptySlots(size);
+    this.slots = emptySlots(size, NO_ARENA);
     this.mask = size - 1;
     this.used = 0;
     for (let w = 0; w < this.key.length; w++) this.insert(this.key.data[w]!, this.value.data[w]!, w);
@@ -118,8 +119,8 @@ export class WriteIndex {
 }
 
 /** `size` slots, every one empty (key -1). */
-function emptySlots(size: number): Int32Array {
-  const slots = new Int32Array(size * 3);
+function emptySlots(size: number, arena: Arena): Int32Array {
+  const slots = arena.int32(size * 3);
   for (let at = 0; at < slots.length; at += 3) slots[at] = -1;
   return slots;
 }
