@@ -111,7 +111,6 @@ export function checkTransactions(
   const needProcess = searched.some(
     (spec) => spec.name.endsWith("-process") || spec.name.endsWith("-realtime"),
   );
-  const timed = history.every((op) => op.process === "nemesis" || typeof op.time === "number");
   const needRealtime = searched.some((spec) => spec.name.endsWith("-realtime"));
   const { analysis, builder } = workload(input, (n) => new GraphBuilder(n, input.arena));
   notes.push(...analysis.notes);
@@ -129,7 +128,7 @@ export function checkTransactions(
   }
   if (needProcess) addProcessEdges(input, builder);
   if (needRealtime) {
-    if (timed) addRealtimeEdges(input, builder);
+    if (input.timed) addRealtimeEdges(input, builder);
     else notes.push("some ops have no time: no real-time edges, so real-time anomalies were not searched");
   }
   const graph = builder.build();

@@ -75,15 +75,8 @@ export function analyzeListAppend(
   const values = new Interner<unknown>();
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
-  // Exact sizes for the write index and the reads: one cheap pass over the micro-ops.
-  let appendCount = 0;
-  let microCount = 0;
-  for (let txn = 0; txn < count; txn++) {
-    const ops = opsOf[txn]!;
-    microCount += ops.length;
-    for (let i = 0; i < ops.length; i++) if (ops[i]![0] === "append") appendCount++;
-  }
-  const writes = new WriteIndex(Math.max(1024, appendCount), input.arena);
+  // Exact sizes for the write index and the reads, from the counts taken while collecting.
+  const writes = new WriteIndex(Math.max(1024, input.writeCount), input.arena);
   const aborted: Map<number, number>[] = [];
   const duplicateOps = new Map<string, DuplicateWrite>();
   const keyTable = <T>(table: T[], key: number, make: () => T): T => {
@@ -147,7 +140,7 @@ export function analyzeListAppend(
   // micro-ops say a read must be is found by scanning back (transactions are
   // short): the last read of the key plus the appends since, or, with no
   // earlier read, something that ends with the appends so far.
-  const reads = new Reads(Math.max(1024, microCount - appendCount), input.arena);
+  const reads = new Reads(Math.max(1024, input.microOpCount - input.writeCount), input.arena);
   /** Per key, the index in `reads` of its longest read. */
   const longestRead: number[] = [];
   // Lost-update candidates: (key, last element read) → the first transaction, in an

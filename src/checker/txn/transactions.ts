@@ -56,6 +56,11 @@ export interface Transactions {
   /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (NEVER_COMPLETED for info). */
   readonly invokeAt: Int32Array;
   readonly completeAt: Int32Array;
+  /** Micro-ops of the ok and info transactions, and how many of them are writes (appends). */
+  readonly microOpCount: number;
+  readonly writeCount: number;
+  /** Every op but the nemesis's has a numeric time (else no real-time order can be inferred). */
+  readonly timed: boolean;
   /** Where the check's large arrays come from (one block, see arena.ts). */
   readonly arena: Arena;
 }
@@ -78,7 +83,13 @@ export function transactionObjects(input: Transactions): Transaction[] {
 const isScalar = (value: unknown): value is Scalar =>
   typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
 
-function microOps(op: Op, writeVerb: string): MicroOp[] {
+/** Micro-ops counted while they are checked, so no later pass must read them all just to size its arrays. */
+interface MicroOpCounts {
+  all: number;
+  writes: number;
+}
+
+function microOps(op: Op, writeVerb: string, counts: MicroOpCounts): MicroOp[] {
   const where = `op ${op.index}`;
   if (!Array.isArray(op.value))
     throw new UsageError(
@@ -90,11 +101,13 @@ function microOps(op: Op, writeVerb: string): MicroOp[] {
       throw new UsageError(`expected a micro-op [f, key, value], got ${JSON.stringify(micro)}`, where);
     const f = (micro as unknown[])[0];
     const key = (micro as unknown[])[1];
-    if (f !== "r" && f !== writeVerb)
+    if (f === writeVerb) counts.writes++;
+    else if (f !== "r")
       throw new UsageError(`expected micro-op "r" or "${writeVerb}", got ${JSON.stringify(f)}`, where);
     if (!isScalar(key))
       throw new UsageError(`expected a string or number key in ${JSON.stringify(micro)}`, where);
   }
+  counts.all += (op.value as unknown[]).length;
   return op.value as MicroOp[];
 }
 
@@ -105,9 +118,12 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
   const completionOf = arena.int32(history.length).fill(-1);
   const open = new Map<ProcessId, number>();
   let invocations = 0;
+  let timed = true;
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
-    if (op.process === "nemesis" || op.f !== "txn") continue;
+    if (op.process === "nemesis") continue;
+    if (typeof op.time !== "number") timed = false;
+    if (op.f !== "txn") continue;
     if (op.type === "invoke") {
       open.set(op.process, position);
       invocations++;
@@ -128,6 +144,8 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
   const invokeAt = arena.int32(invocations);
   const completeAt = arena.int32(invocations);
   let count = 0;
+  const counts: MicroOpCounts = { all: 0, writes: 0 };
+  const failedCounts: MicroOpCounts = { all: 0, writes: 0 };
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
     if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
@@ -135,7 +153,7 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     const completion = at === -1 ? undefined : history[at]!;
     const type = completion?.type ?? "info";
     if (type === "fail") {
-      failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb) });
+      failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb, failedCounts) });
       continue;
     }
     // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them.
@@ -145,7 +163,7 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     invokeIndex[count] = invoke.index;
     committed[count] = type === "ok" ? 1 : 0;
     processes.push(invoke.process);
-    ops.push(microOps(source, writeVerb));
+    ops.push(microOps(source, writeVerb, counts));
     invokeAt[count] = position;
     completeAt[count] = type === "ok" ? at : NEVER_COMPLETED;
     count++;
@@ -160,6 +178,9 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     failed,
     invokeAt: invokeAt.subarray(0, count),
     completeAt: completeAt.subarray(0, count),
+    microOpCount: counts.all,
+    writeCount: counts.writes,
+    timed,
     arena,
   };
 }
