@@ -186,7 +186,6 @@ export function analyzeListAppend(
         break;
       }
       if (aborted[key] !== undefined) abortedReads(txn, key, raw);
-      if (last !== NONE) intermediateRead(txn, key, last);
       const index = reads.length;
       reads.txn.push(txn);
       reads.key.push(key);
@@ -275,8 +274,8 @@ export function analyzeListAppend(
     }
   }
 
-  function intermediateRead(reader: number, key: number, last: number): void {
-    const write = writes.find(key, last);
+  /** `write` is the write of `last` on `key`, or -1. */
+  function intermediateRead(reader: number, key: number, last: number, write: number): void {
     if (write === -1 || writes.intermediate.data[write] !== 1) return;
     const writer = writes.writer.data[write]!;
     if (writer === reader) return;
@@ -392,22 +391,37 @@ export function analyzeListAppend(
   let inOrder = new Int32Array(values.items.length);
   let orderStamp = 0;
   writes.seal(keys.items.length);
-  for (let key = 0; key < keys.items.length; key++) {
+  // The write of each position of each key's version order, plus one (0: nobody's),
+  // at `orderWrite[orderStart[key] + position]`: a read of a key whose reads are all
+  // prefixes then finds the writes of its last element and of the next one by
+  // position, instead of by two more probes of the (cache-missing) write index.
+  const keyCount = keys.items.length;
+  const orderStart = input.arena.int32(keyCount + 1);
+  for (let key = 0; key < keyCount; key++)
+    orderStart[key + 1] = orderStart[key]! + (orders[key]?.length ?? 0);
+  const orderWrite = input.arena.int32(orderStart[keyCount]!);
+  const keyIncompatible = input.arena.uint8(keyCount);
+  for (const key of incompatible) keyIncompatible[key] = 1;
+  for (let key = 0; key < keyCount; key++) {
     if (writes.countOf(key) === 0 || incompatible.has(key)) continue;
     const order = orders[key] ?? [];
+    const start = orderStart[key]!;
     if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
     orderStamp++;
     let previousWriter = -1;
     let previous = NONE;
     let counted = 0;
-    for (const value of order) {
+    for (let position = 0; position < order.length; position++) {
+      const value = order[position]!;
       // A duplicated element (its own anomaly) counts once, where first read.
       if (inOrder[value] === orderStamp) {
         duplicated.add(key);
         continue;
       }
       inOrder[value] = orderStamp;
-      const writer = writes.writerOf(key, value);
+      const write = writes.find(key, value);
+      orderWrite[start + position] = write + 1;
+      const writer = write === -1 ? undefined : writes.writer.data[write]!;
       if (writer !== undefined) {
         counted++;
         if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
@@ -429,13 +443,34 @@ export function analyzeListAppend(
   // wr: the writer of a read's last element precedes the reader. rw: a read is a
   // prefix of the version order, so the first element it missed is the one at
   // its length; a read of the whole order missed every append no read shows.
+  // Intermediate reads (G1b) are found here too, from the write of the read's last element.
   for (let r = 0; r < reads.length; r++) {
     const key = reads.key.data[r]!;
     const txn = reads.txn.data[r]!;
     const last = reads.last.data[r]!;
+    if (keyIncompatible[key] === 0 && !duplicated.has(key)) {
+      // Every read of the key is a prefix of its order: positions, no lookups.
+      const length = reads.raw[r]!.length;
+      const start = orderStart[key]!;
+      if (last !== NONE) {
+        const write = orderWrite[start + length - 1]! - 1;
+        intermediateRead(txn, key, last, write);
+        if (write !== -1) builder.add(writes.writer.data[write]!, txn, WR, key, last);
+      }
+      if (writes.countOf(key) === 0) continue;
+      if (start + length < orderStart[key + 1]!) {
+        const write = orderWrite[start + length]! - 1;
+        if (write !== -1) builder.add(txn, writes.writer.data[write]!, RW, key, last, orders[key]![length]!);
+      } else {
+        for (const writer of unread[key] ?? [])
+          builder.add(txn, writer, RW, key, last, lastAppendOf(key, writer));
+      }
+      continue;
+    }
     if (last !== NONE) {
-      const writer = writes.writerOf(key, last);
-      if (writer !== undefined) builder.add(writer, txn, WR, key, last);
+      const write = writes.find(key, last);
+      intermediateRead(txn, key, last, write);
+      if (write !== -1) builder.add(writes.writer.data[write]!, txn, WR, key, last);
     }
     if (incompatible.has(key) || writes.countOf(key) === 0) continue;
     const order = orders[key] ?? [];
