@@ -12,6 +12,7 @@ import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis }
 import { show } from "./anomaly.js";
 import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
 import {
+  evidenceRow,
   type Graph,
   GraphBuilder,
   KIND_NAMES,
@@ -284,7 +285,7 @@ function explainCycle(
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
     const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
-    const row = graph.evidence[e]!;
+    const row = evidenceRow(graph, e);
     if (row !== NONE && graph.key[row] !== NONE) step.key = analysis.keys.items[graph.key[row]!]!;
     if (kind === "ww") {
       step.previous = analysis.values.items[graph.valueA[row]!];

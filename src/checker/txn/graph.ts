@@ -77,7 +77,13 @@ export class GraphBuilder {
   private readonly from: GrowableInt32;
   private readonly to: GrowableInt32;
   private readonly kind: GrowableUint8;
-  private readonly evidence: GrowableInt32;
+  /**
+   * Per edge, its evidence row; made only once a dependency edge follows a
+   * process or real-time one. Until then (the usual order: the workload's
+   * edges, then process, then real time) the row of edge e is e itself for
+   * every dependency edge, and 4 bytes per edge are saved.
+   */
+  private evidence: GrowableInt32 | undefined;
   private readonly key: GrowableInt32;
   private readonly valueA: GrowableInt32;
   private readonly valueB: GrowableInt32;
@@ -91,7 +97,6 @@ export class GraphBuilder {
     this.from = new GrowableInt32(capacity, arena);
     this.to = new GrowableInt32(capacity, arena);
     this.kind = new GrowableUint8(capacity, arena);
-    this.evidence = new GrowableInt32(capacity, arena);
     this.key = new GrowableInt32(dependencies, arena);
     this.valueA = new GrowableInt32(dependencies, arena);
     this.valueB = new GrowableInt32(dependencies, arena);
@@ -104,13 +109,23 @@ export class GraphBuilder {
     this.to.push(to);
     this.kind.push(kind);
     if ((kind & DEPENDENCY) === 0) {
-      this.evidence.push(NONE);
+      this.evidence?.push(NONE);
       return;
     }
-    this.evidence.push(this.key.length);
+    if (this.evidence === undefined && this.key.length !== this.from.length - 1)
+      this.evidence = this.rowsSoFar();
+    this.evidence?.push(this.key.length);
     this.key.push(key);
     this.valueA.push(valueA);
     this.valueB.push(valueB);
+  }
+
+  /** Evidence rows of the edges before the last one, while rows are still implicit (e for the first `key.length` edges). */
+  private rowsSoFar(): GrowableInt32 {
+    const rows = new GrowableInt32(Math.max(1024, this.from.data.length));
+    const dependencies = this.key.length;
+    for (let e = 0; e < this.from.length - 1; e++) rows.push(e < dependencies ? e : NONE);
+    return rows;
   }
 
   get edgeCount(): number {
@@ -134,7 +149,8 @@ export class GraphBuilder {
       from,
       to: this.to.trimmed(),
       kind: this.kind.data.subarray(0, edgeCount),
-      evidence: this.evidence.trimmed(),
+      evidence: this.evidence?.trimmed(),
+      dependencyPrefix: this.key.length,
       key: this.key.trimmed(),
       valueA: this.valueA.trimmed(),
       valueB: this.valueB.trimmed(),
@@ -150,14 +166,25 @@ export interface Graph {
   readonly from: Int32Array;
   readonly to: Int32Array;
   readonly kind: Uint8Array;
-  /** Per edge, its row in `key`/`valueA`/`valueB`, or NONE (process and real-time edges). */
-  readonly evidence: Int32Array;
+  /**
+   * Per edge, its row in `key`/`valueA`/`valueB`, or NONE (process and
+   * real-time edges); undefined when the first `dependencyPrefix` edges are
+   * the dependency edges, each its own row (see `evidenceRow`).
+   */
+  readonly evidence: Int32Array | undefined;
+  readonly dependencyPrefix: number;
   readonly key: Int32Array;
   readonly valueA: Int32Array;
   readonly valueB: Int32Array;
   /** Edges out of node v are `adjacency[offsets[v] .. offsets[v+1])` (edge ids). */
   readonly offsets: Int32Array;
   readonly adjacency: Int32Array;
+}
+
+/** Edge `e`'s row in `key`/`valueA`/`valueB`, or NONE. */
+export function evidenceRow(graph: Graph, e: number): number {
+  if (graph.evidence !== undefined) return graph.evidence[e]!;
+  return e < graph.dependencyPrefix ? e : NONE;
 }
 
 export interface Components {
