@@ -111,27 +111,49 @@ function microOps(op: Op, writeVerb: string, counts: MicroOpCounts): MicroOp[] {
   return op.value as MicroOp[];
 }
 
+/** Process ids below this are tracked in a typed array while pairing (Jepsen's are small integers). */
+const SMALL_PROCESS_MAX = 1 << 20;
+
 /** Pair invocations and completions of `f: "txn"` ops; `writeVerb` is `append` or `w`. */
 export function collectTransactions(history: readonly Op[], writeVerb: string): Transactions {
   // Pair each invocation with its completion: position of the completion per invocation position.
   const arena = Arena.forHistory(history.length);
   const completionOf = arena.int32(history.length).fill(-1);
+  // The open invocation of each process: small integer processes (Jepsen's) in an
+  // array, position + 1 (0: none); any other process id in a map.
+  let openSmall = new Int32Array(64);
   const open = new Map<ProcessId, number>();
   let invocations = 0;
   let timed = true;
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
-    if (op.process === "nemesis") continue;
+    const process = op.process;
+    if (process === "nemesis") continue;
     if (typeof op.time !== "number") timed = false;
     if (op.f !== "txn") continue;
+    const small =
+      typeof process === "number" && process >= 0 && process < SMALL_PROCESS_MAX && Number.isInteger(process);
+    if (small && process >= openSmall.length) {
+      const grown = new Int32Array(Math.max(openSmall.length * 2, process + 1));
+      grown.set(openSmall);
+      openSmall = grown;
+    }
     if (op.type === "invoke") {
-      open.set(op.process, position);
+      if (small) openSmall[process] = position + 1;
+      else open.set(process, position);
       invocations++;
       continue;
     }
-    const invoked = open.get(op.process);
+    if (small) {
+      const invoked = openSmall[process]! - 1;
+      if (invoked === -1) continue;
+      openSmall[process] = 0;
+      completionOf[invoked] = position;
+      continue;
+    }
+    const invoked = open.get(process);
     if (invoked === undefined) continue;
-    open.delete(op.process);
+    open.delete(process);
     completionOf[invoked] = position;
   }
   // Op indices come from files: kept exactly, whatever their size.
