@@ -87,6 +87,48 @@ const CONFIGURATIONS: readonly Configuration[] = [
     args: ["--target", "redis", "--read-from", "primary", "--nemesis", "pause"],
     needs: "redis-server",
   },
+  // The lock workload: the loss events are the actor faults (a member kill is no loss event).
+  {
+    name: "unsafe demo lock, wrapper pauses and lease revokes",
+    expected: "invalid",
+    args: [
+      "--workload",
+      "lock",
+      "--target",
+      "etcd",
+      "--demo-mode",
+      "unsafe",
+      "--nemesis",
+      "actor-pause,lease-revoke",
+    ],
+    needs: "etcd",
+  },
+  {
+    name: "safe demo lock, wrapper pauses and lease revokes",
+    expected: "valid",
+    args: ["--workload", "lock", "--target", "etcd", "--nemesis", "actor-pause,lease-revoke"],
+    needs: "etcd",
+  },
+  // The sync workload: each wrong mode of the demo offline-first app, and the correct one.
+  ...(["row-lww", "duplicate-on-retry", "wallclock-lww"] as const).map(
+    (mode): Configuration => ({
+      name: `demo-sync ${mode}`,
+      expected: "invalid",
+      args: ["--workload", "sync", "--target", "demo-sync", "--demo-mode", mode],
+    }),
+  ),
+  { name: "demo-sync correct", expected: "valid", args: ["--workload", "sync", "--target", "demo-sync"] },
+  // PostgreSQL bank: the read-then-write transfer loses updates at read committed.
+  {
+    name: "postgres bank, read committed",
+    expected: "invalid",
+    args: ["--target", "postgres", "--workload", "bank", "--isolation", "read-committed"],
+  },
+  {
+    name: "postgres bank, serializable",
+    expected: "valid",
+    args: ["--target", "postgres", "--workload", "bank", "--isolation", "serializable"],
+  },
 ];
 
 const seeds = Number(process.argv[2] ?? 10);

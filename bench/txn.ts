@@ -13,8 +13,13 @@
  * strict-serializable (every edge kind: ww, wr, rw, process, real time).
  * Prints transactions checked per second (check time only, not generation),
  * by wall time and by CPU time (user + system of the process, which a machine
- * shared with other work disturbs less), and the process's peak RSS, which
- * includes the history itself.
+ * shared with other work disturbs less), the collections during the check
+ * (count and ms), the history's own heap and RSS once its generation's
+ * garbage is collected, the process's peak RSS (history included) and the
+ * checker's peak above the history's RSS. An invocation's read micro-op
+ * (`["r", k, null]`) is one shared tuple per key; every completion, read list
+ * and op is its own object, as the checker must treat each op as independent
+ * input.
  * Targets: ≥ 200,000 txn/s single-threaded; < 1 GB peak at 1,000,000.
  *
  * Then Elle's `huge-scc.edn` (test/fixtures/elle/), parsed by the EDN
@@ -23,6 +28,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { listAppend } from "../src/checker/txn/index.js";
 import { importHistoryFile } from "../src/history/import/index.js";
@@ -47,6 +53,11 @@ export function generateHistory(count: number, random: Random): Op[] {
   const active = Array.from({ length: ACTIVE_KEYS }, (_, i) => i);
   let nextKey = ACTIVE_KEYS;
   const open: ({ micro: unknown[][] } | undefined)[] = new Array(CONCURRENCY);
+  const readInvocations: unknown[][] = [];
+  const readInvocation = (key: number): unknown[] => {
+    readInvocations[key] ??= ["r", key, null];
+    return readInvocations[key];
+  };
   let started = 0;
   let completed = 0;
   // One microsecond per event: times only need to be increasing.
@@ -62,7 +73,9 @@ export function generateHistory(count: number, random: Random): Op[] {
       for (let i = 0; i < length; i++) {
         const slot = random.int(0, ACTIVE_KEYS - 1);
         const key = active[slot]!;
-        if (random.int(0, 1) === 0) micro.push(["r", key, null]);
+        // An invocation's read is the same immutable tuple for every read of a key (interned,
+        // as a reader of a real history may intern equal values); completions get their own.
+        if (random.int(0, 1) === 0) micro.push(readInvocation(key));
         else {
           const appended = (appendsTo.get(key) ?? 0) + 1;
           appendsTo.set(key, appended);
@@ -97,9 +110,26 @@ export function generateHistory(count: number, random: Random): Op[] {
   return ops;
 }
 
-function measure(count: number): void {
+/** A full collection when the process runs with --expose-gc (the bench's children do). */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+async function measure(count: number): Promise<void> {
   const history = generateHistory(count, new Random(seed).fork(`bench-txn-${count}`));
-  const rssAfterGenerate = process.memoryUsage().rss;
+  // The history's own footprint, garbage of its generation collected: the baseline the checker adds to.
+  collectGarbage();
+  const historyRss = process.memoryUsage().rss;
+  const historyHeap = process.memoryUsage().heapUsed;
+  let gcCount = 0;
+  let gcMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount++;
+      gcMs += entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const result = listAppend().check(history);
@@ -107,6 +137,9 @@ function measure(count: number): void {
   const cpu = process.cpuUsage(cpuStarted);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakBytes = process.resourceUsage().maxRSS * 1024;
+  // GC entries are delivered after the (synchronous) check returns: let them arrive.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
   if (result.valid !== true)
     throw new Error(`generated history not valid: ${JSON.stringify(result).slice(0, 500)}`);
   process.stdout.write(
@@ -118,8 +151,12 @@ function measure(count: number): void {
       cpuMs: Math.round(cpuMs),
       txnPerCpuSecond: Math.round(count / (cpuMs / 1000)),
       edges: result.stats.edges,
-      rssAfterGenerateMiB: Math.round(rssAfterGenerate / 2 ** 20),
+      gcCount,
+      gcMs: Math.round(gcMs),
+      historyHeapMiB: Math.round(historyHeap / 2 ** 20),
+      historyRssMiB: Math.round(historyRss / 2 ** 20),
       peakRssMiB: Math.round(peakBytes / 2 ** 20),
+      checkerPeakAboveHistoryMiB: Math.round((peakBytes - historyRss) / 2 ** 20),
     })}\n`,
   );
 }
@@ -134,22 +171,27 @@ async function hugeScc(): Promise<void> {
   const { ops } = await importHistoryFile(file, { format: "edn", independent: false });
   const parseMs = performance.now() - parseStarted;
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const result = listAppend().check(ops);
   const checkMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
   process.stdout.write(
-    `| huge-scc.edn | ${ops.length / 2} txns | parse ${Math.round(parseMs)} ms | check ${Math.round(checkMs)} ms | ${result.valid} ${result.anomalyTypes.join(", ")} | largest SCC ${result.stats.largestComponent} |\n`,
+    `| huge-scc.edn | ${ops.length / 2} txns | parse ${Math.round(parseMs)} ms | check ${Math.round(checkMs)} ms (CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms) | ${result.valid} ${result.anomalyTypes.join(", ")} | largest SCC ${result.stats.largestComponent} |\n`,
   );
 }
 
-if (process.argv.includes("--child")) {
-  measure(Number(flag("--child", "0")));
+const runDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (!runDirectly) {
+  // Imported (for generateHistory): run nothing.
+} else if (process.argv.includes("--child")) {
+  await measure(Number(flag("--child", "0")));
 } else {
   const sizes = flag("--sizes", "100000,1000000").split(",").map(Number);
   process.stdout.write(
     `list-append checker, strict-serializable, ${CONCURRENCY} processes, ${ACTIVE_KEYS} keys (moving window), 1-5 micro-ops, seed ${seed}\n`,
   );
   process.stdout.write(
-    "| transactions | check ms (wall) | txn/s (wall) | CPU ms | txn per CPU s | edges | RSS after generating | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
+    "| transactions | check ms (wall) | txn/s (wall) | CPU ms | txn per CPU s | edges | GCs (ms) | history heap | history RSS | peak RSS | checker peak above history |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
   );
   for (const size of sizes) {
     const child = spawnSync(
@@ -157,7 +199,7 @@ if (process.argv.includes("--child")) {
       [
         "--import",
         "tsx",
-        "--max-old-space-size=4096",
+        "--expose-gc",
         fileURLToPath(import.meta.url),
         "--child",
         String(size),
@@ -169,7 +211,7 @@ if (process.argv.includes("--child")) {
     if (child.status !== 0) throw new Error(`size ${size} failed: ${child.stderr}`);
     const row = JSON.parse(child.stdout.trim()) as Record<string, number>;
     process.stdout.write(
-      `| ${row.transactions} | ${row.checkMs} | ${row.txnPerSecond} | ${row.cpuMs} | ${row.txnPerCpuSecond} | ${row.edges} | ${row.rssAfterGenerateMiB} MiB | ${row.peakRssMiB} MiB |\n`,
+      `| ${row.transactions} | ${row.checkMs} | ${row.txnPerSecond} | ${row.cpuMs} | ${row.txnPerCpuSecond} | ${row.edges} | ${row.gcCount} (${row.gcMs}) | ${row.historyHeapMiB} MiB | ${row.historyRssMiB} MiB | ${row.peakRssMiB} MiB | ${row.checkerPeakAboveHistoryMiB} MiB |\n`,
     );
   }
   await hugeScc();

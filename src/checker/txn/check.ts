@@ -12,6 +12,7 @@ import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis }
 import { show } from "./anomaly.js";
 import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
 import {
+  evidenceRow,
   type Graph,
   GraphBuilder,
   KIND_NAMES,
@@ -24,7 +25,7 @@ import {
   WW,
 } from "./graph.js";
 import { anomaliesForbiddenBy, modelBoundary } from "./models.js";
-import { collectTransactions, type Transactions } from "./transactions.js";
+import { collectTransactions, NEVER_COMPLETED, type Transactions } from "./transactions.js";
 
 export interface TxnCheckOptions {
   /** Models the history must satisfy. Default `["strict-serializable"]`. */
@@ -81,7 +82,8 @@ export function checkTransactions(
   // --anomalies does): asking for G-single-process does not also ask for G-single.
   const wanted = new Set([...forbidden, ...(options.anomalies ?? [])]);
   const input = collectTransactions(history, writeVerb);
-  const committed = input.txns.filter((txn) => txn.committed).length;
+  let committed = 0;
+  for (let id = 0; id < input.count; id++) committed += input.committed[id]!;
   const notes: string[] = [];
   const empty = (valid: Validity, explanation: string): TxnCheckResult => ({
     valid,
@@ -95,7 +97,7 @@ export function checkTransactions(
     consistencyModels: models,
     notes,
     stats: {
-      transactions: input.txns.length,
+      transactions: input.count,
       committed,
       edges: 0,
       components: 0,
@@ -110,9 +112,8 @@ export function checkTransactions(
   const needProcess = searched.some(
     (spec) => spec.name.endsWith("-process") || spec.name.endsWith("-realtime"),
   );
-  const timed = history.every((op) => op.process === "nemesis" || typeof op.time === "number");
   const needRealtime = searched.some((spec) => spec.name.endsWith("-realtime"));
-  const { analysis, builder } = workload(input, (n) => new GraphBuilder(n));
+  const { analysis, builder } = workload(input, (n) => new GraphBuilder(n, input.arena));
   notes.push(...analysis.notes);
   if (!builder) {
     const shown = analysis.duplicates
@@ -128,12 +129,12 @@ export function checkTransactions(
   }
   if (needProcess) addProcessEdges(input, builder);
   if (needRealtime) {
-    if (timed) addRealtimeEdges(input, builder);
+    if (input.timed) addRealtimeEdges(input, builder);
     else notes.push("some ops have no time: no real-time edges, so real-time anomalies were not searched");
   }
   const graph = builder.build();
   const all = WW | WR | RW | PROCESS | REALTIME;
-  const { nontrivial } = stronglyConnected(graph, all);
+  const { nontrivial } = stronglyConnected(graph, all, undefined, undefined, input.arena);
   const found = new Map<string, CycleAnomaly[]>();
   const timedOut = new Set<string>();
   const searcher = new CycleSearcher(graph);
@@ -200,7 +201,7 @@ export function checkTransactions(
     consistencyModels: models,
     notes,
     stats: {
-      transactions: input.txns.length,
+      transactions: input.count,
       committed,
       edges: graph.edgeCount,
       components: nontrivial.length,
@@ -223,11 +224,12 @@ function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly stri
  */
 function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
   const last = new Map<unknown, number>();
-  for (const txn of input.txns) {
-    const before = last.get(txn.process);
-    if (before !== undefined) builder.add(before, txn.id, PROCESS);
-    if (txn.committed) last.set(txn.process, txn.id);
-    else last.delete(txn.process);
+  for (let id = 0; id < input.count; id++) {
+    const process = input.process[id];
+    const before = last.get(process);
+    if (before !== undefined) builder.add(before, id, PROCESS);
+    if (input.committed[id] === 1) last.set(process, id);
+    else last.delete(process);
   }
 }
 
@@ -240,15 +242,15 @@ function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
 function addRealtimeEdges(input: Transactions, builder: GraphBuilder): void {
   // Events in history order without sorting: positions are history indices.
   let last = 0;
-  for (let id = 0; id < input.txns.length; id++) {
+  for (let id = 0; id < input.count; id++) {
     const complete = input.completeAt[id]!;
-    last = Math.max(last, input.invokeAt[id]!, complete === Number.POSITIVE_INFINITY ? 0 : complete);
+    last = Math.max(last, input.invokeAt[id]!, complete === NEVER_COMPLETED ? 0 : complete);
   }
-  const eventAt = new Int32Array(last + 1).fill(-1);
-  for (let id = 0; id < input.txns.length; id++) {
+  const eventAt = input.arena.int32(last + 1).fill(-1);
+  for (let id = 0; id < input.count; id++) {
     eventAt[input.invokeAt[id]!] = id * 2;
     const complete = input.completeAt[id]!;
-    if (complete !== Number.POSITIVE_INFINITY) eventAt[complete] = id * 2 + 1;
+    if (complete !== NEVER_COMPLETED) eventAt[complete] = id * 2 + 1;
   }
   const frontier = new Set<number>();
   for (let position = 0; position <= last; position++) {
@@ -279,19 +281,20 @@ function explainCycle(
   input: Transactions,
   name: (op: number) => string,
 ): CycleAnomaly {
-  const opOf = (node: number) => input.txns[node]!.opIndex;
+  const opOf = (node: number) => input.opIndex[node]!;
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
     const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
-    if (graph.key[e] !== NONE) step.key = analysis.keys.items[graph.key[e]!]!;
+    const row = evidenceRow(graph, e);
+    if (row !== NONE && graph.key[row] !== NONE) step.key = analysis.keys.items[graph.key[row]!]!;
     if (kind === "ww") {
-      step.previous = analysis.values.items[graph.valueA[e]!];
-      step.value = analysis.values.items[graph.valueB[e]!];
-    } else if (kind === "wr") step.value = analysis.values.items[graph.valueA[e]!];
+      step.previous = analysis.values.items[graph.valueA[row]!];
+      step.value = analysis.values.items[graph.valueB[row]!];
+    } else if (kind === "wr") step.value = analysis.values.items[graph.valueA[row]!];
     else if (kind === "rw") {
-      if (graph.valueA[e] !== NONE) step.previous = analysis.values.items[graph.valueA[e]!];
-      step.value = analysis.values.items[graph.valueB[e]!];
-    } else if (kind === "process") step.process = input.txns[graph.from[e]!]!.process;
+      if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
+      step.value = analysis.values.items[graph.valueB[row]!];
+    } else if (kind === "process") step.process = input.process[graph.from[e]!]!;
     return step;
   });
   const cycle = steps.map((step) => step.from);
@@ -299,7 +302,7 @@ function explainCycle(
     .map((step) => `${name(step.from)} < ${name(step.to)}, because ${analysis.describe(step, name)}`)
     .join("; ");
   const processes = edges
-    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.txns[graph.from[e]!]!.process})`)
+    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.process[graph.from[e]!]!})`)
     .join(", ");
   return {
     cycle,

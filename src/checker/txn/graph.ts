@@ -6,6 +6,7 @@
  * an iterative Tarjan (no recursion, so a million-node chain cannot overflow
  * the stack), restricted to the edge kinds a caller names.
  */
+import { type Arena, NO_ARENA } from "./arena.js";
 
 /** Edge kinds, as bits so a search can name the kinds it may follow. */
 export const WW = 1;
@@ -29,8 +30,9 @@ export const NONE = -1;
 export class GrowableInt32 {
   data: Int32Array;
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(capacity);
+  /** The first `capacity` come from `arena`; growth beyond it is ordinary allocation. */
+  constructor(capacity = 1024, arena: Arena = NO_ARENA) {
+    this.data = arena.int32(capacity);
   }
   push(value: number): void {
     if (this.length === this.data.length) {
@@ -45,29 +47,59 @@ export class GrowableInt32 {
   }
 }
 
+/** A growable byte array (edge kinds). */
+class GrowableUint8 {
+  data: Uint8Array;
+  length = 0;
+  constructor(capacity: number, arena: Arena) {
+    this.data = arena.uint8(capacity);
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint8Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+}
+
 /**
  * Collects edges; `build()` freezes them into a `Graph`. Self-edges are
- * dropped: they are no cycle. Sized up front for about ten edges per node
- * (what list-append histories with real-time edges have): every regrowth of
- * a large typed array is external memory the collector answers with a full
- * collection of the whole heap, history included.
+ * dropped: they are no cycle. Only dependency edges (ww, wr, rw) carry
+ * evidence (key and values); process and real-time edges, most of the edges
+ * of a history with real-time order, carry none. Sized up front for about
+ * ten edges per node: every regrowth of a large typed array is external
+ * memory the collector answers with a full collection of the whole heap,
+ * history included.
  */
 export class GraphBuilder {
   private readonly from: GrowableInt32;
   private readonly to: GrowableInt32;
-  private readonly kind: GrowableInt32;
+  private readonly kind: GrowableUint8;
+  /**
+   * Per edge, its evidence row; made only once a dependency edge follows a
+   * process or real-time one. Until then (the usual order: the workload's
+   * edges, then process, then real time) the row of edge e is e itself for
+   * every dependency edge, and 4 bytes per edge are saved.
+   */
+  private evidence: GrowableInt32 | undefined;
   private readonly key: GrowableInt32;
   private readonly valueA: GrowableInt32;
   private readonly valueB: GrowableInt32;
 
-  constructor(readonly nodeCount: number) {
+  constructor(
+    readonly nodeCount: number,
+    private readonly arena: Arena = NO_ARENA,
+  ) {
     const capacity = Math.max(1024, nodeCount * 10);
-    this.from = new GrowableInt32(capacity);
-    this.to = new GrowableInt32(capacity);
-    this.kind = new GrowableInt32(capacity);
-    this.key = new GrowableInt32(capacity);
-    this.valueA = new GrowableInt32(capacity);
-    this.valueB = new GrowableInt32(capacity);
+    const dependencies = Math.max(1024, nodeCount * 5);
+    this.from = new GrowableInt32(capacity, arena);
+    this.to = new GrowableInt32(capacity, arena);
+    this.kind = new GrowableUint8(capacity, arena);
+    this.key = new GrowableInt32(dependencies, arena);
+    this.valueA = new GrowableInt32(dependencies, arena);
+    this.valueB = new GrowableInt32(dependencies, arena);
   }
 
   /** `key`, `valueA` (what the source wrote or saw), `valueB` (what the target wrote) are interned ids, or NONE. */
@@ -76,9 +108,24 @@ export class GraphBuilder {
     this.from.push(from);
     this.to.push(to);
     this.kind.push(kind);
+    if ((kind & DEPENDENCY) === 0) {
+      this.evidence?.push(NONE);
+      return;
+    }
+    if (this.evidence === undefined && this.key.length !== this.from.length - 1)
+      this.evidence = this.rowsSoFar();
+    this.evidence?.push(this.key.length);
     this.key.push(key);
     this.valueA.push(valueA);
     this.valueB.push(valueB);
+  }
+
+  /** Evidence rows of the edges before the last one, while rows are still implicit (e for the first `key.length` edges). */
+  private rowsSoFar(): GrowableInt32 {
+    const rows = new GrowableInt32(Math.max(1024, this.from.data.length));
+    const dependencies = this.key.length;
+    for (let e = 0; e < this.from.length - 1; e++) rows.push(e < dependencies ? e : NONE);
+    return rows;
   }
 
   get edgeCount(): number {
@@ -89,18 +136,21 @@ export class GraphBuilder {
     const n = this.nodeCount;
     const edgeCount = this.from.length;
     const from = this.from.trimmed();
-    const offsets = new Int32Array(n + 1);
+    const offsets = this.arena.int32(n + 1);
     for (let e = 0; e < edgeCount; e++) offsets[from[e]! + 1]!++;
     for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
-    const fill = offsets.slice(0, n);
-    const adjacency = new Int32Array(edgeCount);
+    const fill = this.arena.int32(n);
+    fill.set(offsets.subarray(0, n));
+    const adjacency = this.arena.int32(edgeCount);
     for (let e = 0; e < edgeCount; e++) adjacency[fill[from[e]!]!++] = e;
     return {
       nodeCount: n,
       edgeCount,
       from,
       to: this.to.trimmed(),
-      kind: Uint8Array.from(this.kind.trimmed()),
+      kind: this.kind.data.subarray(0, edgeCount),
+      evidence: this.evidence?.trimmed(),
+      dependencyPrefix: this.key.length,
       key: this.key.trimmed(),
       valueA: this.valueA.trimmed(),
       valueB: this.valueB.trimmed(),
@@ -116,12 +166,25 @@ export interface Graph {
   readonly from: Int32Array;
   readonly to: Int32Array;
   readonly kind: Uint8Array;
+  /**
+   * Per edge, its row in `key`/`valueA`/`valueB`, or NONE (process and
+   * real-time edges); undefined when the first `dependencyPrefix` edges are
+   * the dependency edges, each its own row (see `evidenceRow`).
+   */
+  readonly evidence: Int32Array | undefined;
+  readonly dependencyPrefix: number;
   readonly key: Int32Array;
   readonly valueA: Int32Array;
   readonly valueB: Int32Array;
   /** Edges out of node v are `adjacency[offsets[v] .. offsets[v+1])` (edge ids). */
   readonly offsets: Int32Array;
   readonly adjacency: Int32Array;
+}
+
+/** Edge `e`'s row in `key`/`valueA`/`valueB`, or NONE. */
+export function evidenceRow(graph: Graph, e: number): number {
+  if (graph.evidence !== undefined) return graph.evidence[e]!;
+  return e < graph.dependencyPrefix ? e : NONE;
 }
 
 export interface Components {
@@ -141,16 +204,17 @@ export function stronglyConnected(
   mask: number,
   nodes?: Int32Array,
   inside?: (node: number) => boolean,
+  arena: Arena = NO_ARENA,
 ): Components {
   const n = graph.nodeCount;
-  const index = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const componentOf = new Int32Array(n).fill(-1);
-  const onStack = new Uint8Array(n);
-  const stack = new Int32Array(nodes?.length ?? n);
+  const index = arena.int32(n).fill(-1);
+  const low = arena.int32(n);
+  const componentOf = arena.int32(n).fill(-1);
+  const onStack = arena.uint8(n);
+  const stack = arena.int32(nodes?.length ?? n);
   let stackTop = 0;
-  const frameNode = new Int32Array(nodes?.length ?? n);
-  const frameEdge = new Int32Array(nodes?.length ?? n);
+  const frameNode = arena.int32(nodes?.length ?? n);
+  const frameEdge = arena.int32(nodes?.length ?? n);
   let counter = 0;
   let componentCount = 0;
   const nontrivial: Int32Array[] = [];

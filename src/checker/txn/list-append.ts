@@ -36,16 +36,22 @@ import {
   show,
   type WorkloadAnalysis,
 } from "./anomaly.js";
+import type { Arena } from "./arena.js";
 import { type GraphBuilder, GrowableInt32, NONE, RW, WR, WW } from "./graph.js";
-import type { Scalar, Transaction, Transactions } from "./transactions.js";
+import type { MicroOp, Scalar, Transactions } from "./transactions.js";
 import { WriteIndex } from "./writers.js";
 
 /** The reads of committed transactions, as parallel arrays (one entry per read micro-op), off the heap but for `raw`. */
 class Reads {
-  readonly txn = new GrowableInt32(1 << 16);
-  readonly key = new GrowableInt32(1 << 16);
+  readonly txn: GrowableInt32;
+  readonly key: GrowableInt32;
   /** Value id of the last element, NONE for an empty read. */
-  readonly last = new GrowableInt32(1 << 16);
+  readonly last: GrowableInt32;
+  constructor(capacity: number, arena: Arena) {
+    this.txn = new GrowableInt32(capacity, arena);
+    this.key = new GrowableInt32(capacity, arena);
+    this.last = new GrowableInt32(capacity, arena);
+  }
   readonly raw: (readonly unknown[])[] = [];
   get length(): number {
     return this.raw.length;
@@ -61,12 +67,16 @@ export function analyzeListAppend(
   analysis: WorkloadAnalysis;
   builder: GraphBuilder | undefined;
 } {
-  const { txns, failed } = input;
+  const { failed } = input;
+  const count = input.count;
+  const opIndexOf = input.opIndex;
+  const opsOf = input.ops;
   const keys = new Interner<Scalar>();
   const values = new Interner<unknown>();
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
-  const writes = new WriteIndex(txns.length * 2);
+  // Exact sizes for the write index and the reads, from the counts taken while collecting.
+  const writes = new WriteIndex(Math.max(1024, input.writeCount), input.arena);
   const aborted: Map<number, number>[] = [];
   const duplicateOps = new Map<string, DuplicateWrite>();
   const keyTable = <T>(table: T[], key: number, make: () => T): T => {
@@ -82,10 +92,14 @@ export function analyzeListAppend(
   // Pass 1: who appended what. A value appended twice makes the inference unsound.
   // Transactions are small (a handful of micro-ops), so "is there a later append
   // to the same key" is a scan of the rest of the transaction, not a map.
-  for (const txn of txns) {
-    const ops = txn.ops;
+  for (let txn = 0; txn < count; txn++) {
+    const ops = opsOf[txn]!;
     for (let i = 0; i < ops.length; i++) {
-      const [f, k, v] = ops[i]!;
+      // Indexed, not destructured: array destructuring runs the iterator protocol, per micro-op.
+      const micro = ops[i]!;
+      const f = micro[0];
+      const k = micro[1];
+      const v = micro[2];
       if (f !== "append") continue;
       const key = keys.id(k);
       const value = values.id(v);
@@ -97,19 +111,22 @@ export function analyzeListAppend(
           break;
         }
       }
-      const previous = writes.add(key, value, txn.id, intermediate);
-      if (previous !== -1) duplicate(key, value, [txns[writes.writer.data[previous]!]!.opIndex, txn.opIndex]);
+      const previous = writes.add(key, value, txn, intermediate);
+      if (previous !== -1)
+        duplicate(key, value, [opIndexOf[writes.writer.data[previous]!]!, opIndexOf[txn]!]);
     }
   }
   for (const { opIndex, ops } of failed) {
-    for (const [f, k, v] of ops) {
-      if (f !== "append") continue;
+    for (const micro of ops) {
+      if (micro[0] !== "append") continue;
+      const k = micro[1];
+      const v = micro[2];
       const key = keys.id(k);
       const value = values.id(v);
       const writer = writes.writerOf(key, value);
       const byValue = keyTable(aborted, key, () => new Map());
       const abortedBefore = byValue.get(value);
-      if (writer !== undefined) duplicate(key, value, [txns[writer]!.opIndex, opIndex]);
+      if (writer !== undefined) duplicate(key, value, [opIndexOf[writer]!, opIndex]);
       else if (abortedBefore !== undefined) duplicate(key, value, [abortedBefore, opIndex]);
       else byValue.set(value, opIndex);
     }
@@ -123,7 +140,7 @@ export function analyzeListAppend(
   // micro-ops say a read must be is found by scanning back (transactions are
   // short): the last read of the key plus the appends since, or, with no
   // earlier read, something that ends with the appends so far.
-  const reads = new Reads();
+  const reads = new Reads(Math.max(1024, input.microOpCount - input.writeCount), input.arena);
   /** Per key, the index in `reads` of its longest read. */
   const longestRead: number[] = [];
   // Lost-update candidates: (key, last element read) → the first transaction, in an
@@ -131,62 +148,46 @@ export function analyzeListAppend(
   // a group is made only for a pair seen twice, which a valid history never has.
   const firstCandidate = new WriteIndex(1024);
   const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
-  let seen = new Int32Array(1024);
-  let stamp = 0;
-  for (const txn of txns) {
-    if (!txn.committed) continue;
-    const ops = txn.ops;
+  for (let txn = 0; txn < count; txn++) {
+    if (input.committed[txn] !== 1) continue;
+    const ops = opsOf[txn]!;
+    const opIndex = opIndexOf[txn]!;
     for (let i = 0; i < ops.length; i++) {
-      const [f, k, v] = ops[i]!;
-      if (f === "append") {
-        lostUpdateCandidate(txn.id, ops, i);
+      const micro = ops[i]!;
+      const k = micro[1];
+      const v = micro[2];
+      if (micro[0] === "append") {
+        lostUpdateCandidate(txn, ops, i);
         continue;
       }
       if (v !== null && !Array.isArray(v))
         throw new UsageError(
           `expected a read of key ${show(k)} to be a list or null, got ${show(v)}`,
-          `op ${txn.opIndex}`,
+          `op ${opIndex}`,
         );
       const key = keys.id(k);
       const raw = (v ?? EMPTY) as readonly unknown[];
-      stamp++;
-      let duplicated = false;
-      let last = NONE;
-      for (let e = 0; e < raw.length; e++) {
-        last = values.id(raw[e]);
-        if (last >= seen.length) {
-          const grown = new Int32Array(Math.max(seen.length * 2, last + 1));
-          grown.set(seen);
-          seen = grown;
-        }
-        if (seen[last] === stamp) duplicated = true;
-        seen[last] = stamp;
-      }
-      if (duplicated) {
-        anomalies.add("duplicate-elements", {
-          ops: [txn.opIndex],
-          key: k,
-          value: v,
-          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds the same element twice`,
-        });
-      }
-      internalCheck(txn.opIndex, ops, i);
+      // Only the last element is interned here: duplicates within a read are
+      // found below, once per key on its longest read (a prefix of it holds a
+      // duplicate exactly when it reaches the first repeat), element by element
+      // only for a read that is not a prefix.
+      const last = raw.length === 0 ? NONE : values.id(raw[raw.length - 1]);
+      internalCheck(opIndex, ops, i);
       // Future read: an append this transaction makes later is already in the read.
       for (let j = i + 1; j < ops.length; j++) {
         const later = ops[j]!;
-        if (later[0] !== "append" || later[1] !== k || seen[values.id(later[2])] !== stamp) continue;
+        if (later[0] !== "append" || later[1] !== k || !raw.includes(later[2])) continue;
         anomalies.add("future-read", {
-          ops: [txn.opIndex],
+          ops: [opIndex],
           key: k,
           value: v,
-          explanation: `op ${txn.opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
+          explanation: `op ${opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
         });
         break;
       }
-      if (aborted[key] !== undefined) abortedReads(txn.id, key, raw);
-      if (last !== NONE) intermediateRead(txn.id, key, last);
+      if (aborted[key] !== undefined) abortedReads(txn, key, raw);
       const index = reads.length;
-      reads.txn.push(txn.id);
+      reads.txn.push(txn);
       reads.key.push(key);
       reads.last.push(last);
       reads.raw.push(raw);
@@ -196,7 +197,7 @@ export function analyzeListAppend(
   }
 
   /** Read earlier in this transaction, then appended with no append of its own before: a candidate lost update. */
-  function lostUpdateCandidate(txn: number, ops: Transaction["ops"], i: number): void {
+  function lostUpdateCandidate(txn: number, ops: readonly MicroOp[], i: number): void {
     const k = ops[i]![1];
     let readAt = -1;
     for (let j = i - 1; j >= 0; j--) {
@@ -220,8 +221,9 @@ export function analyzeListAppend(
     lostUpdate.set(id, group);
   }
 
-  function internalCheck(opIndex: number, ops: Transaction["ops"], i: number): void {
-    const [, k, v] = ops[i]!;
+  function internalCheck(opIndex: number, ops: readonly MicroOp[], i: number): void {
+    const k = ops[i]![1];
+    const v = ops[i]![2];
     const list = (v ?? EMPTY) as readonly unknown[];
     // Scan back to the last read of k, counting the appends to k after it.
     let readAt = -1;
@@ -258,7 +260,7 @@ export function analyzeListAppend(
   }
 
   function abortedReads(reader: number, key: number, list: readonly unknown[]): void {
-    const opIndex = txns[reader]!.opIndex;
+    const opIndex = opIndexOf[reader]!;
     const k = keys.items[key]!;
     for (const element of list) {
       const abortedBy = aborted[key]!.get(values.id(element));
@@ -272,41 +274,74 @@ export function analyzeListAppend(
     }
   }
 
-  function intermediateRead(reader: number, key: number, last: number): void {
-    const write = writes.find(key, last);
+  /** `write` is the write of `last` on `key`, or -1. */
+  function intermediateRead(reader: number, key: number, last: number, write: number): void {
     if (write === -1 || writes.intermediate.data[write] !== 1) return;
     const writer = writes.writer.data[write]!;
     if (writer === reader) return;
     const k = keys.items[key]!;
     anomalies.add("G1b", {
-      ops: [txns[reader]!.opIndex, txns[writer]!.opIndex],
+      ops: [opIndexOf[reader]!, opIndexOf[writer]!],
       key: k,
       value: values.items[last],
-      explanation: `op ${txns[reader]!.opIndex} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${txns[writer]!.opIndex} appended more to that key in the same transaction (intermediate read)`,
+      explanation: `op ${opIndexOf[reader]!} read key ${show(k)} ending in ${show(values.items[last])}, an intermediate state: op ${opIndexOf[writer]!} appended more to that key in the same transaction (intermediate read)`,
     });
   }
 
   // Version orders: the longest read of each key, as ids; every read must be a prefix of it.
+  // `firstRepeat[key]`: where the longest read first repeats an element (its length when it never does).
   const orders: (number[] | undefined)[] = [];
+  const firstRepeat = new Int32Array(longestRead.length);
+  let seen = new Int32Array(Math.max(1024, values.items.length));
+  let stamp = 0;
+  const repeatAt = (raw: readonly unknown[]): number => {
+    stamp++;
+    for (let e = 0; e < raw.length; e++) {
+      const value = values.id(raw[e]);
+      if (value >= seen.length) {
+        const grown = new Int32Array(Math.max(seen.length * 2, value + 1));
+        grown.set(seen);
+        seen = grown;
+      }
+      if (seen[value] === stamp) return e;
+      seen[value] = stamp;
+    }
+    return raw.length;
+  };
   for (let key = 0; key < longestRead.length; key++) {
     const index = longestRead[key];
-    if (index !== undefined) orders[key] = reads.raw[index]!.map((element) => values.id(element));
+    if (index === undefined) continue;
+    const longest = reads.raw[index]!;
+    const order = new Array<number>(longest.length);
+    for (let e = 0; e < longest.length; e++) order[e] = values.id(longest[e]);
+    orders[key] = order;
+    firstRepeat[key] = repeatAt(longest);
   }
   const incompatible = new Set<number>();
   for (let r = 0; r < reads.length; r++) {
     const key = reads.key.data[r]!;
     const longest = reads.raw[longestRead[key]!]!;
     const raw = reads.raw[r]!;
-    if (raw === longest || incompatible.has(key) || isPrefix(raw, longest)) continue;
+    const prefix = raw === longest || isPrefix(raw, longest);
+    if (prefix ? raw.length > firstRepeat[key]! : repeatAt(raw) < raw.length) {
+      const opIndex = opIndexOf[reads.txn.data[r]!]!;
+      anomalies.add("duplicate-elements", {
+        ops: [opIndex],
+        key: keys.items[key]!,
+        value: raw,
+        explanation: `op ${opIndex} read key ${show(keys.items[key])} as ${show(raw)}, which holds the same element twice`,
+      });
+    }
+    if (prefix || incompatible.has(key)) continue;
     incompatible.add(key);
     const k = keys.items[key]!;
-    const other = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
+    const other = opIndexOf[reads.txn.data[longestRead[key]!]!]!;
     anomalies.add("incompatible-order", {
-      ops: [txns[reads.txn.data[r]!]!.opIndex, other],
+      ops: [opIndexOf[reads.txn.data[r]!]!, other],
       key: k,
       value: raw,
       longest,
-      explanation: `op ${txns[reads.txn.data[r]!]!.opIndex} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
+      explanation: `op ${opIndexOf[reads.txn.data[r]!]!} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
     });
   }
   if (incompatible.size > 0)
@@ -317,7 +352,7 @@ export function analyzeListAppend(
   for (let key = 0; key < orders.length; key++) {
     const order = orders[key];
     if (order === undefined) continue;
-    const reader = txns[reads.txn.data[longestRead[key]!]!]!.opIndex;
+    const reader = opIndexOf[reads.txn.data[longestRead[key]!]!]!;
     const k = keys.items[key]!;
     let abortedAt = -1;
     for (const value of order) {
@@ -336,17 +371,17 @@ export function analyzeListAppend(
         });
       } else if (abortedAt >= 0) {
         anomalies.add("dirty-update", {
-          ops: [abortedAt, txns[writer]!.opIndex],
+          ops: [abortedAt, opIndexOf[writer]!],
           key: k,
           value: values.items[value],
-          explanation: `key ${show(k)}: an append of op ${abortedAt}, which failed, was followed by the committed append of ${show(values.items[value])} (op ${txns[writer]!.opIndex}) (dirty update)`,
+          explanation: `key ${show(k)}: an append of op ${abortedAt}, which failed, was followed by the committed append of ${show(values.items[value])} (op ${opIndexOf[writer]!}) (dirty update)`,
         });
         abortedAt = -2;
       }
     }
   }
 
-  const builder = graph(txns.length);
+  const builder = graph(count);
   // ww, per key (Elle's inference): the writer of each element of the version
   // order precedes the writer of the next; an append no read shows came after
   // the last element read at all. `unread[key]` keeps those appenders for the
@@ -356,22 +391,37 @@ export function analyzeListAppend(
   let inOrder = new Int32Array(values.items.length);
   let orderStamp = 0;
   writes.seal(keys.items.length);
-  for (let key = 0; key < keys.items.length; key++) {
+  // The write of each position of each key's version order, plus one (0: nobody's),
+  // at `orderWrite[orderStart[key] + position]`: a read of a key whose reads are all
+  // prefixes then finds the writes of its last element and of the next one by
+  // position, instead of by two more probes of the (cache-missing) write index.
+  const keyCount = keys.items.length;
+  const orderStart = input.arena.int32(keyCount + 1);
+  for (let key = 0; key < keyCount; key++)
+    orderStart[key + 1] = orderStart[key]! + (orders[key]?.length ?? 0);
+  const orderWrite = input.arena.int32(orderStart[keyCount]!);
+  const keyIncompatible = input.arena.uint8(keyCount);
+  for (const key of incompatible) keyIncompatible[key] = 1;
+  for (let key = 0; key < keyCount; key++) {
     if (writes.countOf(key) === 0 || incompatible.has(key)) continue;
     const order = orders[key] ?? [];
+    const start = orderStart[key]!;
     if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
     orderStamp++;
     let previousWriter = -1;
     let previous = NONE;
     let counted = 0;
-    for (const value of order) {
+    for (let position = 0; position < order.length; position++) {
+      const value = order[position]!;
       // A duplicated element (its own anomaly) counts once, where first read.
       if (inOrder[value] === orderStamp) {
         duplicated.add(key);
         continue;
       }
       inOrder[value] = orderStamp;
-      const writer = writes.writerOf(key, value);
+      const write = writes.find(key, value);
+      orderWrite[start + position] = write + 1;
+      const writer = write === -1 ? undefined : writes.writer.data[write]!;
       if (writer !== undefined) {
         counted++;
         if (previousWriter !== -1) builder.add(previousWriter, writer, WW, key, previous, value);
@@ -393,13 +443,34 @@ export function analyzeListAppend(
   // wr: the writer of a read's last element precedes the reader. rw: a read is a
   // prefix of the version order, so the first element it missed is the one at
   // its length; a read of the whole order missed every append no read shows.
+  // Intermediate reads (G1b) are found here too, from the write of the read's last element.
   for (let r = 0; r < reads.length; r++) {
     const key = reads.key.data[r]!;
     const txn = reads.txn.data[r]!;
     const last = reads.last.data[r]!;
+    if (keyIncompatible[key] === 0 && !duplicated.has(key)) {
+      // Every read of the key is a prefix of its order: positions, no lookups.
+      const length = reads.raw[r]!.length;
+      const start = orderStart[key]!;
+      if (last !== NONE) {
+        const write = orderWrite[start + length - 1]! - 1;
+        intermediateRead(txn, key, last, write);
+        if (write !== -1) builder.add(writes.writer.data[write]!, txn, WR, key, last);
+      }
+      if (writes.countOf(key) === 0) continue;
+      if (start + length < orderStart[key + 1]!) {
+        const write = orderWrite[start + length]! - 1;
+        if (write !== -1) builder.add(txn, writes.writer.data[write]!, RW, key, last, orders[key]![length]!);
+      } else {
+        for (const writer of unread[key] ?? [])
+          builder.add(txn, writer, RW, key, last, lastAppendOf(key, writer));
+      }
+      continue;
+    }
     if (last !== NONE) {
-      const writer = writes.writerOf(key, last);
-      if (writer !== undefined) builder.add(writer, txn, WR, key, last);
+      const write = writes.find(key, last);
+      intermediateRead(txn, key, last, write);
+      if (write !== -1) builder.add(writes.writer.data[write]!, txn, WR, key, last);
     }
     if (incompatible.has(key) || writes.countOf(key) === 0) continue;
     const order = orders[key] ?? [];
@@ -419,14 +490,14 @@ export function analyzeListAppend(
   /** The value `writer` appended last to `key` (for the evidence of an rw edge to an unread append). */
   function lastAppendOf(key: number, writer: number): number {
     const k = keys.items[key]!;
-    const ops = txns[writer]!.ops;
+    const ops = opsOf[writer]!;
     for (let j = ops.length - 1; j >= 0; j--)
       if (ops[j]![0] === "append" && ops[j]![1] === k) return values.id(ops[j]![2]);
     return NONE;
   }
   for (const group of lostUpdate.values()) {
     const k = keys.items[group.key]!;
-    const ops = group.txns.map((id) => txns[id]!.opIndex);
+    const ops = group.txns.map((id) => opIndexOf[id]!);
     const version = group.value === NONE ? "empty" : `ending in ${show(values.items[group.value])}`;
     anomalies.add("lost-update", {
       ops,

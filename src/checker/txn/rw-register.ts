@@ -29,7 +29,7 @@ import {
 } from "./anomaly.js";
 import type { GraphBuilder } from "./graph.js";
 import { RW, WR, WW } from "./graph.js";
-import type { Scalar, Transactions } from "./transactions.js";
+import { type Scalar, type Transaction, type Transactions, transactionObjects } from "./transactions.js";
 
 export type KeyAssumption = "sequential-keys" | "linearizable-keys";
 
@@ -44,7 +44,9 @@ export function analyzeRwRegister(
   graph: (nodeCount: number) => GraphBuilder,
   assume: KeyAssumption | undefined,
 ): { analysis: WorkloadAnalysis; builder: GraphBuilder | undefined } {
-  const { txns, failed } = input;
+  // Not the hot path the list-append one is: transactions as objects.
+  const txns = transactionObjects(input);
+  const { failed } = input;
   const keys = new Interner<Scalar>();
   const values = new Interner<unknown>();
   const initial = values.id(null);
@@ -273,7 +275,7 @@ export function analyzeRwRegister(
 
 /** sequential-keys: per process, the versions of a key follow program order. */
 function orderByProcess(
-  txns: Transactions["txns"],
+  txns: readonly Transaction[],
   touches: readonly (Map<number, Touch> | undefined)[],
   order: (key: number, before: number, after: number) => void,
 ): void {
@@ -306,10 +308,10 @@ function orderByRealTime(
   order: (key: number, before: number, after: number) => void,
 ): void {
   const events: { at: number; txn: number; complete: boolean }[] = [];
-  for (const txn of input.txns) {
-    if (!touches[txn.id]) continue;
-    events.push({ at: input.invokeAt[txn.id]!, txn: txn.id, complete: false });
-    events.push({ at: input.completeAt[txn.id]!, txn: txn.id, complete: true });
+  for (let id = 0; id < input.count; id++) {
+    if (!touches[id]) continue;
+    events.push({ at: input.invokeAt[id]!, txn: id, complete: false });
+    events.push({ at: input.completeAt[id]!, txn: id, complete: true });
   }
   events.sort((a, b) => a.at - b.at);
   const frontier = new Map<number, Set<number>>();

@@ -11,14 +11,17 @@
  * An invocation with no completion is `info`.
  *
  * Transactions get dense ids 0..n-1 (ok and info only) in invocation order;
- * everything after this works on those integers.
+ * everything after this works on those integers, and what is known of each
+ * transaction is in arrays indexed by them.
  */
 import { UsageError } from "../../errors/index.js";
 import type { Op, ProcessId } from "../../history/op.js";
+import { Arena } from "./arena.js";
 
 export type Scalar = string | number;
 export type MicroOp = readonly [f: string, key: Scalar, value: unknown];
 
+/** One transaction as an object, for code that is not on the hot path (see `transactionObjects`). */
 export interface Transaction {
   readonly id: number;
   /** The completion op's index (the invocation's when there is no completion). */
@@ -29,20 +32,64 @@ export interface Transaction {
   readonly ops: readonly MicroOp[];
 }
 
+/** Position of a transaction that never completed (info) in `completeAt`: after every real position. */
+export const NEVER_COMPLETED = 0x7fffffff;
+
+/**
+ * ok and info transactions, ids dense, in invocation order, as parallel
+ * arrays indexed by id (struct of arrays): at a million transactions, a
+ * million objects were old-generation garbage-collector work on every full
+ * collection, beside the history itself.
+ */
 export interface Transactions {
-  /** ok and info transactions, ids dense, in invocation order. */
-  readonly txns: Transaction[];
+  readonly count: number;
+  /** The completion op's index (the invocation's when there is no completion). */
+  readonly opIndex: Float64Array;
+  readonly invokeIndex: Float64Array;
+  /** 1 for ok, 0 for info. */
+  readonly committed: Uint8Array;
+  readonly process: ProcessId[];
+  /** The micro-ops: the completion's (ok, or info with a value), else the invocation's. References into the history. */
+  readonly ops: (readonly MicroOp[])[];
   /** Failed transactions: their writes must never be observed. */
   readonly failed: { opIndex: number; ops: readonly MicroOp[] }[];
-  /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (Infinity for info). */
-  readonly invokeAt: Float64Array;
-  readonly completeAt: Float64Array;
+  /** Positions in history order: invoke of txn i at `invokeAt[i]`, completion at `completeAt[i]` (NEVER_COMPLETED for info). */
+  readonly invokeAt: Int32Array;
+  readonly completeAt: Int32Array;
+  /** Micro-ops of the ok and info transactions, and how many of them are writes (appends). */
+  readonly microOpCount: number;
+  readonly writeCount: number;
+  /** Every op but the nemesis's has a numeric time (else no real-time order can be inferred). */
+  readonly timed: boolean;
+  /** Where the check's large arrays come from (one block, see arena.ts). */
+  readonly arena: Arena;
+}
+
+/** The transactions as objects (allocates one per transaction). */
+export function transactionObjects(input: Transactions): Transaction[] {
+  const txns: Transaction[] = new Array(input.count);
+  for (let id = 0; id < input.count; id++)
+    txns[id] = {
+      id,
+      opIndex: input.opIndex[id]!,
+      invokeIndex: input.invokeIndex[id]!,
+      process: input.process[id]!,
+      committed: input.committed[id] === 1,
+      ops: input.ops[id]!,
+    };
+  return txns;
 }
 
 const isScalar = (value: unknown): value is Scalar =>
   typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
 
-function microOps(op: Op, writeVerb: string): MicroOp[] {
+/** Micro-ops counted while they are checked, so no later pass must read them all just to size its arrays. */
+interface MicroOpCounts {
+  all: number;
+  writes: number;
+}
+
+function microOps(op: Op, writeVerb: string, counts: MicroOpCounts): MicroOp[] {
   const where = `op ${op.index}`;
   if (!Array.isArray(op.value))
     throw new UsageError(
@@ -52,36 +99,75 @@ function microOps(op: Op, writeVerb: string): MicroOp[] {
   for (const micro of op.value as unknown[]) {
     if (!Array.isArray(micro) || micro.length !== 3)
       throw new UsageError(`expected a micro-op [f, key, value], got ${JSON.stringify(micro)}`, where);
-    const [f, key] = micro as unknown[];
-    if (f !== "r" && f !== writeVerb)
+    const f = (micro as unknown[])[0];
+    const key = (micro as unknown[])[1];
+    if (f === writeVerb) counts.writes++;
+    else if (f !== "r")
       throw new UsageError(`expected micro-op "r" or "${writeVerb}", got ${JSON.stringify(f)}`, where);
     if (!isScalar(key))
       throw new UsageError(`expected a string or number key in ${JSON.stringify(micro)}`, where);
   }
+  counts.all += (op.value as unknown[]).length;
   return op.value as MicroOp[];
 }
+
+/** Process ids below this are tracked in a typed array while pairing (Jepsen's are small integers). */
+const SMALL_PROCESS_MAX = 1 << 20;
 
 /** Pair invocations and completions of `f: "txn"` ops; `writeVerb` is `append` or `w`. */
 export function collectTransactions(history: readonly Op[], writeVerb: string): Transactions {
   // Pair each invocation with its completion: position of the completion per invocation position.
-  const completionOf = new Int32Array(history.length).fill(-1);
+  const arena = Arena.forHistory(history.length);
+  const completionOf = arena.int32(history.length).fill(-1);
+  // The open invocation of each process: small integer processes (Jepsen's) in an
+  // array, position + 1 (0: none); any other process id in a map.
+  let openSmall = new Int32Array(64);
   const open = new Map<ProcessId, number>();
+  let invocations = 0;
+  let timed = true;
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
-    if (op.process === "nemesis" || op.f !== "txn") continue;
+    const process = op.process;
+    if (process === "nemesis") continue;
+    if (typeof op.time !== "number") timed = false;
+    if (op.f !== "txn") continue;
+    const small =
+      typeof process === "number" && process >= 0 && process < SMALL_PROCESS_MAX && Number.isInteger(process);
+    if (small && process >= openSmall.length) {
+      const grown = new Int32Array(Math.max(openSmall.length * 2, process + 1));
+      grown.set(openSmall);
+      openSmall = grown;
+    }
     if (op.type === "invoke") {
-      open.set(op.process, position);
+      if (small) openSmall[process] = position + 1;
+      else open.set(process, position);
+      invocations++;
       continue;
     }
-    const invoked = open.get(op.process);
+    if (small) {
+      const invoked = openSmall[process]! - 1;
+      if (invoked === -1) continue;
+      openSmall[process] = 0;
+      completionOf[invoked] = position;
+      continue;
+    }
+    const invoked = open.get(process);
     if (invoked === undefined) continue;
-    open.delete(op.process);
+    open.delete(process);
     completionOf[invoked] = position;
   }
-  const txns: Transaction[] = [];
+  // Op indices come from files: kept exactly, whatever their size.
+  const opIndex = arena.float64(invocations);
+  const invokeIndex = arena.float64(invocations);
+  const committed = arena.uint8(invocations);
+  const processes: ProcessId[] = [];
+  const ops: (readonly MicroOp[])[] = [];
   const failed: Transactions["failed"] = [];
-  const invokeAt = new Float64Array(history.length);
-  const completeAt = new Float64Array(history.length);
+  const invokeAt = arena.int32(invocations);
+  const completeAt = arena.int32(invocations);
+  let count = 0;
+  const counts: MicroOpCounts = { all: 0, writes: 0 };
+  const failedCounts: MicroOpCounts = { all: 0, writes: 0 };
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
     if (invoke.type !== "invoke" || invoke.process === "nemesis" || invoke.f !== "txn") continue;
@@ -89,27 +175,34 @@ export function collectTransactions(history: readonly Op[], writeVerb: string): 
     const completion = at === -1 ? undefined : history[at]!;
     const type = completion?.type ?? "info";
     if (type === "fail") {
-      failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb) });
+      failed.push({ opIndex: completion!.index, ops: microOps(invoke, writeVerb, failedCounts) });
       continue;
     }
     // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them.
     const source =
       completion !== undefined && (type === "ok" || Array.isArray(completion.value)) ? completion : invoke;
-    txns.push({
-      id: txns.length,
-      opIndex: completion?.index ?? invoke.index,
-      invokeIndex: invoke.index,
-      process: invoke.process,
-      committed: type === "ok",
-      ops: microOps(source, writeVerb),
-    });
-    invokeAt[txns.length - 1] = position;
-    completeAt[txns.length - 1] = type === "ok" ? at : Number.POSITIVE_INFINITY;
+    opIndex[count] = completion?.index ?? invoke.index;
+    invokeIndex[count] = invoke.index;
+    committed[count] = type === "ok" ? 1 : 0;
+    processes.push(invoke.process);
+    ops.push(microOps(source, writeVerb, counts));
+    invokeAt[count] = position;
+    completeAt[count] = type === "ok" ? at : NEVER_COMPLETED;
+    count++;
   }
   return {
-    txns,
+    count,
+    opIndex: opIndex.subarray(0, count),
+    invokeIndex: invokeIndex.subarray(0, count),
+    committed: committed.subarray(0, count),
+    process: processes,
+    ops,
     failed,
-    invokeAt: invokeAt.subarray(0, txns.length),
-    completeAt: completeAt.subarray(0, txns.length),
+    invokeAt: invokeAt.subarray(0, count),
+    completeAt: completeAt.subarray(0, count),
+    microOpCount: counts.all,
+    writeCount: counts.writes,
+    timed,
+    arena,
   };
 }

@@ -6,12 +6,16 @@
  * writes, and as Map entries they made the garbage collector trace them on
  * every major collection, beside the history itself.
  */
+import { type Arena, NO_ARENA } from "./arena.js";
 import { GrowableInt32 } from "./graph.js";
 
 export class WriteIndex {
-  private slotKey: Int32Array;
-  private slotValue: Int32Array;
-  private slotWrite: Int32Array;
+  /**
+   * Slot i is `slots[3i .. 3i+2]` = key id (-1: empty), value id, write id:
+   * interleaved so that a probe touches one cache line, not three arrays
+   * (the table is far larger than the cache, and every lookup misses).
+   */
+  private slots: Int32Array;
   private mask: number;
   private used = 0;
   /** Per write: key id, value id, writer (transaction id), and 1 when its writer wrote the key again later. */
@@ -22,26 +26,26 @@ export class WriteIndex {
   private offsets: Int32Array | undefined;
   private byKey: Int32Array | undefined;
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, arena: Arena = NO_ARENA) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
-    this.slotKey = new Int32Array(size).fill(-1);
-    this.slotValue = new Int32Array(size);
-    this.slotWrite = new Int32Array(size);
+    this.slots = emptySlots(size, arena);
     this.mask = size - 1;
-    this.key = new GrowableInt32(capacity);
-    this.value = new GrowableInt32(capacity);
-    this.writer = new GrowableInt32(capacity);
-    this.intermediate = new GrowableInt32(capacity);
+    this.key = new GrowableInt32(capacity, arena);
+    this.value = new GrowableInt32(capacity, arena);
+    this.writer = new GrowableInt32(capacity, arena);
+    this.intermediate = new GrowableInt32(capacity, arena);
   }
 
   /** The write of `value` to `key`, or -1. */
   find(key: number, value: number): number {
+    const slots = this.slots;
     let slot = hash(key, value) & this.mask;
     for (;;) {
-      const k = this.slotKey[slot]!;
+      const at = slot * 3;
+      const k = slots[at]!;
       if (k === -1) return -1;
-      if (k === key && this.slotValue[slot] === value) return this.slotWrite[slot]!;
+      if (k === key && slots[at + 1] === value) return slots[at + 2]!;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -61,7 +65,7 @@ export class WriteIndex {
   add(key: number, value: number, writer: number, intermediate: boolean): number {
     const existing = this.find(key, value);
     if (existing !== -1) return existing;
-    if ((this.used + 1) * 2 > this.slotKey.length) this.grow();
+    if ((this.used + 1) * 2 > this.mask + 1) this.grow();
     const write = this.key.length;
     this.key.push(key);
     this.value.push(value);
@@ -96,23 +100,29 @@ export class WriteIndex {
   }
 
   private insert(key: number, value: number, write: number): void {
+    const slots = this.slots;
     let slot = hash(key, value) & this.mask;
-    while (this.slotKey[slot] !== -1) slot = (slot + 1) & this.mask;
-    this.slotKey[slot] = key;
-    this.slotValue[slot] = value;
-    this.slotWrite[slot] = write;
+    while (slots[slot * 3] !== -1) slot = (slot + 1) & this.mask;
+    slots[slot * 3] = key;
+    slots[slot * 3 + 1] = value;
+    slots[slot * 3 + 2] = write;
     this.used++;
   }
 
   private grow(): void {
-    const size = this.slotKey.length * 2;
-    this.slotKey = new Int32Array(size).fill(-1);
-    this.slotValue = new Int32Array(size);
-    this.slotWrite = new Int32Array(size);
+    const size = (this.mask + 1) * 2;
+    this.slots = emptySlots(size, NO_ARENA);
     this.mask = size - 1;
     this.used = 0;
     for (let w = 0; w < this.key.length; w++) this.insert(this.key.data[w]!, this.value.data[w]!, w);
   }
+}
+
+/** `size` slots, every one empty (key -1). */
+function emptySlots(size: number, arena: Arena): Int32Array {
+  const slots = arena.int32(size * 3);
+  for (let at = 0; at < slots.length; at += 3) slots[at] = -1;
+  return slots;
 }
 
 const hash = (key: number, value: number): number =>

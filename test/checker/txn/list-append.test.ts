@@ -475,3 +475,24 @@ describe("listAppend: no edge from what may not have happened", () => {
     expect(result.valid).toBe(true);
   });
 });
+
+describe("listAppend: process ids of any size", () => {
+  it("small, large and fractional processes pair and order alike (the same G-single-process)", () => {
+    // Process p appends x, then reads x empty: its own earlier append missed.
+    const rows: TxnRow[] = [
+      [1, "ok", [["append", "x", 1]]],
+      [1, "ok", [["r", "x", []]]],
+      [2, "ok", [["r", "x", [1]]]],
+    ];
+    const model = listAppend({ consistencyModels: ["strong-session-serializable"] });
+    const processes = [1, 2 ** 40, 1.5];
+    const results = processes.map((p) =>
+      model.check(txnHistory(rows).map((op) => (op.process === 1 ? { ...op, process: p } : op))),
+    );
+    results.forEach((result, i) => {
+      expect(result.anomalyTypes, `process ${processes[i]}`).toEqual(["G-single-process"]);
+      expect(result.stats.transactions).toBe(3);
+      expect(result.anomalies["G-single-process"]![0]!.explanation).toContain(`(process ${processes[i]})`);
+    });
+  });
+});
