@@ -7,7 +7,7 @@
  * and the models ruled out (`not`, `alsoNot`).
  */
 import type { Op } from "../../history/op.js";
-import type { CheckContext, CheckResult, Validity } from "../types.js";
+import type { CheckContext, CheckResult, OpHighlight, Validity } from "../types.js";
 import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
 import { show } from "./anomaly.js";
 import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
@@ -194,6 +194,7 @@ export function checkTransactions(
     ...(explanation === undefined ? {} : { explanation }),
     anomalyTypes,
     anomalies: pick(anomalyTypes),
+    highlights: anomalyHighlights(pick(anomalyTypes)),
     allowedAnomalyTypes,
     allowedAnomalies: pick(allowedAnomalyTypes),
     not: boundary.not,
@@ -312,3 +313,38 @@ function explainCycle(
 }
 
 export type { OpAnomaly };
+
+function isCycleAnomaly(anomaly: TxnAnomaly): anomaly is CycleAnomaly {
+  const candidate = anomaly as Partial<CycleAnomaly>;
+  return Array.isArray(candidate.cycle) && Array.isArray(candidate.steps);
+}
+
+/** Cycles (and op anomalies) per type whose transactions the report names; the rest are in `anomalies`. */
+export const HIGHLIGHTED_ANOMALIES_PER_TYPE = 3;
+
+/**
+ * The ops of the forbidden anomalies as highlights, so the report marks the
+ * cycle's transactions on the timeline, each labelled with its place in the
+ * cycle and the edge to the next one (`G-single #1: T1 -rw key 7-> T2`).
+ */
+export function anomalyHighlights(anomalies: Record<string, readonly TxnAnomaly[]>): OpHighlight[] {
+  const highlights: OpHighlight[] = [];
+  for (const [type, list] of Object.entries(anomalies)) {
+    list.slice(0, HIGHLIGHTED_ANOMALIES_PER_TYPE).forEach((anomaly, n) => {
+      const tag = `${type} #${n + 1}`;
+      if (isCycleAnomaly(anomaly)) {
+        const position = new Map(anomaly.cycle.map((index, i) => [index, i + 1]));
+        for (const step of anomaly.steps) {
+          const edge = step.key === undefined ? step.type : `${step.type} key ${String(step.key)}`;
+          highlights.push({
+            index: step.from,
+            label: `${tag}: T${position.get(step.from) ?? "?"} -${edge}-> T${position.get(step.to) ?? "?"}`,
+          });
+        }
+      } else {
+        for (const index of (anomaly as OpAnomaly).ops) highlights.push({ index, label: tag });
+      }
+    });
+  }
+  return highlights;
+}
