@@ -343,6 +343,11 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     const seed = resolveSeed({ flagSeed: flags.seed }).seed;
     return await executeSyncRun({ ...flags, seed }, reproduceCommand(config.argv, seed), config.argv);
   }
+  if (config.testFile && flags.workload !== undefined && flags.workload !== "register")
+    throw new UsageError(
+      `a test file defines its own workload: drop --workload ${flags.workload} or the test file`,
+      config.testFile,
+    );
   const definition = config.testFile
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);

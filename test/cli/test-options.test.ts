@@ -81,6 +81,14 @@ describe("test-defined options", () => {
     );
   });
 
+  it("--workload with a test file is refused, naming the file", { timeout: 60_000 }, async () => {
+    const { code, out } = await crucible(["run", file, "--store", join(root, "s4"), "--workload", "lock"]);
+    expect(code).toBe(64);
+    expect(out).toContain(
+      `${file}: a test file defines its own workload: drop --workload lock or the test file`,
+    );
+  });
+
   it("crucible antithesis lists them too", { timeout: 60_000 }, async () => {
     const { code, out } = await crucible(["antithesis", file, "--help"]);
     expect(code).toBe(0);
