@@ -28,7 +28,10 @@
  *
  * Exit ops are ops whose `f` is in `exitFs` (default `["actor-exit"]`), any
  * process, with a value `{ actor, code, signal }` (`name` for `actor` and
- * `exitCode` for `code` are read too).
+ * `exitCode` for `code` are read too). An exit whose value says
+ * `cause: "close"` (the actor fixture ending its actors with the run) is the
+ * harness's doing, not the contender's: it counts as neither an exit nor a
+ * bad one.
  */
 import type { Interval } from "../../history/intervals.js";
 import type { Op } from "../../history/op.js";
@@ -192,6 +195,8 @@ export function checkLockConvergence(
     const exit = exitOf(op);
     if (!exit) continue;
     contenders.add(exit.actor);
+    // The harness ending the actors with the run (`cause: "close"`) is not a contender's own exit.
+    if ((op.value as { cause?: unknown }).cause === "close") continue;
     if (op.time >= lastHeal && op.time <= until)
       lastExit.set(exit.actor, { ...exit, time: op.time, index: op.index });
   }

@@ -42,6 +42,34 @@ describe("lockConvergence", () => {
     expect(result).toMatchObject({ valid: true, promoted: ["a1", "a2", "a3"], exited: ["a4"], waiting: [] });
   });
 
+  it("an actor ended by the harness at the close of the run (cause close) is waiting, not a bad exit", () => {
+    const list = holds([
+      ["a1", 0, 12],
+      ["a2", 12.5, 40],
+    ]);
+    const closed: Op = {
+      ...exit(4, 39, "a3", null, "SIGKILL"),
+      value: { actor: "a3", code: null, signal: "SIGKILL", cause: "close" },
+    };
+    const history = [...faults, closed];
+    const strict = checkLockConvergence(list, history, { expectedHolders: 1, quietMs: 1, handoverMs: 1 });
+    expect(strict).toMatchObject({ valid: false, waiting: ["a3"] });
+    const looping = checkLockConvergence(list, history, {
+      expectedHolders: 1,
+      quietMs: 1,
+      handoverMs: 1,
+      allowWaiting: true,
+    });
+    expect(looping.valid).toBe(true);
+    const own = checkLockConvergence(list, [...faults, exit(4, 39, "a3", null, "SIGKILL")], {
+      expectedHolders: 1,
+      quietMs: 1,
+      handoverMs: 1,
+      allowWaiting: true,
+    });
+    expect(own.valid).toBe(false);
+  });
+
   it("a vacancy longer than a handover after the last heal is a violation, in words", () => {
     const list = holds([
       ["a1", 0, 12],
