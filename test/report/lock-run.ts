@@ -61,7 +61,8 @@ export function lockRunIntervalLog(originNs = LOCK_RUN_ORIGIN_NS): string {
 }
 
 export function lockRunHistory(): Op[] {
-  const drafts: Omit<Op, "index">[] = [];
+  const drafts: { time: number; type: Op["type"]; process: number | "nemesis"; f: string; value: unknown }[] =
+    [];
   const pair = (process: number | "nemesis", f: string, value: unknown, fromS: number, toS: number) => {
     drafts.push({ time: Math.round(fromS * S), type: "invoke", process, f, value });
     drafts.push({ time: Math.round(toS * S), type: "ok", process, f, value });
@@ -71,7 +72,7 @@ export function lockRunHistory(): Op[] {
   pair("nemesis", "actor-resume", { actors: ["a1"] }, 7, 7.01);
   pair("nemesis", "actor-kill", { actors: ["a4"] }, 14, 14.01);
   drafts.sort((a, b) => a.time - b.time);
-  return drafts.map((draft, index) => ({ index, ...draft }));
+  return drafts.map((draft, index): Op => ({ index, ...draft }));
 }
 
 export interface LockRun {
