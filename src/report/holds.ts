@@ -29,6 +29,8 @@ import type { Op } from "../history/op.js";
 
 /** Holds drawn at most: a long run's million holds would make a page nobody can read, and a slow one. */
 export const HOLDS_SHOWN_MAX = 20_000;
+/** Rows per lane at most: more overlapping holds than this share the last row. */
+const ROWS_MAX = 4;
 /** Loss windows and violations drawn at most, each. */
 const MARKS_SHOWN_MAX = 2_000;
 
@@ -59,9 +61,12 @@ export interface HoldViolation {
 export interface HoldsData {
   /** `slots` when the log names slots, else `holders`. */
   laneBy: "slots" | "holders";
-  lanes: { label: string }[];
+  /** `rows`: how many holds of the lane overlap at most (capped), so none hides another. */
+  lanes: { label: string; rows: number }[];
   /** Per hold shown, columnar, sorted by lane then start. */
   lane: number[];
+  /** Which row of its lane the hold is drawn in: overlapping holds of one slot (a zombie and its successor) stack. */
+  row: number[];
   holder: string[];
   pid: number[];
   /** The fencing token as text, null when the hold had none. */
@@ -167,8 +172,9 @@ export function buildHolds(
   const shown = order.slice(0, HOLDS_SHOWN_MAX);
   const data: HoldsData = {
     laneBy: bySlot ? "slots" : "holders",
-    lanes: names.map((label) => ({ label })),
+    lanes: names.map((label) => ({ label, rows: 1 })),
     lane: [],
+    row: [],
     holder: [],
     pid: [],
     token: [],
@@ -187,10 +193,19 @@ export function buildHolds(
     runEndS: toSeconds(runEnd),
   };
   const holdOfLine = new Map<number, number>();
+  /** Per lane, the end of the last hold in each row: a hold takes the first row free at its start. */
+  const rowEnds = names.map((): number[] => []);
   for (const i of shown) {
     const interval = intervals[i]!;
+    const lane = laneOfInterval[i]!;
+    const rowEndsOfLane = rowEnds[lane]!;
+    let row = rowEndsOfLane.findIndex((end) => end <= interval.start);
+    if (row < 0) row = rowEndsOfLane.length < ROWS_MAX ? rowEndsOfLane.length : ROWS_MAX - 1;
+    rowEndsOfLane[row] = Math.max(rowEndsOfLane[row] ?? 0, ends[i]!);
+    data.lanes[lane]!.rows = Math.max(data.lanes[lane]!.rows, row + 1);
+    data.row.push(row);
     holdOfLine.set(interval.line, data.lane.length);
-    data.lane.push(laneOfInterval[i]!);
+    data.lane.push(lane);
     data.holder.push(interval.holder);
     data.holderIndex.push(holderOf.get(interval.holder)!);
     data.pid.push(interval.pid);

@@ -39,7 +39,10 @@ describe("hold lanes in the report model", () => {
   it("draws one lane per slot: 5 contenders on a semaphore of 2 hold 2 lanes", () => {
     expect(run.results.valid).toBe(false);
     expect(holds.laneBy).toBe("slots");
-    expect(holds.lanes.map((lane) => lane.label)).toEqual(["slot 0", "slot 1"]);
+    expect(holds.lanes).toEqual([
+      { label: "slot 0", rows: 2 },
+      { label: "slot 1", rows: 2 },
+    ]);
     expect(holds.lane).toEqual([0, 0, 0, 1, 1, 1]);
     expect(holds.holder).toEqual(["a1", "a2", "a4", "a3", "a5", "a3"]);
     expect(holds.holders).toEqual(["a1", "a2", "a3", "a4", "a5"]);
@@ -47,6 +50,11 @@ describe("hold lanes in the report model", () => {
     // On the history's axis: the raw monotonic times minus the origin, in seconds.
     expect(holds.startS).toEqual([1, 6, 11, 2, 8, 12]);
     expect(holds.holdCount).toBe(6);
+  });
+
+  it("stacks the overlapping holds of one slot in rows, so a zombie never hides its successor", () => {
+    // a1 (paused, a zombie until 9.5 s) and a2 (from 6 s) share slot 0; a4 (from 11 s) reuses a1's row.
+    expect(holds.row).toEqual([0, 1, 0, 0, 0, 1]);
   });
 
   it("ends an open hold where the checkers do (its actor's kill) and marks it open", () => {
@@ -101,6 +109,7 @@ describe("hold lanes in the report model", () => {
       "other · a1",
     ]);
     expect(byHolder.open).toEqual([0, 0, 0]);
+    expect(byHolder.row).toEqual([0, 0, 0]);
     expect(buildHolds([], [], {})).toBeNull();
     expect(buildHolds(undefined, [], {})).toBeNull();
   });

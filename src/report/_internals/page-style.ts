@@ -53,7 +53,7 @@ button.link { font: inherit; border: none; background: none; color: #1d4ed8; cur
 #holds h3 { font-size: 14px; margin: 0 0 4px; }
 .holds-svg { display: block; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 .hold-lane-label { font-size: 12px; fill: #334155; }
-.hold-label { font-size: 10.5px; fill: #ffffff; pointer-events: none; }
+.hold-label { fill: #ffffff; pointer-events: none; }
 .hold-bar.open + .hold-label { fill: #0f172a; }
 .loss-window { fill: rgba(227,154,28,0.22); }
 .loss-window.not-closed { fill: rgba(217,67,75,0.22); }

@@ -1068,7 +1068,18 @@
       BAR_H = 14,
       TOP = 12;
     var laneCount = H.lanes.length;
-    var height = TOP + laneCount * LANE_H + 2;
+    // A lane with overlapping holds is taller: one row of ROW_H per overlapping hold, beyond the first.
+    var ROW_H = 11;
+    var laneTop = [];
+    var lanesH = 0;
+    for (var lt = 0; lt < laneCount; lt++) {
+      laneTop.push(TOP + lanesH);
+      lanesH += LANE_H + (H.lanes[lt].rows - 1) * ROW_H;
+    }
+    function laneHeight(l) {
+      return LANE_H + (H.lanes[l].rows - 1) * ROW_H;
+    }
+    var height = TOP + lanesH + 2;
     var count = H.lane.length;
     var summary =
       fmtInt(H.holdCount) +
@@ -1117,14 +1128,20 @@
       [svg("defs", {}, [hatch, clip]), lanesG, windows, bars, marks],
     );
     for (var l = 0; l < laneCount; l++) {
-      var y = TOP + l * LANE_H;
+      var y = laneTop[l];
       lanesG.appendChild(
         svg("g", { class: "hold-lane", "data-lane": l }, [
-          svg("rect", { x: 0, y: y, width: "100%", height: LANE_H, fill: l % 2 ? "#f6f7f9" : "#ffffff" }),
+          svg("rect", {
+            x: 0,
+            y: y,
+            width: "100%",
+            height: laneHeight(l),
+            fill: l % 2 ? "#f6f7f9" : "#ffffff",
+          }),
           (function () {
             var label = svg("text", {
               x: 8,
-              y: y + LANE_H / 2,
+              y: y + laneHeight(l) / 2,
               "dominant-baseline": "middle",
               class: "hold-lane-label",
             });
@@ -1137,7 +1154,7 @@
     var windowEls = H.lossWindows.map(function (w) {
       var el = svg(
         "rect",
-        { class: "loss-window" + (w.closed ? "" : " not-closed"), y: TOP, height: laneCount * LANE_H },
+        { class: "loss-window" + (w.closed ? "" : " not-closed"), y: TOP, height: lanesH },
         [
           svgTitle(
             "loss event: " +
@@ -1161,7 +1178,13 @@
     var labelEls = [];
     for (var i = 0; i < count; i++) {
       var color = HOLDER_COLORS[H.holderIndex[i] % HOLDER_COLORS.length];
-      var by = TOP + H.lane[i] * LANE_H + (LANE_H - BAR_H) / 2;
+      // Holds of one lane that overlap (a zombie and its successor) stack in rows, so neither hides the other.
+      var rows = H.lanes[H.lane[i]].rows;
+      var rowH = rows > 1 ? ROW_H : BAR_H;
+      var by =
+        laneTop[H.lane[i]] +
+        (laneHeight(H.lane[i]) - (rows > 1 ? rows * ROW_H : BAR_H)) / 2 +
+        H.row[i] * rowH;
       var bar = svg(
         "rect",
         {
@@ -1169,7 +1192,7 @@
           "data-hold": i,
           "data-lane": H.lane[i],
           y: by,
-          height: BAR_H,
+          height: rows > 1 ? rowH - 1 : rowH,
           rx: 2,
           fill: H.open[i] ? "url(#hold-open-hatch)" : color,
           stroke: H.violation[i] ? VIOLATION_COLOR : color,
@@ -1180,7 +1203,12 @@
       if (H.open[i]) bar.setAttribute("stroke-dasharray", "4 2");
       bars.appendChild(bar);
       barEls.push(bar);
-      var text = svg("text", { class: "hold-label", y: by + BAR_H / 2, "dominant-baseline": "middle" });
+      var text = svg("text", {
+        class: "hold-label",
+        y: by + rowH / 2,
+        "dominant-baseline": "middle",
+        "font-size": rows > 1 ? 9 : 10.5,
+      });
       text.textContent = H.holder[i] + (H.token[i] !== null ? " #" + H.token[i] : "");
       bars.appendChild(text);
       labelEls.push(text);
