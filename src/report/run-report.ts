@@ -1,6 +1,7 @@
 /**
  * `writeRunReport(runDir)`: turn a stored run folder into its report files.
- * Reads `test.json`, `results.json` and `history.jsonl`; writes `report.html`
+ * Reads `test.json`, `results.json`, `history.jsonl` and, when there is one,
+ * `intervals.jsonl` (placed by `results.json`'s `intervalOriginNs`); writes `report.html`
  * and `junit.xml` beside them (each through a temp file and a rename, so a
  * reader never sees half a report). The runner calls it at the end of a run;
  * `crucible report <run-dir>` calls it to regenerate.
