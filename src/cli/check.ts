@@ -8,6 +8,10 @@
  * valid 0); a malformed file is reported with file:line and makes it 64.
  * `--json` prints one JSON object per file (verdict, op count, parse and
  * check time in ms, peak memory) as a JSON array instead.
+ * `--model bounded-concurrency --intervals <log>` judges a lock run's
+ * interval log instead, with the history's faults as its loss events; the
+ * log is placed on the history's axis by `--origin` or the `results.json`
+ * beside it (docs/locks.md).
  */
 import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
@@ -154,7 +158,7 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
   return program
     .command("check")
     .description(
-      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs); bounded-concurrency over an interval log",
     )
     .argument("<files...>", "history files, or directories (searched recursively)")
     .option("--model <model>", `model: ${checkModelNames.join(", ")}`, choiceParser(checkModelNames))
