@@ -21,7 +21,7 @@
  * Pure: computed once in Node, so the page only draws. Times are seconds
  * since the run started, as on the op timeline.
  */
-import { resolveEnds } from "../checker/intervals/ends.js";
+import { endedByName, resolveEnds } from "../checker/intervals/ends.js";
 import { holderEnds, lossEvents } from "../checker/intervals/loss-events.js";
 import type { CheckResult } from "../checker/types.js";
 import type { Interval } from "../history/intervals.js";
@@ -96,8 +96,6 @@ export interface HoldsData {
 
 const toSeconds = (ns: number): number => Math.round(ns / 1000) / 1e6;
 const msToSeconds = (ms: number): number => Math.round(ms * 1000) / 1e6;
-
-const ENDED_BY = ["record", "kill", "run-end", "next-hold"];
 
 const collator = new Intl.Collator("en", { numeric: true });
 
@@ -213,7 +211,7 @@ export function buildHolds(
     data.startS.push(toSeconds(interval.start));
     data.endS.push(toSeconds(ends[i]!));
     data.open.push(interval.end === undefined ? 1 : 0);
-    data.endedBy.push(ENDED_BY[endedBy[i]!] ?? "record");
+    data.endedBy.push(endedByName(endedBy[i]!));
     data.line.push(interval.line);
     data.violation.push(0);
   }

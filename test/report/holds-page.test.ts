@@ -7,14 +7,15 @@
  * violation's three holds marked, the loss windows shaded, tooltips naming
  * holder and token, and the lanes following a zoom of the op timeline.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRunReport } from "../../src/report/run-report.js";
 import { launchChromium, watchPage } from "./browser.js";
-import { lockRun, writeLockRunDir } from "./lock-run.js";
+import { LOCK_RUN_ORIGIN_NS, lockRun, writeLockRunDir } from "./lock-run.js";
+import { XSS_VALUE } from "./synthetic-run.js";
 
 const ARTIFACTS = resolve(".artifacts");
 
@@ -112,6 +113,31 @@ describe("hold lanes in report.html in Chromium", () => {
       expect(problems).toEqual([]);
     } finally {
       await page.close();
+    }
+  }, 60_000);
+
+  it("shows a holder, token and office from the log as text, never as markup", async () => {
+    const xssDir = await mkdtemp(join(tmpdir(), "crucible-holds-xss-"));
+    try {
+      await writeLockRunDir(xssDir, lockRun());
+      const start = String(LOCK_RUN_ORIGIN_NS + 1_000_000_000n);
+      const record = { holder: XSS_VALUE, pid: 9, start, token: XSS_VALUE, office: XSS_VALUE };
+      await writeFile(join(xssDir, "intervals.jsonl"), `${JSON.stringify(record)}\n`);
+      await writeRunReport(xssDir);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const { problems } = watchPage(page);
+      try {
+        await page.goto(`file://${join(xssDir, "report.html")}`);
+        await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+        expect(await page.locator("#holds .hold-lane-label").allTextContents()).toEqual([XSS_VALUE]);
+        expect((await bars(page))[0]!.title).toContain(`${XSS_VALUE} · token ${XSS_VALUE}`);
+        expect(await page.locator("img").count()).toBe(0);
+        expect(problems).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await rm(xssDir, { recursive: true, force: true });
     }
   }, 60_000);
 });
