@@ -8,9 +8,13 @@
  * valid 0); a malformed file is reported with file:line and makes it 64.
  * `--json` prints one JSON object per file (verdict, op count, parse and
  * check time in ms, peak memory) as a JSON array instead.
+ * `--model bounded-concurrency --intervals <log>` judges a lock run's
+ * interval log instead, with the history's faults as its loss events; the
+ * log is placed on the history's axis by `--origin` or the `results.json`
+ * beside it (docs/locks.md).
  */
-import { readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import {
   type HistoryCheckerName,
@@ -18,6 +22,7 @@ import {
   historyCheckerNames,
   isHistoryCheckerName,
 } from "../checker/by-name.js";
+import { checkBoundedConcurrency } from "../checker/intervals/index.js";
 import {
   checkLinearizableParallel,
   DEFAULT_TIME_LIMIT_MS,
@@ -38,6 +43,7 @@ import type { CheckResult, Validity } from "../checker/types.js";
 import { describeError, ExitCode, type ExitCodeValue, OutputError, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
 import { type HistoryFormat, historyFormats, importHistoryFile } from "../history/import/index.js";
+import { type Interval, readIntervalLog } from "../history/intervals.js";
 import { escapeTerminal } from "../report/escape.js";
 import { cliErrorMessage } from "./errors.js";
 import { choiceParser, listParser, parseDurationMs, parsePositiveInt } from "./options.js";
@@ -50,11 +56,14 @@ import { choiceParser, listParser, parseDurationMs, parsePositiveInt } from "./o
  */
 const LINEARIZABLE_SET_ALIAS = "set-linearizable";
 const TXN_MODELS = ["list-append", "rw-register"] as const;
+/** Models judged over an interval log (`--intervals`) and the history's faults, not the client ops. */
+const INTERVAL_MODELS = ["bounded-concurrency"] as const;
 export const checkModelNames: readonly string[] = [
   ...modelNames.filter((name) => name !== "set"),
   LINEARIZABLE_SET_ALIAS,
   ...historyCheckerNames,
   ...TXN_MODELS,
+  ...INTERVAL_MODELS,
 ];
 
 export interface CheckFlags {
@@ -83,11 +92,30 @@ export interface CheckFlags {
   cycleSearchBudget?: number;
   /** rw-register: order versions by process (sequential-keys) or real time (linearizable-keys). */
   assume?: KeyAssumption;
+  /** bounded-concurrency: the interval log to judge with the history's faults. */
+  intervals?: string;
+  /** The run's CLOCK_MONOTONIC origin in ns (results.json's `intervalOriginNs`); default: read from a results.json beside the log. */
+  origin?: bigint;
+  /** bounded-concurrency: at most this many holders at once (default 1). */
+  limit?: number;
+  /** bounded-concurrency: how long after a loss event is healed an overlap may last, ms. */
+  lossWindow?: number;
 }
 
 /** Models judged by the transactional isolation checkers rather than the linearizability search. */
 const isTxnModel = (model: string): model is (typeof TXN_MODELS)[number] =>
   (TXN_MODELS as readonly string[]).includes(model);
+const isIntervalModel = (model: string): model is (typeof INTERVAL_MODELS)[number] =>
+  (INTERVAL_MODELS as readonly string[]).includes(model);
+
+/** `--origin`: CLOCK_MONOTONIC nanoseconds as a decimal integer (above 2^53 on a host up for 104 days). */
+function parseOriginNs(text: string): bigint {
+  if (!/^\d{1,20}$/.test(text.trim()))
+    throw new InvalidArgumentError(
+      `expected CLOCK_MONOTONIC nanoseconds as a decimal integer (results.json's intervalOriginNs); got "${text}"`,
+    );
+  return BigInt(text.trim());
+}
 
 export interface CheckCommandOptions {
   stdout?: (text: string) => void;
@@ -130,7 +158,7 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
   return program
     .command("check")
     .description(
-      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs); bounded-concurrency over an interval log",
     )
     .argument("<files...>", "history files, or directories (searched recursively)")
     .option("--model <model>", `model: ${checkModelNames.join(", ")}`, choiceParser(checkModelNames))
@@ -177,6 +205,25 @@ export function registerCheckCommand(program: Command, options: CheckCommandOpti
       "--assume <assumption>",
       "rw-register: versions of each key follow process order (sequential-keys) or real time (linearizable-keys)",
       choiceParser(["sequential-keys", "linearizable-keys"]),
+    )
+    .option(
+      "--intervals <file>",
+      "bounded-concurrency: the interval log (intervals.jsonl) to judge with the history's faults",
+    )
+    .option(
+      "--origin <ns>",
+      "the run's CLOCK_MONOTONIC origin (results.json's intervalOriginNs; default: from a results.json beside the log)",
+      parseOriginNs,
+    )
+    .option(
+      "--limit <n>",
+      "bounded-concurrency: at most this many holders at once (default 1)",
+      parsePositiveInt,
+    )
+    .option(
+      "--loss-window <duration>",
+      "bounded-concurrency: how long an overlap may last after a loss event is healed (the lease TTL plus kill-after, e.g. 3s)",
+      parseDurationMs,
     )
     .option("--json", "print one JSON object per file (verdict, ops, parse/check ms, peak memory)")
     .option("--report <out.html>", "write an HTML report with the timeline and counterexample")
@@ -286,6 +333,16 @@ async function checkFile(file: string, flags: CheckFlags, several: boolean): Pro
       new UsageError(`which model? pass --model (${checkModelNames.join(", ")})`, file),
     );
   }
+  if (isIntervalModel(modelName))
+    return checkIntervalFile(file, flags, several, imported, modelName, parseMs);
+  if (flags.intervals !== undefined)
+    return errorReport(
+      file,
+      new UsageError(
+        `--intervals is judged by ${INTERVAL_MODELS.join(", ")}; expected --model ${INTERVAL_MODELS[0]} (got ${modelName})`,
+        file,
+      ),
+    );
   if (!imported.ops.some((op) => op.process !== "nemesis")) {
     // An empty file (or only blanks, a BOM, /dev/null, only faults) is no evidence: never "valid".
     return {
@@ -496,6 +553,7 @@ async function writeReport(
   result: CheckResult,
   report: CheckFileReport,
   modelName: string,
+  intervals?: { intervals: readonly Interval[]; originNs: bigint },
 ): Promise<void> {
   const target = several
     ? `${out.replace(/\.html?$/, "")}-${basename(file).replace(/[^\w.-]+/g, "_")}.html`
@@ -506,14 +564,18 @@ async function writeReport(
     test: undefined,
     history: imported.ops,
     warnings: imported.warnings,
+    ...(intervals && { intervals: intervals.intervals }),
     results: {
       valid: result.valid,
       checkers: {
-        [isHistoryCheckerName(modelName) ? modelName : `linearizable(${modelName})`]: { ...result },
+        [isHistoryCheckerName(modelName) || isIntervalModel(modelName)
+          ? modelName
+          : `linearizable(${modelName})`]: { ...result },
       },
       complete: true,
       stats: summarize(imported.ops),
       notes: [`checked with crucible check --model ${modelName} (${report.checkMs} ms)`],
+      ...(intervals && { intervalOriginNs: String(intervals.originNs) }),
     },
   });
   const temporary = `${target}.${process.pid}.tmp`;
@@ -524,4 +586,105 @@ async function writeReport(
     await rm(temporary, { force: true }).catch(() => {});
     throw new OutputError(target, error);
   }
+}
+
+/**
+ * The origin of an interval log: `--origin`, else `intervalOriginNs` from the
+ * `results.json` beside the log (a Crucible run folder), else a usage error:
+ * without it the log's monotonic times cannot be put on the history's axis.
+ */
+async function intervalOrigin(flags: CheckFlags, logPath: string): Promise<bigint> {
+  if (flags.origin !== undefined) return flags.origin;
+  const resultsPath = join(dirname(logPath), "results.json");
+  let text: string | undefined;
+  try {
+    text = await readFile(resultsPath, "utf8");
+  } catch {
+    text = undefined;
+  }
+  let stored: unknown;
+  try {
+    stored =
+      text === undefined ? undefined : (JSON.parse(text) as { intervalOriginNs?: unknown }).intervalOriginNs;
+  } catch {
+    stored = undefined;
+  }
+  if (typeof stored === "string" && /^\d{1,20}$/.test(stored)) return BigInt(stored);
+  throw new UsageError(
+    `no origin for the interval log: pass --origin <ns> (the run's CLOCK_MONOTONIC origin, results.json's intervalOriginNs); ${resultsPath} ${text === undefined ? "does not exist" : "has no intervalOriginNs"}`,
+    logPath,
+  );
+}
+
+/** bounded-concurrency: the interval log judged with the history's faults (its loss events, kills and exits). */
+async function checkIntervalFile(
+  file: string,
+  flags: CheckFlags,
+  several: boolean,
+  imported: Awaited<ReturnType<typeof importHistoryFile>>,
+  modelName: (typeof INTERVAL_MODELS)[number],
+  parseMs: number,
+): Promise<CheckFileReport> {
+  if (flags.intervals === undefined)
+    return errorReport(
+      file,
+      new UsageError(`--model ${modelName} judges an interval log; expected --intervals <file>`, file),
+    );
+  if (several)
+    return errorReport(
+      file,
+      new UsageError("--intervals goes with one history; expected one history file, not several", file),
+    );
+  if (flags.lossWindow === undefined)
+    return errorReport(
+      file,
+      new UsageError(
+        `--model ${modelName} needs --loss-window <duration> (how long an overlap may last after a loss event is healed: the lease TTL plus kill-after)`,
+        file,
+      ),
+    );
+  const warnings = [...imported.warnings];
+  let intervals: Interval[];
+  let originNs: bigint;
+  const started = performance.now();
+  try {
+    originNs = await intervalOrigin(flags, flags.intervals);
+    intervals = readIntervalLog(flags.intervals, {
+      originNs,
+      onWarning: (warning) => warnings.push(warning),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) return errorReport(flags.intervals, error);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return errorReport(flags.intervals, new UsageError("no such file", flags.intervals));
+    throw error;
+  }
+  const result = checkBoundedConcurrency(intervals, imported.ops, {
+    limit: flags.limit ?? 1,
+    lossWindowMs: flags.lossWindow,
+  });
+  const report: CheckFileReport = {
+    file,
+    valid: result.valid,
+    model: modelName,
+    format: imported.format,
+    ops: imported.ops.length,
+    parseMs: round(parseMs),
+    checkMs: round(performance.now() - started),
+    peakMemoryBytes: peakRss(),
+    ...(result.explanation ? { explanation: result.explanation } : {}),
+    result,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+  if (flags.report) {
+    try {
+      await writeReport(flags.report, file, several, imported, result, report, modelName, {
+        intervals,
+        originNs,
+      });
+    } catch (error) {
+      report.reportError = describeError(error);
+    }
+  }
+  return report;
 }

@@ -61,4 +61,12 @@ export interface Results {
    * a verdict the checkers called valid is `unknown`, and `reasons` say why.
    */
   evidence?: { sufficient: boolean; reasons: string[] };
+  /**
+   * The run's time zero on `CLOCK_MONOTONIC`, in nanoseconds, as a decimal
+   * string (monotonic times pass 2^53 on a host up for 104 days); present when
+   * the run folder has an `intervals.jsonl`. Subtracting it from the log's
+   * times puts the holds on the history's time axis, so `crucible report`
+   * can draw them and `crucible check` can judge the log again.
+   */
+  intervalOriginNs?: string;
 }

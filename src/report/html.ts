@@ -133,7 +133,7 @@ export function renderReport(input: ReportInput): string {
 <section class="card">
 <h2>Timeline</h2>
 <p class="plot-note">One bar per operation, from invocation to completion, on the lane of the worker that ran it; shaded bands are fault periods (from the fault's invocation to its healing op's completion).</p>
-<div class="tl-layout"><div id="timeline"></div><aside id="details"><p class="placeholder">Click an operation on the timeline to see all its fields.</p></aside></div>
+<div class="tl-layout"><div class="tl-main"><div id="timeline"></div><div id="holds"></div></div><aside id="details"><p class="placeholder">Click an operation on the timeline to see all its fields.</p></aside></div>
 </section>
 <section class="card" id="latency">
 <h2>Latency over time</h2>

@@ -7,8 +7,10 @@
  */
 import { highlightsOf } from "../checker/highlights.js";
 import { pairOps, quantile, summarize } from "../history/analysis.js";
+import type { Interval } from "../history/intervals.js";
 import type { Op } from "../history/op.js";
 import type { Results, RunStats, TestInfo } from "../history/results.js";
+import { buildHolds, type HoldsData } from "./holds.js";
 import { describeFaultValue, faultPeriods } from "./periods.js";
 
 /** Outcome codes of a timeline bar. `open`: invoked, never completed (the history ended first). */
@@ -31,6 +33,8 @@ export interface ReportInput {
   files?: readonly ReportFile[];
   /** Warnings from reading the inputs (a torn last line, ...), shown in the header. */
   warnings?: readonly string[];
+  /** The run's interval log on the history's time axis, drawn as hold lanes (`holds.ts`). Default none. */
+  intervals?: readonly Interval[];
 }
 
 export interface TimelineData {
@@ -115,6 +119,8 @@ export interface ReportData {
   counterexamples: CounterexampleData[];
   latency: { groups: LatencyGroup[]; binS: number; binStartS: number[]; quantiles: QuantileSeries[] };
   throughput: { binS: number; binStartS: number[]; series: ThroughputSeries[] };
+  /** Who held the lock or slot when; null without an interval log. */
+  holds: HoldsData | null;
 }
 
 /** Detail JSON per checker is capped so a huge result cannot bloat the page. */
@@ -444,5 +450,6 @@ export function buildReportData(input: ReportInput): ReportData {
     counterexamples,
     latency: { groups: [...groups.values()].sort(byFThenOutcome), binS, binStartS, quantiles },
     throughput: { binS, binStartS, series: throughputSeries },
+    holds: buildHolds(input.intervals, history, results.checkers ?? {}),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `writeRunReport(runDir)`: turn a stored run folder into its report files.
- * Reads `test.json`, `results.json` and `history.jsonl`; writes `report.html`
+ * Reads `test.json`, `results.json`, `history.jsonl` and, when there is one,
+ * `intervals.jsonl` (placed by `results.json`'s `intervalOriginNs`); writes `report.html`
  * and `junit.xml` beside them (each through a temp file and a rename, so a
  * reader never sees half a report). The runner calls it at the end of a run;
  * `crucible report <run-dir>` calls it to regenerate.
@@ -9,6 +10,7 @@ import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises
 import { join, relative, sep } from "node:path";
 import { describeError, OutputError, UsageError } from "../errors/index.js";
 import { summarize } from "../history/analysis.js";
+import { type Interval, parseIntervalLog } from "../history/intervals.js";
 import { readHistoryFile } from "../history/reader.js";
 import type { Results, TestInfo } from "../history/results.js";
 import { renderReport } from "./html.js";
@@ -64,7 +66,7 @@ async function nodeLogs(runDir: string): Promise<string[]> {
 
 /** Links to the run's raw files, relative to report.html; hrefs are URL-encoded per segment. */
 async function rawFiles(runDir: string): Promise<ReportFile[]> {
-  const names = ["history.jsonl", "results.json", "test.json", "junit.xml"];
+  const names = ["history.jsonl", "results.json", "test.json", "junit.xml", "intervals.jsonl"];
   const present: string[] = [];
   for (const name of names) {
     if (name === "junit.xml")
@@ -91,6 +93,38 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await rm(temp, { force: true }).catch(() => {});
     throw new OutputError(path, error);
   }
+}
+
+/**
+ * The run's `intervals.jsonl` on the history's time axis, shifted by
+ * `results.json`'s `intervalOriginNs`; undefined when there is no log. A log
+ * without a stored origin (a run from before it was stored) cannot be placed
+ * on the axis: the report says so and draws no holds rather than guess.
+ */
+async function readIntervals(
+  runDir: string,
+  results: Results,
+  warnings: string[],
+): Promise<readonly Interval[] | undefined> {
+  const path = join(runDir, "intervals.jsonl");
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const origin = results.intervalOriginNs;
+  if (origin === undefined || !/^\d{1,20}$/.test(origin)) {
+    warnings.push(
+      `${path}: not drawn: results.json has ${origin === undefined ? "no" : `a malformed (${JSON.stringify(origin)})`} \`intervalOriginNs\` (the run's CLOCK_MONOTONIC origin as a decimal string), so its holds cannot be placed on the history's time axis`,
+    );
+    return undefined;
+  }
+  return parseIntervalLog(text, path, {
+    originNs: BigInt(origin),
+    onWarning: (message) => warnings.push(message),
+  });
 }
 
 /**
@@ -129,10 +163,21 @@ export async function writeRunReport(runDir: string): Promise<RunReportPaths> {
       notes: [],
     };
   }
+  const intervals = await readIntervals(runDir, results, warnings);
   const files = await rawFiles(runDir);
   const reportPath = join(runDir, "report.html");
   const junitPath = join(runDir, "junit.xml");
   await writeAtomically(junitPath, renderJunit(test, results));
-  await writeAtomically(reportPath, renderReport({ test, results, history: history.ops, files, warnings }));
+  await writeAtomically(
+    reportPath,
+    renderReport({
+      test,
+      results,
+      history: history.ops,
+      files,
+      warnings,
+      ...(intervals && { intervals }),
+    }),
+  );
   return { reportPath, junitPath, warnings };
 }

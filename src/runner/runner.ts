@@ -417,6 +417,8 @@ export class Runner {
       ...(!this.interrupted && this.teardownFailure !== undefined && { error: this.teardownFailure }),
       stats: summarize(this.history),
       notes: [...(this.cluster?.notes ?? []), ...this.notes],
+      // Without the origin the stored log cannot be placed on the history's axis again.
+      ...(existsSync(this.intervalLogPath) && { intervalOriginNs: String(this.monotonicOriginNs) }),
     };
   }
 

@@ -11,7 +11,7 @@ import type { Checker } from "../../src/checker/types.js";
 import { crucibleCliCommand } from "../../src/demo/launch.js";
 import { customFaults } from "../../src/faults/custom.js";
 import { repeat, sleep, stagger } from "../../src/generator/index.js";
-import type { Interval } from "../../src/history/intervals.js";
+import { type Interval, readIntervalLog } from "../../src/history/intervals.js";
 import { readHistoryFile } from "../../src/history/reader.js";
 import { Runner } from "../../src/runner/runner.js";
 import { noopClient, runOptions, tempStore } from "./helpers.js";
@@ -86,5 +86,11 @@ describe("a runner with actors", () => {
     expect(a1.start).toBeGreaterThan(-5e9);
     expect(a1.end!).toBeLessThanOrEqual(at + 1e6);
     expect(at - a1.end!).toBeLessThan(2e9);
+    // The origin is stored with the results: the log read again with it is what the checkers saw.
+    expect(results.intervalOriginNs).toMatch(/^\d+$/);
+    const again = readIntervalLog(join(runDir, "intervals.jsonl"), {
+      originNs: BigInt(results.intervalOriginNs!),
+    });
+    expect(again).toEqual(seen);
   }, 60_000);
 });

@@ -48,6 +48,16 @@ button.link { font: inherit; border: none; background: none; color: #1d4ed8; cur
 .tl-layout { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 14px; }
 @media (max-width: 1000px) { .tl-layout { grid-template-columns: 1fr; } }
 .tl-wrap { position: relative; }
+.tl-main { min-width: 0; }
+#holds { margin-top: 14px; }
+#holds h3 { font-size: 14px; margin: 0 0 4px; }
+.holds-svg { display: block; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
+.hold-lane-label { font-size: 12px; fill: #334155; }
+.hold-label { fill: #ffffff; pointer-events: none; }
+.hold-bar.open + .hold-label { fill: #0f172a; }
+.loss-window { fill: rgba(227,154,28,0.22); }
+.loss-window.not-closed { fill: rgba(217,67,75,0.22); }
+.swatch.hatch { background: repeating-linear-gradient(45deg, #64748b 0 2px, #ffffff 2px 5px); outline: 1px dashed #64748b; }
 .tl-scroller { overflow-y: auto; overflow-x: hidden; border: 1px solid var(--line); border-radius: 8px; background: #fff; }
 .tl-canvas { display: block; width: 100%; position: sticky; top: 0; cursor: crosshair; outline: none; }
 .tl-canvas:focus-visible { box-shadow: inset 0 0 0 2px #93c5fd; }

@@ -339,7 +339,8 @@
     var laneH = laneCount > 40 ? 13 : laneCount > 16 ? 16 : 22;
     var contentH = laneCount * laneH + 6;
     var viewportH = Math.min(contentH, 520);
-    var endS = Math.max(T.endOfHistoryS, 1e-3);
+    // Holds may end after the last op (a log time later than it): the axis reaches them too.
+    var endS = Math.max(T.endOfHistoryS, DATA.holds ? DATA.holds.runEndS : 0, 1e-3);
     var view = { t0: 0, t1: endS };
     var selected = -1;
     var hover = -1;
@@ -971,6 +972,12 @@
     return {
       locate: locate,
       mount: mount,
+      // The hold lanes draw on the same axis: the visible window and the plot's left and right margins.
+      view: function () {
+        return { t0: view.t0, t1: view.t1 };
+      },
+      gutter: GUTTER,
+      rightPad: RIGHT_PAD,
       select: select,
       focusBars: focusBars,
       showCounterexample: showCounterexample,
@@ -991,6 +998,279 @@
       sw.style.background = "#e2e8f0";
     }
     return h("span", { className: "legend-item" }, [sw, label]);
+  }
+
+  // ---------- hold lanes: the interval log, under the op timeline, on its time axis ----------
+  // SVG, not canvas: a lock run has tens to thousands of holds (the model caps them), and an element
+  // per hold gives each its own tooltip (<title>) and lets a test count lanes and bars.
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var HOLDER_COLORS = [
+    "#2563eb",
+    "#0f766e",
+    "#9333ea",
+    "#c2410c",
+    "#4d7c0f",
+    "#be185d",
+    "#0369a1",
+    "#a16207",
+  ];
+  var VIOLATION_COLOR = "#b0101c";
+  function svg(tag, attrs, children) {
+    var el = document.createElementNS(SVG_NS, tag);
+    for (var name in attrs)
+      if (Object.prototype.hasOwnProperty.call(attrs, name)) el.setAttribute(name, String(attrs[name]));
+    if (children) for (var i = 0; i < children.length; i++) if (children[i]) el.appendChild(children[i]);
+    return el;
+  }
+  function svgTitle(text) {
+    var title = document.createElementNS(SVG_NS, "title");
+    title.textContent = text;
+    return title;
+  }
+  var ENDED_BY_WORDS = {
+    kill: "its actor's kill or exit",
+    "next-hold": "its holder's next hold",
+    "run-end": "the end of the run",
+    record: "its end record",
+  };
+  function holdText(H, i) {
+    var lines = [
+      H.holder[i] +
+        (H.token[i] !== null ? " · token " + H.token[i] : " · no token") +
+        " · " +
+        H.lanes[H.lane[i]].label,
+      "pid " +
+        H.pid[i] +
+        " · " +
+        fmtS(H.startS[i]) +
+        " → " +
+        fmtS(H.endS[i]) +
+        " (" +
+        fmtSpan(Math.max(0, H.endS[i] - H.startS[i])) +
+        ")",
+    ];
+    if (H.open[i])
+      lines.push(
+        "open: no end record (killed mid-hold); drawn to " + ENDED_BY_WORDS[H.endedBy[i]] + " (inferred)",
+      );
+    lines.push("intervals.jsonl line " + H.line[i]);
+    if (H.violation[i]) lines.push("named by a bounded-concurrency violation");
+    return lines.join("\n");
+  }
+  function renderHolds() {
+    var root = document.getElementById("holds");
+    var H = DATA.holds;
+    if (!H) {
+      root.remove();
+      return;
+    }
+    var LANE_H = 22,
+      BAR_H = 14,
+      TOP = 12;
+    var laneCount = H.lanes.length;
+    // A lane with overlapping holds is taller: one row of ROW_H per overlapping hold, beyond the first.
+    var ROW_H = 11;
+    var laneTop = [];
+    var lanesH = 0;
+    for (var lt = 0; lt < laneCount; lt++) {
+      laneTop.push(TOP + lanesH);
+      lanesH += LANE_H + (H.lanes[lt].rows - 1) * ROW_H;
+    }
+    function laneHeight(l) {
+      return LANE_H + (H.lanes[l].rows - 1) * ROW_H;
+    }
+    var height = TOP + lanesH + 2;
+    var count = H.lane.length;
+    var summary =
+      fmtInt(H.holdCount) +
+      " hold(s), " +
+      fmtInt(H.openCount) +
+      " open, by " +
+      H.holders.length +
+      " holder(s), one lane per " +
+      (H.laneBy === "slots" ? "slot" : "holder") +
+      (count < H.holdCount ? "; the first " + fmtInt(count) + " are drawn" : "") +
+      "; " +
+      H.lossWindows.length +
+      " loss window(s), " +
+      H.violations.length +
+      " violation(s).";
+    var hatch = svg(
+      "pattern",
+      {
+        id: "hold-open-hatch",
+        patternUnits: "userSpaceOnUse",
+        width: 6,
+        height: 6,
+        patternTransform: "rotate(45)",
+      },
+      [
+        svg("rect", { width: 6, height: 6, fill: "#ffffff" }),
+        svg("rect", { width: 2.5, height: 6, fill: "#64748b" }),
+      ],
+    );
+    var clipRect = svg("rect", { x: 0, y: 0, width: 10, height: height });
+    var clip = svg("clipPath", { id: "holds-plot" }, [clipRect]);
+    var windows = svg("g", { class: "loss-windows", "clip-path": "url(#holds-plot)" });
+    var lanesG = svg("g", { class: "hold-lanes" });
+    var bars = svg("g", { class: "hold-bars", "clip-path": "url(#holds-plot)" });
+    var marks = svg("g", { class: "hold-violations", "clip-path": "url(#holds-plot)" });
+    var plot = svg(
+      "svg",
+      {
+        class: "holds-svg",
+        width: "100%",
+        height: height,
+        role: "img",
+        "aria-label":
+          "Holds from the interval log, one lane per " + (H.laneBy === "slots" ? "slot" : "holder"),
+      },
+      [svg("defs", {}, [hatch, clip]), lanesG, windows, bars, marks],
+    );
+    for (var l = 0; l < laneCount; l++) {
+      var y = laneTop[l];
+      lanesG.appendChild(
+        svg("g", { class: "hold-lane", "data-lane": l }, [
+          svg("rect", {
+            x: 0,
+            y: y,
+            width: "100%",
+            height: laneHeight(l),
+            fill: l % 2 ? "#f6f7f9" : "#ffffff",
+          }),
+          (function () {
+            var label = svg("text", {
+              x: 8,
+              y: y + laneHeight(l) / 2,
+              "dominant-baseline": "middle",
+              class: "hold-lane-label",
+            });
+            label.textContent = H.lanes[l].label;
+            return label;
+          })(),
+        ]),
+      );
+    }
+    var windowEls = H.lossWindows.map(function (w) {
+      var el = svg(
+        "rect",
+        { class: "loss-window" + (w.closed ? "" : " not-closed"), y: TOP, height: lanesH },
+        [
+          svgTitle(
+            "loss event: " +
+              w.f +
+              " of " +
+              w.holder +
+              " (" +
+              w.kind +
+              ") from " +
+              fmtS(w.startS) +
+              (w.healedAtS !== null ? ", healed at " + fmtS(w.healedAtS) : ", never healed") +
+              (w.measured ? ", window until " + fmtS(w.endS) : "") +
+              (w.closed ? "" : "; the overlap outlasted the window"),
+          ),
+        ],
+      );
+      windows.appendChild(el);
+      return el;
+    });
+    var barEls = [];
+    var labelEls = [];
+    for (var i = 0; i < count; i++) {
+      var color = HOLDER_COLORS[H.holderIndex[i] % HOLDER_COLORS.length];
+      // Holds of one lane that overlap (a zombie and its successor) stack in rows, so neither hides the other.
+      var rows = H.lanes[H.lane[i]].rows;
+      var rowH = rows > 1 ? ROW_H : BAR_H;
+      var by =
+        laneTop[H.lane[i]] +
+        (laneHeight(H.lane[i]) - (rows > 1 ? rows * ROW_H : BAR_H)) / 2 +
+        H.row[i] * rowH;
+      var bar = svg(
+        "rect",
+        {
+          class: "hold-bar" + (H.open[i] ? " open" : "") + (H.violation[i] ? " violation" : ""),
+          "data-hold": i,
+          "data-lane": H.lane[i],
+          y: by,
+          height: rows > 1 ? rowH - 1 : rowH,
+          rx: 2,
+          fill: H.open[i] ? "url(#hold-open-hatch)" : color,
+          stroke: H.violation[i] ? VIOLATION_COLOR : color,
+          "stroke-width": H.violation[i] ? 2.5 : H.open[i] ? 1.5 : 0,
+        },
+        [svgTitle(holdText(H, i))],
+      );
+      if (H.open[i]) bar.setAttribute("stroke-dasharray", "4 2");
+      bars.appendChild(bar);
+      barEls.push(bar);
+      var text = svg("text", {
+        class: "hold-label",
+        y: by + rowH / 2,
+        "dominant-baseline": "middle",
+        "font-size": rows > 1 ? 9 : 10.5,
+      });
+      text.textContent = H.holder[i] + (H.token[i] !== null ? " #" + H.token[i] : "");
+      bars.appendChild(text);
+      labelEls.push(text);
+    }
+    var violationEls = H.violations.map(function (v) {
+      var el = svg("rect", { class: "hold-violation", y: 1, height: TOP - 3, fill: VIOLATION_COLOR }, [
+        svgTitle("violation (" + v.checker + "): " + v.explanation),
+      ]);
+      marks.appendChild(el);
+      return el;
+    });
+    var legend = h("div", { className: "legend" }, [
+      legendSwatch(HOLDER_COLORS[0], "a hold (color: holder)"),
+      h("span", { className: "legend-item" }, [
+        h("span", { className: "swatch hatch" }),
+        "open: no end record, drawn to its inferred end",
+      ]),
+      legendSwatch("rgba(227,154,28,0.35)", "loss event's window"),
+      legendSwatch(null, "named by a violation", VIOLATION_COLOR),
+    ]);
+    root.appendChild(h("h3", { text: "Holds (intervals.jsonl)" }));
+    root.appendChild(h("p", { className: "plot-note", text: summary }));
+
+    function layout() {
+      var layoutStartMs = performance.now();
+      var v = timeline.view();
+      var gutter = timeline.gutter;
+      // The panel's width, not the SVG's: reading it does not force a layout of thousands of SVG elements.
+      var pw = Math.max(10, root.clientWidth - gutter - timeline.rightPad);
+      var span = v.t1 - v.t0 || 1e-9;
+      function xOf(t) {
+        return gutter + ((t - v.t0) / span) * pw;
+      }
+      clipRect.setAttribute("x", String(gutter));
+      clipRect.setAttribute("width", String(pw));
+      function place(el, t0, t1, minW) {
+        var x0 = xOf(t0);
+        el.setAttribute("x", x0.toFixed(1));
+        el.setAttribute("width", Math.max(minW, xOf(t1) - x0).toFixed(1));
+        return x0;
+      }
+      for (var i = 0; i < barEls.length; i++) {
+        var x0 = place(barEls[i], H.startS[i], H.endS[i], 2);
+        var w = xOf(H.endS[i]) - x0;
+        labelEls[i].setAttribute("x", (Math.max(x0, gutter) + 4).toFixed(1));
+        labelEls[i].setAttribute("display", w > 46 ? "inline" : "none");
+      }
+      windowEls.forEach(function (el, k) {
+        place(el, H.lossWindows[k].startS, H.lossWindows[k].endS, 2);
+      });
+      violationEls.forEach(function (el, k) {
+        place(el, H.violations[k].startS, H.violations[k].endS, 3);
+      });
+      // For bench/report-holds.ts: what one re-layout (a zoom, a pan) costs.
+      PHASES.holdsLayoutDurationMs = performance.now() - layoutStartMs;
+    }
+    // Placed before the SVG joins the page, so the first layout is attribute writes, not reflows.
+    layout();
+    root.appendChild(plot);
+    root.appendChild(legend);
+    timeline.onView(layout);
+    window.addEventListener("resize", layout);
   }
 
   // ---------- details panel ----------
@@ -1488,6 +1768,7 @@
   guarded("summary", renderHeader);
   guarded("counterexample", renderCounterexamples);
   guarded("timeline", timeline.mount);
+  guarded("holds", renderHolds);
   guarded("latency", renderLatency);
   guarded("throughput", renderThroughput);
   guarded("files", renderFooter);
