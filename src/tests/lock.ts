@@ -2,7 +2,7 @@
  * The built-in lock workload (`crucible run --workload lock --target etcd`):
  * K actors (`--actors`, default 4), each a lock wrapper in a loop against a
  * real etcd cluster, each wrapper's child recording its hold in the run's
- * interval log through `crucible interval` and holding for 3 × TTL unless
+ * interval log through `crucible interval` and holding for 5 × TTL unless
  * it is stopped, so a wrapper that does not stop its child on a lost lease
  * is caught.
  *
@@ -52,8 +52,14 @@ import { defineTest, type RunOptions } from "../runner/spec.js";
 export const LOCK_TTL_S = 2;
 /** `--kill-after` of the demo wrapper: SIGKILL this long after SIGTERM. */
 export const LOCK_KILL_AFTER_MS = 1_000;
-/** How long a child holds unless stopped: longer than the loss window, so a wrapper that does not stop it is caught. */
-export const LOCK_HOLD_S = 3 * LOCK_TTL_S;
+/**
+ * How long a child holds unless stopped: 5 × TTL. A lost lease comes at a
+ * random point of a hold, and a wrapper that does not stop its child is only
+ * caught when the rest of the hold outlasts the loss window (TTL +
+ * kill-after): with 3 × TTL that was half the time, with 5 × TTL it is 7
+ * times in 10.
+ */
+export const LOCK_HOLD_S = 5 * LOCK_TTL_S;
 /** The documented loss window: TTL plus kill-after (docs/locks.md). */
 export const LOCK_LOSS_WINDOW_MS = LOCK_TTL_S * 1000 + LOCK_KILL_AFTER_MS;
 /** How long the final phase observes: the quiet period, then more than one whole hold. */
