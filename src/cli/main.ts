@@ -52,7 +52,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: "check",
     usage: "[options] <files...>",
     description:
-      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs)",
+      "check recorded histories: linearizability, bank, counter, set, set-full, long-fork (jsonl, Jepsen EDN and JSON, Porcupine logs); bounded-concurrency over an interval log",
     load: async () => (await import("./check.js")).registerCheckCommand,
   },
   {
