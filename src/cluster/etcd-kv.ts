@@ -81,9 +81,29 @@ export class EtcdKv {
 
   /** Every key starting with `prefix` and its value, in key order. */
   async range(prefix: string): Promise<Array<{ key: string; value: string }>> {
-    const answer = await this.call("/v3/kv/range", { key: b64(prefix), range_end: prefixEnd(prefix) });
+    return (await this.rangeAt(prefix)).entries;
+  }
+
+  /**
+   * Every key starting with `prefix`, and the revision the member answered
+   * at. `serializable`: the member answers from its own state without a
+   * quorum (a lagging follower shows what it has), instead of a linearizable read.
+   */
+  async rangeAt(
+    prefix: string,
+    options: { readonly serializable?: boolean } = {},
+  ): Promise<{ revision: string; entries: Array<{ key: string; value: string }> }> {
+    const answer = await this.call("/v3/kv/range", {
+      key: b64(prefix),
+      range_end: prefixEnd(prefix),
+      ...(options.serializable && { serializable: true }),
+    });
     const kvs = (answer.kvs as Array<{ key?: string; value?: string }> | undefined) ?? [];
-    return kvs.map((kv) => ({ key: unb64(kv.key), value: unb64(kv.value) }));
+    const revision = (answer.header as { revision?: unknown } | undefined)?.revision;
+    return {
+      revision: typeof revision === "string" ? revision : "0",
+      entries: kvs.map((kv) => ({ key: unb64(kv.key), value: unb64(kv.value) })),
+    };
   }
 
   /** Delete the key; resolves with how many keys were deleted (0 or 1). */

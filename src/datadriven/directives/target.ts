@@ -23,8 +23,8 @@ import { demoClient } from "../../client/demo.js";
 import { etcdClient } from "../../client/etcd.js";
 import { redisClient } from "../../client/redis.js";
 import type { Client } from "../../client/types.js";
+import { EtcdKv } from "../../cluster/etcd-kv.js";
 import type { LocalCluster, LocalNode } from "../../cluster/fixture.js";
-import { postJsonText } from "../../cluster/http.js";
 import type { Recipe } from "../../cluster/recipe.js";
 import { demo } from "../../cluster/recipes/demo.js";
 import { etcd, etcdStatus } from "../../cluster/recipes/etcd.js";
@@ -274,28 +274,16 @@ function storedValue(text: string): unknown {
  * follower, the revision it has applied, and the file's keys.
  */
 async function describeEtcdMember(node: LocalNode, keyPrefix: string): Promise<string> {
-  const signal = AbortSignal.timeout(ADMIN_TIMEOUT_MS);
-  const status = await etcdStatus(node.url, signal);
-  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
-  const end = b64(
-    keyPrefix.slice(0, -1) + String.fromCharCode(keyPrefix.charCodeAt(keyPrefix.length - 1) + 1),
-  );
-  const { status: code, text } = await postJsonText(
-    `${node.url}/v3/kv/range`,
-    JSON.stringify({ key: b64(keyPrefix), range_end: end, serializable: true }),
-    { signal },
-  );
-  if (code !== 200) throw new Error(`${node.name} range: HTTP ${code}: ${text.slice(0, 200)}`);
-  const answer = JSON.parse(text) as {
-    header?: { revision?: string };
-    kvs?: Array<{ key?: string; value?: string }>;
-  };
-  const unb64 = (value: string | undefined) => Buffer.from(value ?? "", "base64").toString("utf8");
-  const data = (answer.kvs ?? []).map(
-    (kv) => [unb64(kv.key).slice(keyPrefix.length), storedValue(unb64(kv.value))] as const,
-  );
-  const role = status.memberId === status.leaderId ? "leader" : "follower";
-  return `${role} revision=${answer.header?.revision ?? "0"} data: ${formatData(data)}`;
+  const status = await etcdStatus(node.url, AbortSignal.timeout(ADMIN_TIMEOUT_MS));
+  const kv = EtcdKv.of(node);
+  try {
+    const { revision, entries } = await kv.rangeAt(keyPrefix, { serializable: true });
+    const data = entries.map(({ key, value }) => [key.slice(keyPrefix.length), storedValue(value)] as const);
+    const role = status.memberId === status.leaderId ? "leader" : "follower";
+    return `${role} revision=${revision} data: ${formatData(data)}`;
+  } finally {
+    await kv.close();
+  }
 }
 
 /** A Redis node's role and the file's keys (its own copy: a replica shows what it has replicated). */
