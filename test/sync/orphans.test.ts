@@ -4,9 +4,9 @@
  * watchdog are gone within 5 s. Checked by pid.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
+import { isAlive } from "../helpers/processes.js";
 
 const runnerPath = fileURLToPath(new URL("./fixtures/runner.ts", import.meta.url));
 const started: ChildProcess[] = [];
@@ -16,16 +16,6 @@ afterEach(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function startRunner(mode: string) {
   const child = spawn(process.execPath, ["--import", "tsx", runnerPath, mode], {

@@ -11,16 +11,8 @@ import { describe, expect, it } from "vitest";
 import type { ActorExitValue } from "../../src/actors/ops.js";
 import { runTest } from "../../src/runner/run-test.js";
 import lockTest, { lockSettings } from "../../src/tests/lock.js";
+import { isAlive } from "../helpers/processes.js";
 import { runOptions } from "../runner/helpers.js";
-
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-};
 
 describe("the lock workload", () => {
   it("records holds and exits under actor pauses and lease revokes, and the safe wrapper is judged valid", async () => {
@@ -53,7 +45,7 @@ describe("the lock workload", () => {
       .sort((a, b) => (BigInt(a.start) < BigInt(b.start) ? -1 : 1));
     for (let i = 1; i < starts.length; i++) expect(starts[i]!.token).toBeGreaterThan(starts[i - 1]!.token);
     // Every wrapper the run started is gone.
-    for (const op of exits) expect(alive((op.value as ActorExitValue).pid)).toBe(false);
+    for (const op of exits) expect(isAlive((op.value as ActorExitValue).pid)).toBe(false);
   }, 120_000);
 
   it("refuses settings it cannot honour, naming them", () => {
