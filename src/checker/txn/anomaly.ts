@@ -105,8 +105,9 @@ export interface DuplicateWrite {
 
 /** What a workload's analysis hands the shared pipeline. */
 export interface WorkloadAnalysis {
-  readonly keys: Interner<Scalar>;
-  readonly values: Interner<unknown>;
+  /** Keys and values by id (an `Interner`, or a columnar history's tables). */
+  readonly keys: { readonly items: readonly Scalar[] };
+  readonly values: { readonly items: readonly unknown[] };
   readonly anomalies: AnomalyLog;
   readonly duplicates: DuplicateWrite[];
   /** Notes for the result: what was assumed, what could not be inferred. */

@@ -6,6 +6,7 @@
  * anomaly class the models forbid → the verdict, the anomalies in words,
  * and the models ruled out (`not`, `alsoNot`).
  */
+import { UsageError } from "../../errors/index.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, CheckResult, OpHighlight, Validity } from "../types.js";
 import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
@@ -25,7 +26,15 @@ import {
   WW,
 } from "./graph.js";
 import { anomaliesForbiddenBy, modelBoundary } from "./models.js";
-import { collectTransactions, NEVER_COMPLETED, type Transactions } from "./transactions.js";
+import {
+  isTxnHistory,
+  NEVER_COMPLETED,
+  type Transactions,
+  type TxnHistory,
+  type TxnWorkload,
+  transactionsOf,
+  txnHistoryFromOps,
+} from "./transactions.js";
 
 export interface TxnCheckOptions {
   /** Models the history must satisfy. Default `["strict-serializable"]`. */
@@ -68,9 +77,17 @@ export type Workload = (
   graph: (nodeCount: number) => GraphBuilder,
 ) => { analysis: WorkloadAnalysis; builder: GraphBuilder | undefined };
 
+/** The columnar form of a history for `workload`: converted from ops, or checked to be of that workload. */
+function columnsOf(history: readonly Op[] | TxnHistory, workload: TxnWorkload): TxnHistory {
+  if (!isTxnHistory(history)) return txnHistoryFromOps(history, workload);
+  if (history.workload !== workload)
+    throw new UsageError(`a ${history.workload} history cannot be checked as ${workload}`);
+  return history;
+}
+
 export function checkTransactions(
-  history: readonly Op[],
-  writeVerb: string,
+  history: readonly Op[] | TxnHistory,
+  workloadName: TxnWorkload,
   workload: Workload,
   options: TxnCheckOptions,
   ctx: CheckContext,
@@ -81,7 +98,7 @@ export function checkTransactions(
   // Anomalies asked for by name are searched and reported as named (as elle-cli's
   // --anomalies does): asking for G-single-process does not also ask for G-single.
   const wanted = new Set([...forbidden, ...(options.anomalies ?? [])]);
-  const input = collectTransactions(history, writeVerb);
+  const input = transactionsOf(columnsOf(history, workloadName));
   let committed = 0;
   for (let id = 0; id < input.count; id++) committed += input.committed[id]!;
   const notes: string[] = [];
@@ -224,9 +241,9 @@ function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly stri
  * Jepsen's rule) must not make it precede anything.
  */
 function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
-  const last = new Map<unknown, number>();
+  const last = new Map<number, number>();
   for (let id = 0; id < input.count; id++) {
-    const process = input.process[id];
+    const process = input.process[id]!;
     const before = last.get(process);
     if (before !== undefined) builder.add(before, id, PROCESS);
     if (input.committed[id] === 1) last.set(process, id);
@@ -295,7 +312,7 @@ function explainCycle(
     else if (kind === "rw") {
       if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
       step.value = analysis.values.items[graph.valueB[row]!];
-    } else if (kind === "process") step.process = input.process[graph.from[e]!]!;
+    } else if (kind === "process") step.process = input.history.processes[input.process[graph.from[e]!]!]!;
     return step;
   });
   const cycle = steps.map((step) => step.from);
@@ -303,7 +320,10 @@ function explainCycle(
     .map((step) => `${name(step.from)} < ${name(step.to)}, because ${analysis.describe(step, name)}`)
     .join("; ");
   const processes = edges
-    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.process[graph.from[e]!]!})`)
+    .map(
+      (e) =>
+        `${name(opOf(graph.from[e]!))} (process ${input.history.processes[input.process[graph.from[e]!]!]!})`,
+    )
     .join(", ");
   return {
     cycle,
