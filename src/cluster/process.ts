@@ -125,15 +125,7 @@ export class ManagedProcess {
    */
   signal(signal: NodeJS.Signals): boolean {
     if (!this.isRunning()) return false;
-    const delivered = signalGroup(this.pid, signal);
-    for (const { pid, pgid } of descendantsOutsideGroup(this.pid)) {
-      try {
-        process.kill(pgid === pid ? -pid : pid, signal);
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return delivered;
+    return signalTree(this.pid, signal);
   }
 
   /** Wait for the process to exit; undefined if it did not within `timeoutMs`. */
@@ -215,6 +207,55 @@ export function descendantsOutsideGroup(rootPid: number): { pid: number; pgid: n
     }
   }
   return outside;
+}
+
+/** How many times {@link signalTree} looks again for processes forked while it froze the tree. */
+export const SIGNAL_TREE_RESCANS_MAX = 3;
+
+/**
+ * Signal `rootPid`'s process group and every descendant that left it (with
+ * its own group when it leads one). The descendants are found *before* the
+ * group is signalled: once the root dies its children are reparented, and
+ * /proc no longer links them to it, so a scan after a SIGKILL of the group
+ * races the kernel and may find none (a lock wrapper's child then holds on
+ * with no lease). For SIGKILL the tree is first frozen with SIGSTOP and
+ * scanned again (at most {@link SIGNAL_TREE_RESCANS_MAX} times) so a
+ * process forked meanwhile is not missed either. False when the group is
+ * already gone.
+ */
+export function signalTree(rootPid: number, signal: NodeJS.Signals): boolean {
+  const found = new Map<number, number>();
+  const scan = (): number[] => {
+    const fresh: number[] = [];
+    for (const { pid, pgid } of descendantsOutsideGroup(rootPid)) {
+      if (found.has(pid)) continue;
+      found.set(pid, pgid);
+      fresh.push(pid);
+    }
+    return fresh;
+  };
+  const send = (pids: Iterable<number>, sent: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(found.get(pid) === pid ? -pid : pid, sent);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  };
+  scan();
+  if (signal === "SIGKILL") {
+    signalGroup(rootPid, "SIGSTOP");
+    send(found.keys(), "SIGSTOP");
+    for (let round = 0; round < SIGNAL_TREE_RESCANS_MAX; round++) {
+      const fresh = scan();
+      if (fresh.length === 0) break;
+      send(fresh, "SIGSTOP");
+    }
+  }
+  const delivered = signalGroup(rootPid, signal);
+  send(found.keys(), signal);
+  return delivered;
 }
 
 /** `process.kill(-pgid, signal)`, ignoring "no such process". */
