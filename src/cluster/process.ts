@@ -255,7 +255,35 @@ export function signalTree(rootPid: number, signal: NodeJS.Signals): boolean {
   }
   const delivered = signalGroup(rootPid, signal);
   send(found.keys(), signal);
+  // A signal that leaves the root alive (SIGSTOP, SIGCONT, a handled SIGTERM): look once more, for a
+  // process forked while we signalled (what the scan before could not see).
+  if (signal !== "SIGKILL") send(scan(), signal);
   return delivered;
+}
+
+/** How long {@link waitUntilStopped} waits at most for a SIGSTOP to take effect. */
+export const STOP_WAIT_MS = 1_000;
+
+/**
+ * Wait until `pid` is stopped (state `T` in /proc) or gone, at most
+ * `timeoutMs`. A SIGSTOP is delivered asynchronously: a caller that pauses a
+ * process and then acts on "it is paused" (a nemesis, a test reading
+ * /proc) must not race the kernel. True when it is stopped or gone.
+ */
+export async function waitUntilStopped(pid: number, timeoutMs = STOP_WAIT_MS): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    let state: string | undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    } catch {
+      return true;
+    }
+    if (state === "T" || state === "t" || state === "Z") return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** `process.kill(-pgid, signal)`, ignoring "no such process". */
