@@ -12,7 +12,12 @@
  * Its completion names the leases, their keys with create revisions (what
  * `etcdctl lock` exports as `ETCD_LOCK_REV`, so the token in the interval
  * log names the holder) and, where a key's value names an actor
- * (`crucible demo-lock --name a2`), the actors. Heals cover every actor this
+ * (`crucible demo-lock --name a2`), the actors (and the key's `holder`),
+ * and `revokedAt`: per lease, the revision its revoke took effect at. The
+ * leases are revoked one after another, so a waiter can claim a slot
+ * between two revokes under a lease revoked a moment later; its token is
+ * below that lease's `revokedAt`, which is how the checker tells such a
+ * lease-less hold from a legitimate one. Heals cover every actor this
  * nemesis paused or stopped, and teardown heals all of it.
  */
 import type { Actor, Actors } from "../actors/index.js";
@@ -117,15 +122,32 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
               withLease.filter((kv) => ids.includes(kv.lease) && names.has(kv.value)).map((kv) => kv.value),
             ),
           ].sort();
-          const revoked: string[] = [];
-          for (const id of ids) if (await leases.client.revoke(id)) revoked.push(id);
           if (ids.length === 0) return { type: "fail", error: `no lease under ${leases.prefix} to revoke` };
+          // One revoke after another, each with the revision it took effect at: a waiter may claim a
+          // slot between two of them (under a lease revoked a moment later), and the checker excuses
+          // such a hold by its token being below its lease's revoke revision (loss-events.ts).
+          const revoked: string[] = [];
+          const revokedAt: Record<string, number> = {};
+          for (const id of ids) {
+            const revision = await leases.client.revokeAt(id);
+            if (revision === undefined) continue;
+            revoked.push(id);
+            revokedAt[id] = Number(revision);
+          }
           // The keys with their create revisions: a wrapper that names no actor in its key (etcdctl lock)
           // exports that revision as its child's token, which names the holder in the interval log.
           const keys = withLease
             .filter((kv) => ids.includes(kv.lease))
-            .map((kv) => ({ key: kv.key, createRevision: kv.createRevision, lease: kv.lease }));
-          return { type: "ok", value: { leases: revoked, actors: owners, prefix: leases.prefix, keys } };
+            .map((kv) => ({
+              key: kv.key,
+              createRevision: kv.createRevision,
+              lease: kv.lease,
+              ...(names.has(kv.value) && { holder: kv.value }),
+            }));
+          return {
+            type: "ok",
+            value: { leases: revoked, actors: owners, prefix: leases.prefix, keys, revokedAt },
+          };
         }
         default:
           return { type: "fail", error: `the actor nemesis does not know f=${op.f}` };

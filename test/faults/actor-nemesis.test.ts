@@ -81,12 +81,24 @@ describe("actor nemesis", () => {
     const nemesis = actorNemesis({ actors: () => actors, leases: () => ({ client, prefix }) });
     const one = await nemesis.invoke(op("lease-revoke", { leases: "holder" }), ctx);
     expect(one).toMatchObject({ type: "ok", value: { leases: [holder], actors: ["a1"], prefix } });
-    expect((one.value as { keys: unknown[] }).keys).toEqual([
-      { key: `${prefix}q/${holder}`, createRevision: expect.stringMatching(/^\d+$/), lease: holder },
+    const oneValue = one.value as { keys: { createRevision: string }[]; revokedAt: Record<string, number> };
+    expect(oneValue.keys).toEqual([
+      {
+        key: `${prefix}q/${holder}`,
+        createRevision: expect.stringMatching(/^\d+$/),
+        lease: holder,
+        holder: "a1",
+      },
     ]);
+    // The revision the revoke took effect at: after the key it deleted was created.
+    expect(Object.keys(oneValue.revokedAt)).toEqual([holder]);
+    expect(oneValue.revokedAt[holder]).toBeGreaterThan(Number(oneValue.keys[0]!.createRevision));
     expect((await client.timeToLive(waiter)).ttl).toBeGreaterThan(0);
     const all = await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx);
     expect(all.value).toMatchObject({ leases: [waiter], actors: ["a2"] });
+    expect((all.value as { revokedAt: Record<string, number> }).revokedAt[waiter]).toBeGreaterThan(
+      oneValue.revokedAt[holder]!,
+    );
     expect((await client.timeToLive(stranger)).ttl).toBeGreaterThan(0);
     expect((await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx)).type).toBe("fail");
     await client.revoke(stranger);
