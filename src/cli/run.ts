@@ -21,6 +21,7 @@ import { SCENARIO_NAMES } from "../sync/scenarios.js";
 import { SYNC_TARGETS } from "../tests/sync.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
+import { YJS_CLIENT_MODES } from "../yjs-sync/protocol.js";
 import { invocationArgv } from "./invocation.js";
 import {
   choiceParser,
@@ -83,8 +84,17 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       "--demo-mode <mode>",
-      `demo server mode (lock workload: safe, unsafe; demo-sync: ${SYNC_DEMO_MODES.join(", ")})`,
-      choiceParser(["linearizable", "stale-reads", "safe", "unsafe", ...SYNC_DEMO_MODES]),
+      `demo server mode (lock workload: safe, unsafe; demo-sync: ${SYNC_DEMO_MODES.join(", ")}; yjs client: ${YJS_CLIENT_MODES.join(", ")})`,
+      choiceParser([
+        ...new Set([
+          "linearizable",
+          "stale-reads",
+          "safe",
+          "unsafe",
+          ...SYNC_DEMO_MODES,
+          ...YJS_CLIENT_MODES,
+        ]),
+      ]),
       "linearizable",
     )
     .option(
