@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { type HostsOptions, withHosts } from "../cluster/remote.js";
 import { resolveSeed } from "../control/seed.js";
 import { SYNC_DEMO_MODES } from "../demo-sync/protocol.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
@@ -22,6 +23,7 @@ import { SYNC_TARGETS } from "../tests/sync.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
 import { YJS_CLIENT_MODES } from "../yjs-sync/protocol.js";
+import { addHostFlags, type HostFlags, hostsFromFlags } from "./hosts.js";
 import { invocationArgv } from "./invocation.js";
 import {
   choiceParser,
@@ -39,7 +41,7 @@ export const TARGETS = REGISTER_TARGETS;
 
 /** The flags `run` shares with commands that run a test the same way (e.g. `antithesis`). */
 export function addRunFlags(command: Command): Command {
-  return command
+  return addHostFlags(command)
     .addOption(
       durationOption("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", 20_000),
     )
@@ -148,7 +150,7 @@ export function addRunFlags(command: Command): Command {
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
 }
 
-interface RunFlags {
+interface RunFlags extends HostFlags {
   timeLimit: number;
   /** Undefined: {@link defaultConcurrency} of the node count. */
   concurrency?: number;
@@ -178,12 +180,13 @@ interface RunFlags {
   scenario?: string;
 }
 
-export function runOptionsFromFlags(flags: RunFlags): RunOptions {
+export function runOptionsFromFlags(flags: RunFlags, hosts?: HostsOptions): RunOptions {
   if (flags.isolation !== undefined && (flags.workload ?? "register") === "register")
     throw new UsageError(
       "--isolation applies to the PostgreSQL transaction workloads: add --workload list-append, rw-register or bank",
     );
-  const nodes = flags.nodes ?? defaultNodesFor(flags.target);
+  // On hosts, one node per host unless --nodes says fewer.
+  const nodes = flags.nodes ?? hosts?.targets.length ?? defaultNodesFor(flags.target);
   return {
     // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
@@ -191,7 +194,7 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     concurrency: flags.concurrency ?? defaultConcurrency(nodes),
     nodes,
     // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
-    nodesExplicit: flags.nodes !== undefined,
+    nodesExplicit: flags.nodes !== undefined || hosts !== undefined,
     ...(flags.variant !== undefined && { variant: flags.variant }),
     nemesis: flags.nemesis,
     nemesisIntervalMs: flags.nemesisInterval,
@@ -347,6 +350,8 @@ export interface ExecuteRunConfig {
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
+  const hosts = hostsFromFlags(flags);
+  if (hosts) checkHostsFit(flags, hosts);
   if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target)) {
     if (config.testFile)
       throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");
@@ -362,7 +367,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);
   const test = testOptionsFromFlags(definition, flags);
-  const options = { ...runOptionsFromFlags(flags), ...(test && { test }) };
+  const options = { ...runOptionsFromFlags(flags, hosts), ...(test && { test }) };
   const reproduce = reproduceCommand(config.argv, options.seed);
   const display = makeDisplay(flags.json);
   display.line(`seed: ${options.seed}    (replay: ${reproduce})`);
@@ -382,20 +387,23 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const outcome = await runTest({
-      definition,
-      ...(config.testFile && { source: config.testFile }),
-      options,
-      reproduce,
-      argv: config.argv,
-      signal: stop.signal,
-      ...(config.driveMainPhase && { driveMainPhase: config.driveMainPhase }),
-      log: (line) => display.line(line),
-      onRunner: (runner) => {
-        display.progress(runner);
-        config.onRunner?.(runner);
-      },
-    });
+    const run = (): ReturnType<typeof runTest> =>
+      runTest({
+        definition,
+        ...(config.testFile && { source: config.testFile }),
+        options,
+        reproduce,
+        argv: config.argv,
+        signal: stop.signal,
+        ...(config.driveMainPhase && { driveMainPhase: config.driveMainPhase }),
+        log: (line) => display.line(line),
+        onRunner: (runner) => {
+          display.progress(runner);
+          config.onRunner?.(runner);
+        },
+      });
+    // On hosts: every cluster the test starts (built-in or the user's own file) runs its nodes there.
+    const outcome = hosts ? await withHosts(hosts, run) : await run();
     display.stop();
     const reportPath = resolve(outcome.runDir, "report.html");
     for (const problem of outcome.reportErrors) display.line(`warning: ${problem}`);
@@ -423,6 +431,20 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
   }
+}
+
+/** What cannot run on hosts, refused before anything connects. */
+function checkHostsFit(flags: RunFlags, hosts: HostsOptions): void {
+  if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target))
+    throw new UsageError("--hosts runs cluster tests; the sync workload runs its actors locally");
+  if (flags.target === "postgres")
+    throw new UsageError(
+      "--hosts: the postgres target runs initdb on the runner's machine; not on hosts yet",
+    );
+  if (flags.nodes !== undefined && flags.nodes > hosts.targets.length)
+    throw new UsageError(
+      `--nodes ${flags.nodes} needs ${flags.nodes} hosts; ${hosts.targets.length} given (one node per host)`,
+    );
 }
 
 export { invocationArgv, setInvocationArgv } from "./invocation.js";
