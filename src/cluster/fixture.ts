@@ -21,7 +21,7 @@ import { UsageError } from "../errors/index.js";
 import { freshSeed, Random } from "../random/random.js";
 import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
-import { currentLogScope } from "./log-scope.js";
+import { currentLogScope, postponeRemoval } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
@@ -352,7 +352,7 @@ export class LocalCluster implements Cluster {
     };
     if (this.keep) {
       this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
-    } else if (!currentLogScope()?.postpone(this, remove)) {
+    } else if (!postponeRemoval(this, remove)) {
       // In a log scope the dir stays until the test's verdict is known: a failed test keeps it.
       remove();
     }
