@@ -22,7 +22,7 @@ import { freshSeed, Random } from "../random/random.js";
 import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
 import { localBackend, type NodeBackend, type NodeProcess } from "./backend.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
-import { currentLogScope } from "./log-scope.js";
+import { currentLogScope, postponeRemoval } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
@@ -384,7 +384,7 @@ export class LocalCluster implements Cluster {
     };
     if (this.keep) {
       this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
-    } else if (!currentLogScope()?.postpone(this, remove)) {
+    } else if (!postponeRemoval(this, remove)) {
       // In a log scope the dir stays until the test's verdict is known: a failed test keeps it.
       remove();
     }
