@@ -11,7 +11,7 @@ import type { Op } from "../../history/op.js";
 import type { CheckContext, CheckResult, OpHighlight, Validity } from "../types.js";
 import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
 import { show } from "./anomaly.js";
-import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
+import { CYCLE_SPECS, CycleSearcher, type CycleSpec, classify, simplify } from "./cycles.js";
 import {
   evidenceRow,
   type Graph,
@@ -45,6 +45,12 @@ export interface TxnCheckOptions {
   cycleSearchBudgetMs?: number;
   /** Cycles kept per anomaly type, at most. Default 32. */
   maxCyclesPerType?: number;
+  /**
+   * After the classes the models forbid, also search the cycle classes they
+   * allow (on the edges the forbidden ones needed), and report what is found
+   * in `allowedAnomalies`: never held against the history. Default true.
+   */
+  searchAllowed?: boolean;
 }
 
 export const DEFAULT_CONSISTENCY_MODELS: readonly string[] = ["strict-serializable"];
@@ -57,9 +63,11 @@ export interface TxnCheckResult extends CheckResult {
   /** Anomaly types found that the models allow (reported, not held against the history). */
   allowedAnomalyTypes: string[];
   allowedAnomalies: Record<string, TxnAnomaly[]>;
-  /** The weakest models the anomalies found rule out, and the stronger ones. */
+  /** The weakest models the anomalies found (forbidden and allowed) rule out, and the stronger ones. */
   not: string[];
   alsoNot: string[];
+  /** Per anomaly type found, forbidden or allowed: the weakest models it alone rules out. */
+  notByAnomaly: Record<string, string[]>;
   consistencyModels: string[];
   notes: string[];
   stats: {
@@ -111,6 +119,7 @@ export function checkTransactions(
     allowedAnomalies: {},
     not: [],
     alsoNot: [],
+    notByAnomaly: {},
     consistencyModels: models,
     notes,
     stats: {
@@ -153,7 +162,6 @@ export function checkTransactions(
   const all = WW | WR | RW | PROCESS | REALTIME;
   const { nontrivial } = stronglyConnected(graph, all, undefined, undefined, input.arena);
   const found = new Map<string, CycleAnomaly[]>();
-  const timedOut = new Set<string>();
   const searcher = new CycleSearcher(graph);
   const budgetMs = options.cycleSearchBudgetMs ?? DEFAULT_CYCLE_SEARCH_BUDGET_MS;
   const maxCycles = options.maxCyclesPerType ?? 32;
@@ -161,50 +169,88 @@ export function checkTransactions(
     ctx.timeLimitMs === undefined ? Number.POSITIVE_INFINITY : started + ctx.timeLimitMs;
   const name = nameTransactions(input);
   let aborted = false;
-  for (const component of nontrivial.sort((a, b) => a.length - b.length)) {
-    if (ctx.signal?.aborted || performance.now() > overallDeadline) {
-      aborted = true;
-      break;
-    }
-    const componentStart = performance.now();
-    for (let s = 0; s < searched.length; s++) {
-      const spec = searched[s]!;
-      if ((found.get(spec.name)?.length ?? 0) >= maxCycles) continue;
-      // What is left of this component's budget, shared evenly by the classes still to search.
-      const left = componentStart + budgetMs - performance.now();
-      const deadline = Math.min(overallDeadline, performance.now() + left / (searched.length - s));
-      const cycle = searcher.search(component, spec, deadline);
-      if (cycle === "timeout") {
-        timedOut.add(spec.name);
-        continue;
+  /** Search every component for each of `specs`, most severe first; the classes that timed out somewhere. */
+  const searchComponents = (specs: readonly CycleSpec[]): Set<string> => {
+    const timedOut = new Set<string>();
+    for (const component of nontrivial) {
+      if (ctx.signal?.aborted || performance.now() > overallDeadline) {
+        aborted = true;
+        break;
       }
-      if (!cycle) continue;
-      const simple = simplify(graph, cycle);
-      const type = classify(simple.map((e) => graph.kind[e]!));
-      const list = found.get(type) ?? [];
-      if (list.length < maxCycles) list.push(explainCycle(graph, simple, type, analysis, input, name));
-      found.set(type, list);
+      const componentStart = performance.now();
+      for (let s = 0; s < specs.length; s++) {
+        const spec = specs[s]!;
+        if ((found.get(spec.name)?.length ?? 0) >= maxCycles) continue;
+        // What is left of this component's budget, shared evenly by the classes still to search.
+        const left = componentStart + budgetMs - performance.now();
+        const deadline = Math.min(overallDeadline, performance.now() + left / (specs.length - s));
+        const cycle = searcher.search(component, spec, deadline);
+        if (cycle === "timeout") {
+          timedOut.add(spec.name);
+          continue;
+        }
+        if (!cycle) continue;
+        const simple = simplify(graph, cycle);
+        const type = classify(simple.map((e) => graph.kind[e]!));
+        const list = found.get(type) ?? [];
+        if (list.length < maxCycles) list.push(explainCycle(graph, simple, type, analysis, input, name));
+        found.set(type, list);
+      }
     }
-  }
+    return timedOut;
+  };
+  nontrivial.sort((a, b) => a.length - b.length);
+  const timedOut = searchComponents(searched);
+  const forbiddenCut = aborted;
+  // Then the classes the models allow, on the edges already built: reported as
+  // allowed, with the models they rule out, never held against the history
+  // (nor is running out of time on them), as Elle reports every anomaly it finds.
+  const allowedSpecs =
+    options.searchAllowed === false || aborted
+      ? []
+      : CYCLE_SPECS.filter(
+          (spec) =>
+            !wanted.has(spec.name) &&
+            (!spec.name.endsWith("-process") || needProcess) &&
+            (!spec.name.endsWith("-realtime") || (needRealtime && input.timed)),
+        );
+  const allowedTimedOut = searchComponents(allowedSpecs);
   const allFound = new Map<string, TxnAnomaly[]>([...analysis.anomalies.byType, ...found]);
   const anomalyTypes = [...allFound.keys()].filter((type) => forbidden.has(type) || wanted.has(type)).sort();
   const allowedAnomalyTypes = [...allFound.keys()].filter((type) => !anomalyTypes.includes(type)).sort();
   const pick = (types: string[]) => Object.fromEntries(types.map((type) => [type, allFound.get(type)!]));
   const boundary = modelBoundary(allFound.keys());
   const unsearched = [...timedOut].filter((type) => !found.has(type));
-  if (unsearched.length > 0)
+  let unknownWhy: string | undefined;
+  if (unsearched.length > 0) {
+    unknownWhy = `the cycle search ran out of its ${budgetMs} ms budget per component before finishing ${unsearched.join(", ")}`;
+    notes.push(unknownWhy);
+  }
+  const allowedUnsearched = [...allowedTimedOut].filter((type) => !found.has(type));
+  if (allowedUnsearched.length > 0)
     notes.push(
-      `the cycle search ran out of its ${budgetMs} ms budget per component before finishing ${unsearched.join(", ")}`,
+      `the search for cycles the models allow (reported, not judged) ran out of its budget before finishing ${allowedUnsearched.join(", ")}`,
     );
-  if (aborted) notes.push("the check was stopped (time limit or abort) before every component was searched");
+  if (forbiddenCut) {
+    unknownWhy = "the check was stopped (time limit or abort) before every component was searched";
+    notes.push(unknownWhy);
+  } else if (aborted)
+    notes.push(
+      "the check was stopped (time limit or abort) while searching the cycles the models allow; every forbidden one was searched",
+    );
   const valid: Validity =
-    anomalyTypes.length > 0 ? false : unsearched.length > 0 || aborted ? "unknown" : true;
+    anomalyTypes.length > 0 ? false : unsearched.length > 0 || forbiddenCut ? "unknown" : true;
   const explanation =
     valid === false
       ? `${anomalyTypes.join(", ")} found, so not ${boundary.not.join(", ")}: ${firstExplanation(allFound, anomalyTypes)}`
       : valid === "unknown"
-        ? notes[notes.length - 1]
-        : undefined;
+        ? unknownWhy
+        : allowedAnomalyTypes.length > 0
+          ? `nothing the models forbid; found ${allowedAnomalyTypes.join(", ")}, which they allow${boundary.not.length > 0 ? ` (so not ${boundary.not.join(", ")})` : ""}`
+          : undefined;
+  const notByAnomaly = Object.fromEntries(
+    [...allFound.keys()].sort().map((type) => [type, modelBoundary([type]).not]),
+  );
   const largest = nontrivial.reduce((max, c) => Math.max(max, c.length), 0);
   return {
     valid,
@@ -216,6 +262,7 @@ export function checkTransactions(
     allowedAnomalies: pick(allowedAnomalyTypes),
     not: boundary.not,
     alsoNot: boundary.alsoNot,
+    notByAnomaly,
     consistencyModels: models,
     notes,
     stats: {

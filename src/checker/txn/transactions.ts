@@ -110,8 +110,8 @@ export interface TxnEvent {
 class Growable {
   data: Int32Array;
   length = 0;
-  constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(16, capacity));
+  constructor(capacity: number, arena: Arena) {
+    this.data = arena.int32(Math.max(16, capacity));
   }
   push(value: number): void {
     if (this.length === this.data.length) this.grow(this.length + 1);
@@ -132,8 +132,8 @@ class Growable {
 class GrowableFloat64 {
   data: Float64Array;
   length = 0;
-  constructor(capacity: number) {
-    this.data = new Float64Array(Math.max(16, capacity));
+  constructor(capacity: number, arena: Arena) {
+    this.data = arena.float64(Math.max(16, capacity));
   }
   push(value: number): void {
     if (this.length === this.data.length) {
@@ -194,29 +194,39 @@ export class TxnHistoryBuilder {
   private timed = true;
   private built = false;
 
-  /** `transactions`: how many to make room for up front (a hint; the columns grow as needed). */
+  /**
+   * How many transactions, micro-ops, reads and read elements to make room
+   * for up front (hints; the columns grow as needed). Exact hints save the
+   * regrowths, each of which, in a process with a large heap, can cost a
+   * full collection.
+   */
   constructor(
     readonly workload: TxnWorkload,
-    options: { transactions?: number } = {},
+    options: { transactions?: number; microOps?: number; reads?: number; elements?: number } = {},
   ) {
     if (workload !== "list-append" && workload !== "rw-register")
       throw new UsageError(`expected workload list-append or rw-register, got ${JSON.stringify(workload)}`);
-    const n = options.transactions ?? 1024;
-    this.type = new Growable(n);
-    this.process = new Growable(n);
-    this.invokeIndex = new GrowableFloat64(n);
-    this.completeIndex = new GrowableFloat64(n);
-    this.invokeTime = new GrowableFloat64(n);
-    this.completeTime = new GrowableFloat64(n);
-    this.invokeAt = new Growable(n);
-    this.completeAt = new Growable(n);
-    this.microStart = new Growable(n + 1);
-    this.microWrite = new Growable(n * 3);
-    this.microKey = new Growable(n * 3);
-    this.microValue = new Growable(n * 3);
-    this.readStart = new Growable(n * 2);
-    this.readLength = new Growable(n * 2);
-    this.elements = new Growable(n * 8);
+    const n = Math.max(16, options.transactions ?? 1024);
+    const micro = Math.max(16, options.microOps ?? n * 3);
+    const reads = Math.max(16, options.reads ?? micro);
+    const elements = Math.max(16, options.elements ?? n * 8);
+    // One block for every column (see arena.ts: one large buffer, one collection).
+    const arena = new Arena(n * 53 + 8 + micro * 12 + reads * 8 + elements * 4 + 16 * 8 * 15);
+    this.type = new Growable(n, arena);
+    this.process = new Growable(n, arena);
+    this.invokeIndex = new GrowableFloat64(n, arena);
+    this.completeIndex = new GrowableFloat64(n, arena);
+    this.invokeTime = new GrowableFloat64(n, arena);
+    this.completeTime = new GrowableFloat64(n, arena);
+    this.invokeAt = new Growable(n, arena);
+    this.completeAt = new Growable(n, arena);
+    this.microStart = new Growable(n + 1, arena);
+    this.microWrite = new Growable(micro, arena);
+    this.microKey = new Growable(micro, arena);
+    this.microValue = new Growable(micro, arena);
+    this.readStart = new Growable(reads, arena);
+    this.readLength = new Growable(reads, arena);
+    this.elements = new Growable(elements, arena);
   }
 
   /** Transactions invoked so far. */
@@ -418,7 +428,31 @@ export function txnHistoryFromOps(history: readonly Op[], workload: TxnWorkload)
     open.delete(process);
     completionOf[invoked] = position;
   }
-  const builder = new TxnHistoryBuilder(workload, { transactions: invocations });
+  // Exact column sizes, from a count of what the loop below will add.
+  let microOps = 0;
+  let reads = 0;
+  let elements = 0;
+  for (let position = 0; position < history.length; position++) {
+    const invoke = history[position]!;
+    if (invoke.process === "nemesis" || invoke.type !== "invoke" || invoke.f !== "txn") continue;
+    const source = sourceOf(invoke, completionOf[position]!);
+    if (!Array.isArray(source.value)) continue;
+    for (const micro of source.value as unknown[]) {
+      microOps++;
+      if (!Array.isArray(micro) || micro[0] !== "r") continue;
+      reads++;
+      if (Array.isArray(micro[2])) elements += (micro[2] as unknown[]).length;
+    }
+  }
+  function sourceOf(invoke: Op, at: number): Op {
+    const completion = at === -1 ? undefined : history[at]!;
+    const type = completion?.type ?? "info";
+    // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them; fail: the invocation's.
+    return completion !== undefined && (type === "ok" || (type === "info" && Array.isArray(completion.value)))
+      ? completion
+      : invoke;
+  }
+  const builder = new TxnHistoryBuilder(workload, { transactions: invocations, microOps, reads, elements });
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;
     const event = { position, index: invoke.index, time: invoke.time };
@@ -433,11 +467,7 @@ export function txnHistoryFromOps(history: readonly Op[], workload: TxnWorkload)
     const at = completionOf[position]!;
     const completion = at === -1 ? undefined : history[at]!;
     const type = completion?.type ?? "info";
-    // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them; fail: the invocation's.
-    const source =
-      completion !== undefined && (type === "ok" || (type === "info" && Array.isArray(completion.value)))
-        ? completion
-        : invoke;
+    const source = sourceOf(invoke, at);
     const row = builder.invoke(invoke.process, event);
     for (const [f, key, value] of checkedMicroOps(source, writeVerb)) {
       if (f === "r") builder.read(key, value);
