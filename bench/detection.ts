@@ -109,6 +109,19 @@ const CONFIGURATIONS: readonly Configuration[] = [
     args: ["--workload", "lock", "--target", "etcd", "--nemesis", "actor-pause,lease-revoke"],
     needs: "etcd",
   },
+  // The lock workload at its own defaults (no --nemesis: the lock's designed schedule, docs/detection.md).
+  {
+    name: "demo lock unsafe, lock defaults",
+    expected: "invalid",
+    args: ["--workload", "lock", "--target", "etcd", "--lock-tool", "demo", "--demo-mode", "unsafe"],
+    needs: "etcd",
+  },
+  {
+    name: "demo lock safe, lock defaults",
+    expected: "valid",
+    args: ["--workload", "lock", "--target", "etcd", "--lock-tool", "demo"],
+    needs: "etcd",
+  },
   // The sync workload: each wrong mode of the demo offline-first app, and the correct one.
   ...(["row-lww", "duplicate-on-retry", "wallclock-lww"] as const).map(
     (mode): Configuration => ({

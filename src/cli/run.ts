@@ -58,9 +58,8 @@ export function addRunFlags(command: Command): Command {
     .option("--store <dir>", "where runs are stored", "store")
     .option(
       "--nemesis <kinds>",
-      `faults to inject: none or a comma-separated list of ${NEMESIS_KINDS.join(", ")}`,
+      `faults to inject: none or a comma-separated list of ${NEMESIS_KINDS.join(", ")} (default: ${DEFAULT_NEMESIS.join(",")}; the lock workload: ${LOCK_DEFAULT_NEMESIS.join(",")} on its handover schedule)`,
       listParser(NEMESIS_KINDS),
-      ["kill", "pause"],
     )
     .addOption(durationOption("--nemesis-interval <seconds>", "time between a fault and its heal", 5_000))
     .option(
@@ -156,7 +155,8 @@ interface RunFlags extends HostFlags {
   concurrency?: number;
   seed?: number;
   store: string;
-  nemesis: string[];
+  /** Undefined: {@link defaultNemesisFor} the workload. */
+  nemesis?: string[];
   nemesisInterval: number;
   network?: string;
   /** Undefined: the target's own default (`defaultNodesFor`). */
@@ -180,6 +180,20 @@ interface RunFlags extends HostFlags {
   scenario?: string;
 }
 
+/** `--nemesis` when not given: process faults of the cluster's nodes. */
+export const DEFAULT_NEMESIS: readonly string[] = ["kill", "pause"];
+/**
+ * `--nemesis` of the lock workload when not given: faults that are loss
+ * events (a kill or pause of etcd members is none, so it could never catch
+ * an unsafe wrapper), on the lock's handover schedule (src/tests/lock.ts).
+ */
+export const LOCK_DEFAULT_NEMESIS: readonly string[] = ["lease-revoke", "actor-pause"];
+
+/** The fault kinds a run gets when `--nemesis` is not given. */
+export function defaultNemesisFor(workload: string | undefined): string[] {
+  return [...(workload === "lock" ? LOCK_DEFAULT_NEMESIS : DEFAULT_NEMESIS)];
+}
+
 export function runOptionsFromFlags(flags: RunFlags, hosts?: HostsOptions): RunOptions {
   if (flags.isolation !== undefined && (flags.workload ?? "register") === "register")
     throw new UsageError(
@@ -196,7 +210,9 @@ export function runOptionsFromFlags(flags: RunFlags, hosts?: HostsOptions): RunO
     // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
     nodesExplicit: flags.nodes !== undefined || hosts !== undefined,
     ...(flags.variant !== undefined && { variant: flags.variant }),
-    nemesis: flags.nemesis,
+    nemesis: flags.nemesis ?? defaultNemesisFor(flags.workload),
+    // The lock workload builds its designed schedule only when no --nemesis was given.
+    nemesisExplicit: flags.nemesis !== undefined,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout ?? defaultOpTimeoutMs(flags.nemesisInterval),
     storeDir: flags.store,
@@ -356,7 +372,11 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     if (config.testFile)
       throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");
     const seed = resolveSeed({ flagSeed: flags.seed }).seed;
-    return await executeSyncRun({ ...flags, seed }, reproduceCommand(config.argv, seed), config.argv);
+    return await executeSyncRun(
+      { ...flags, seed, nemesis: flags.nemesis ?? defaultNemesisFor(flags.workload) },
+      reproduceCommand(config.argv, seed),
+      config.argv,
+    );
   }
   if (config.testFile && flags.workload !== undefined && flags.workload !== "register")
     throw new UsageError(

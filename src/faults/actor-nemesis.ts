@@ -5,7 +5,9 @@
  * `respawn`), and `lease-revoke`.
  *
  * A fault op's value names the actors (`{ actors: ["a2"] }`), drawn when the
- * schedule is made (../actors/targets.ts). `lease-revoke` revokes only the
+ * schedule is made (../actors/targets.ts), or is `{ actors: "holder" }`:
+ * whoever holds the newest hold when the fault runs (the completion names
+ * it), for schedules that must hit a hold early in its life. `lease-revoke` revokes only the
  * leases behind this test's key prefix, never any other lease of the etcd:
  * `{ leases: "holder" }` the lease of the oldest key under the prefix (the
  * lock's holder, in create-revision order), `{ leases: "all" }` every one.
@@ -42,6 +44,33 @@ export const ACTOR_FS = [
   "lease-revoke",
 ] as const;
 
+/**
+ * The actor holding the newest hold under `prefix` (the most recently
+ * claimed slot, as `crucible demo-lock` lays them out: slot key `<prefix>s/<i>`
+ * whose value is its lease, queue key `<prefix>q/<lease>` whose value is the
+ * actor's name); else the actor of the oldest key that names one (the queue
+ * head). Undefined when no key under the prefix names an actor (`etcdctl
+ * lock` stores none).
+ */
+export async function newestHolder(
+  leases: { readonly client: EtcdLeaseClient; readonly prefix: string },
+  actorNames: readonly string[],
+): Promise<string | undefined> {
+  const names = new Set(actorNames);
+  const { kvs } = await leases.client.rangePrefix(leases.prefix);
+  const ownerOf = new Map<string, string>();
+  for (const kv of kvs) if (kv.lease !== "0" && names.has(kv.value)) ownerOf.set(kv.lease, kv.value);
+  const slots = kvs
+    .filter((kv) => kv.key.startsWith(`${leases.prefix}s/`) && ownerOf.has(kv.lease))
+    .sort((a, b) => Number(b.createRevision) - Number(a.createRevision));
+  if (slots.length > 0) return ownerOf.get(slots[0]!.lease);
+  // Oldest first (rangePrefix's order): the queue head.
+  return kvs.find((kv) => kv.lease !== "0" && names.has(kv.value))?.value;
+}
+
+/** The holder target (`{ actors: "holder" }`): resolved when the fault runs, since the holder changes. */
+export const HOLDER_TARGET = "holder";
+
 function namedActors(op: Op, actors: Actors): Actor[] {
   const value = op.value as { actors?: unknown } | "all" | null;
   if (value === "all" || value === null) return [...actors.list];
@@ -71,13 +100,26 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
     stopped.clear();
     return names;
   };
+  /**
+   * The actors an op names; `{ actors: "holder" }` is the newest holder at
+   * this moment ({@link newestHolder}), or every actor when none can be
+   * told (no lease client, no key naming an actor): then the holder is hit
+   * for certain. The completion names whom it hit either way.
+   */
+  const targetActors = async (op: Op): Promise<Actor[]> => {
+    const actors = need();
+    if ((op.value as { actors?: unknown } | null)?.actors !== HOLDER_TARGET) return namedActors(op, actors);
+    const leases = options.leases?.();
+    const holder = leases ? await newestHolder(leases, actors.names).catch(() => undefined) : undefined;
+    return holder === undefined ? [...actors.list] : [actors.get(holder)];
+  };
   return {
     name: "actors",
     fs: ACTOR_FS,
     async invoke(op: Op): Promise<Completion> {
       switch (op.f) {
         case "actor-pause": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           for (const actor of hit) {
             await actor.pause();
             paused.add(actor.name);
@@ -87,7 +129,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
         case "actor-resume":
           return { type: "ok", value: { actors: await resumeAll() } };
         case "actor-kill": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           const exits = [];
           for (const actor of hit) {
             paused.delete(actor.name);
@@ -97,7 +139,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
           return { type: "ok", value: { actors: hit.map((actor) => actor.name), killed: exits } };
         }
         case "actor-stop": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           for (const actor of hit) {
             paused.delete(actor.name);
             await actor.stop();
