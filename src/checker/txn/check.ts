@@ -10,7 +10,7 @@ import { UsageError } from "../../errors/index.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, CheckResult, OpHighlight, Validity } from "../types.js";
 import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
-import { show } from "./anomaly.js";
+import { cycleDiagram, edgeLabel, show } from "./anomaly.js";
 import { CYCLE_SPECS, CycleSearcher, type CycleSpec, classify, simplify } from "./cycles.js";
 import {
   evidenceRow,
@@ -193,7 +193,8 @@ export function checkTransactions(
         const simple = simplify(graph, cycle);
         const type = classify(simple.map((e) => graph.kind[e]!));
         const list = found.get(type) ?? [];
-        if (list.length < maxCycles) list.push(explainCycle(graph, simple, type, analysis, input, name));
+        if (list.length < maxCycles)
+          list.push(explainCycle(workloadName, graph, simple, type, analysis, input, name));
         found.set(type, list);
       }
     }
@@ -339,6 +340,7 @@ function nameTransactions(_input: Transactions): (op: number) => string {
 }
 
 function explainCycle(
+  workload: TxnWorkload,
   graph: Graph,
   edges: readonly number[],
   type: string,
@@ -349,7 +351,7 @@ function explainCycle(
   const opOf = (node: number) => input.opIndex[node]!;
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
-    const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
+    const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!), label: "" };
     const row = evidenceRow(graph, e);
     if (row !== NONE && graph.key[row] !== NONE) step.key = analysis.keys.items[graph.key[row]!]!;
     if (kind === "ww") {
@@ -359,7 +361,10 @@ function explainCycle(
     else if (kind === "rw") {
       if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
       step.value = analysis.values.items[graph.valueB[row]!];
+      const read = analysis.readList?.(graph.key[row]!, graph.valueA[row]!);
+      if (read !== undefined) step.read = read;
     } else if (kind === "process") step.process = input.history.processes[input.process[graph.from[e]!]!]!;
+    step.label = edgeLabel(step, workload, name(step.from), name(step.to));
     return step;
   });
   const cycle = steps.map((step) => step.from);
@@ -372,10 +377,13 @@ function explainCycle(
         `${name(opOf(graph.from[e]!))} (process ${input.history.processes[input.process[graph.from[e]!]!]!})`,
     )
     .join(", ");
+  const diagram = cycleDiagram(steps, workload, name);
   return {
     cycle,
     steps,
-    explanation: `${processes}: ${because}; so ${name(cycle[0]!)} precedes itself, a cycle (${type}).`,
+    workload,
+    diagram,
+    explanation: `${processes}: ${because}; so ${name(cycle[0]!)} precedes itself, a cycle (${type}): ${diagram}.`,
   };
 }
 
@@ -392,7 +400,8 @@ export const HIGHLIGHTED_ANOMALIES_PER_TYPE = 3;
 /**
  * The ops of the forbidden anomalies as highlights, so the report marks the
  * cycle's transactions on the timeline, each labelled with its place in the
- * cycle and the edge to the next one (`G-single #1: T1 -rw key 7-> T2`).
+ * cycle and the edge to the next one, with the values that justify it
+ * (`G-single #1: T1 -rw key x (T1 read [1 2], T2 appended 3)-> T2`).
  */
 export function anomalyHighlights(anomalies: Record<string, readonly TxnAnomaly[]>): OpHighlight[] {
   const highlights: OpHighlight[] = [];
@@ -401,11 +410,12 @@ export function anomalyHighlights(anomalies: Record<string, readonly TxnAnomaly[
       const tag = `${type} #${n + 1}`;
       if (isCycleAnomaly(anomaly)) {
         const position = new Map(anomaly.cycle.map((index, i) => [index, i + 1]));
+        const named = (index: number) => `T${position.get(index) ?? "?"}`;
         for (const step of anomaly.steps) {
-          const edge = step.key === undefined ? step.type : `${step.type} key ${String(step.key)}`;
+          const edge = edgeLabel(step, anomaly.workload ?? "list-append", named(step.from), named(step.to));
           highlights.push({
             index: step.from,
-            label: `${tag}: T${position.get(step.from) ?? "?"} -${edge}-> T${position.get(step.to) ?? "?"}`,
+            label: `${tag}: ${named(step.from)} -${edge}-> ${named(step.to)}`,
           });
         }
       } else {

@@ -22,6 +22,7 @@ import { analyzeRwRegister, type KeyAssumption } from "./rw-register.js";
 import type { TxnHistory } from "./transactions.js";
 
 export type { CycleAnomaly, CycleStep, DuplicateWrite, OpAnomaly, TxnAnomaly } from "./anomaly.js";
+export { cycleDiagram, edgeLabel, labelValue } from "./anomaly.js";
 export {
   DEFAULT_CONSISTENCY_MODELS,
   DEFAULT_CYCLE_SEARCH_BUDGET_MS,

@@ -129,7 +129,16 @@ export function analyzeListAppend(
   }
   const duplicates = [...duplicateOps.values()];
   const describe = (step: CycleStep, name: (op: number) => string) => describeStep(step, name);
-  const analysis: WorkloadAnalysis = { keys, values, anomalies, duplicates, notes, describe };
+  // A read that ends in `last` is the prefix of its key's version order up to `last` (its
+  // first place: a key with a duplicated element has no single answer, and shows the shortest).
+  const orders: (Int32Array | undefined)[] = [];
+  const readList = (key: number, last: number): unknown[] | undefined => {
+    if (last === NONE) return [];
+    const order = orders[key];
+    const at = order === undefined ? -1 : order.indexOf(last);
+    return at === -1 ? undefined : Array.from(order!.subarray(0, at + 1), (value) => values.items[value]);
+  };
+  const analysis: WorkloadAnalysis = { keys, values, anomalies, duplicates, notes, describe, readList };
   if (duplicates.length > 0) return { analysis, builder: undefined };
 
   // Pass 2: reads of committed transactions. What a transaction's own earlier
@@ -290,7 +299,6 @@ export function analyzeListAppend(
 
   // Version orders: the longest read of each key, as ids; every read must be a prefix of it.
   // `firstRepeat[key]`: where the longest read first repeats an element (its length when it never does).
-  const orders: (Int32Array | undefined)[] = [];
   const firstRepeat = new Int32Array(longestRead.length);
   const seen = new Int32Array(Math.max(1024, values.items.length));
   let stamp = 0;
