@@ -168,6 +168,23 @@ interface RunOutcome {
   anomalyAtS: number | undefined;
 }
 
+/**
+ * Seconds from the run's start to the earliest violation an interval
+ * checker names (`violations[].startMs`, boundedConcurrency's; it judges
+ * holds in the interval log, not ops).
+ */
+function firstViolationS(results: Record<string, unknown>): number | undefined {
+  const checkers = (results.checkers ?? {}) as Record<string, Record<string, unknown>>;
+  let first: number | undefined;
+  for (const result of Object.values(checkers)) {
+    if (result.valid !== false || !Array.isArray(result.violations)) continue;
+    for (const violation of result.violations as { startMs?: unknown }[])
+      if (typeof violation.startMs === "number" && (first === undefined || violation.startMs < first))
+        first = violation.startMs;
+  }
+  return first === undefined ? undefined : first / 1000;
+}
+
 /** The earliest op index an invalid checker names (a linearizability counterexample's ops, or `opIndices`). */
 function firstAnomalyOp(results: Record<string, unknown>): number | undefined {
   const checkers = (results.checkers ?? {}) as Record<string, Record<string, unknown>>;
@@ -193,6 +210,7 @@ function opTimeS(runDir: string, index: number): number | undefined {
 
 function runOnce(configuration: Configuration, seed: number): RunOutcome {
   const store = mkdtempSync(join(tmpdir(), "crucible-detection-"));
+  let keep = false;
   try {
     const args = [
       cli,
@@ -219,10 +237,15 @@ function runOnce(configuration: Configuration, seed: number): RunOutcome {
       >;
       const index = firstAnomalyOp(results);
       if (index !== undefined) anomalyAtS = opTimeS(runDir, index);
+      anomalyAtS ??= firstViolationS(results);
     }
+    keep = verdict !== configuration.expected;
     return { verdict, anomalyAtS };
   } finally {
-    rmSync(store, { recursive: true, force: true });
+    // A run that surprised is kept for a post-mortem (its history, interval log and actor logs).
+    if (keep)
+      console.error(`  kept ${store} (${configuration.name}, seed ${seed}: not ${configuration.expected})`);
+    else rmSync(store, { recursive: true, force: true });
   }
 }
 

@@ -190,6 +190,17 @@ async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
     await release();
     return stopSignal ? shellExitCode(null, stopSignal) : DEMO_LOCK_EXIT.leaseLost;
   }
+  // Lost (or told to stop) between the claim and here: a pause of the wrapper right after its claim is the
+  // common way. The lease may be gone already, so the child must not start; and an abort listener added
+  // after the abort never fires, so a child started now would hold with no lease for its whole run.
+  if (!lost.signal.aborted && performance.now() - lastOkMs > ttlMs)
+    declareLost(
+      `no keepalive succeeded for ${Math.round(performance.now() - lastOkMs)} ms before the child started`,
+    );
+  if (stopping.signal.aborted || (lost.signal.aborted && !flags.unsafe)) {
+    await release();
+    return stopSignal ? shellExitCode(null, stopSignal) : DEMO_LOCK_EXIT.leaseLost;
+  }
 
   // Tethered: the child's tree dies with this wrapper even when it is SIGKILLed (../actors/tether.ts),
   // so a killed wrapper's child never holds on without a lease.

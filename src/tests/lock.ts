@@ -91,11 +91,25 @@ export const LOCK_HANDOVER_GAP_MS = 1_000;
 export const LOCK_HANDOVER_KINDS: readonly FaultKind[] = ["lease-revoke", "actor-pause"];
 
 /**
+ * How long the handover schedule pauses the successor: the nemesis interval,
+ * but at most what leaves an unsafe child 1 s of its hold past the loss
+ * window (hold − gap − window − 1 s = 5 s at the defaults; a longer pause
+ * would let the hold end inside the window and hide the bug), and at least
+ * TTL + 0.5 s (shorter, the lease would not be lost at all).
+ */
+export function lockHandoverPauseMs(intervalMs: number): number {
+  const longest = LOCK_HOLD_S * 1000 - LOCK_HANDOVER_GAP_MS - LOCK_LOSS_WINDOW_MS - 1_000;
+  return Math.max(LOCK_TTL_S * 1000 + 500, Math.min(intervalMs, longest));
+}
+
+/**
  * The lock workload's own fault schedule, used when no `--nemesis` is given
  * (docs/detection.md, "The lock workload"). Each round, `intervalMs` apart:
  *
  *   sleep interval · lease-revoke {leases: "holder"} · sleep 1 s ·
- *   actor-pause {actors: "holder"} · sleep interval · actor-resume
+ *   actor-pause {actors: "holder"} · sleep pause · actor-resume
+ *
+ * (pause: {@link lockHandoverPauseMs}, the interval at the defaults.)
  *
  * Why: a loss event only shows a wrapper that does not stop its child if
  * the rest of the hold outlasts the loss window; a fault at a random moment
@@ -116,7 +130,8 @@ export function lockHandoverSchedule(options: {
 }): NemesisPackage {
   if (!(options.intervalMs > 0))
     throw new RangeError(`lockHandoverSchedule: intervalMs must be > 0, got ${options.intervalMs}`);
-  const roundMs = 2 * options.intervalMs + LOCK_HANDOVER_GAP_MS;
+  const pauseMs = lockHandoverPauseMs(options.intervalMs);
+  const roundMs = options.intervalMs + LOCK_HANDOVER_GAP_MS + pauseMs;
   const rounds = Math.min(10_000, Math.ceil(options.timeLimitMs / roundMs) + 1);
   const generator: GeneratorLike[] = [];
   for (let round = 0; round < rounds; round++)
@@ -125,7 +140,7 @@ export function lockHandoverSchedule(options: {
       { f: "lease-revoke", value: { leases: "holder" } },
       sleep(LOCK_HANDOVER_GAP_MS),
       { f: "actor-pause", value: { actors: HOLDER_TARGET } },
-      sleep(options.intervalMs),
+      sleep(pauseMs),
       { f: "actor-resume", value: "all" },
     );
   return {

@@ -119,7 +119,12 @@ describe("actor nemesis", () => {
     expect(await newestHolder(leases, actors.names)).toBe("a3");
     const nemesis = actorNemesis({ actors: () => actors, leases: () => leases });
     const paused = await nemesis.invoke(op("actor-pause", { actors: HOLDER_TARGET }), ctx);
-    expect(paused).toEqual({ type: "ok", value: { actors: ["a3"] } });
+    // The revision once the pause took effect: what was claimed before it has a token at or below it.
+    expect(paused).toEqual({ type: "ok", value: { actors: ["a3"], revision: expect.any(Number) } });
+    const { revision } = paused.value as { revision: number };
+    expect(revision).toBeGreaterThanOrEqual(
+      Number((await client.rangePrefix(prefix)).kvs.at(-1)?.createRevision),
+    );
     expect(state(actors.get("a3").pid)).toBe("T");
     expect((await nemesis.invoke(op("actor-resume", "all"), ctx)).value).toEqual({ actors: ["a3"] });
     // No key names an actor (etcdctl lock stores none): every actor is hit, so the holder is for certain.

@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { defaultNemesisFor, LOCK_DEFAULT_NEMESIS, runOptionsFromFlags } from "../../src/cli/run.js";
 import type { Nemesis } from "../../src/faults/types.js";
-import { LOCK_HANDOVER_GAP_MS, LOCK_HANDOVER_KINDS, lockHandoverSchedule } from "../../src/tests/lock.js";
+import {
+  LOCK_HANDOVER_GAP_MS,
+  LOCK_HANDOVER_KINDS,
+  LOCK_HOLD_S,
+  LOCK_LOSS_WINDOW_MS,
+  LOCK_TTL_S,
+  lockHandoverPauseMs,
+  lockHandoverSchedule,
+} from "../../src/tests/lock.js";
 
 const flags = {
   timeLimit: 20_000,
@@ -66,6 +74,12 @@ describe("the lock workload's default faults", () => {
       { f: "actor-resume", value: "all" },
     ]);
     expect(LOCK_HANDOVER_GAP_MS).toBeLessThan(2_000);
+    // The pause: the interval, clamped so an unsafe child outlives the window and the lease is lost.
+    expect(lockHandoverPauseMs(5_000)).toBe(5_000);
+    expect(lockHandoverPauseMs(30_000)).toBe(
+      LOCK_HOLD_S * 1000 - LOCK_HANDOVER_GAP_MS - LOCK_LOSS_WINDOW_MS - 1_000,
+    );
+    expect(lockHandoverPauseMs(100)).toBe(LOCK_TTL_S * 1000 + 500);
     // The final phase resumes every paused actor before waiting for recovery.
     const final = schedule.finalGenerator as unknown as { f: string }[];
     expect(final.map((op) => op.f)).toEqual(["actor-resume", "wait-for-recovery"]);

@@ -33,13 +33,13 @@
  *   instant, `holders − excused zombies ≤ limit` must hold. So a kill of an
  *   etcd member, which hits no holder, excuses nothing, and a pause of a3
  *   does not excuse a1 and a2 holding at once.
- * - One exception, for revokes: a hold that began after the revoke's heal
- *   but whose fencing token is below the revision its lease was revoked at
- *   (the event's `tokensBelow`, loss-events.ts) was claimed under the
- *   revoked lease: it is a zombie from its first instant, excused until the
- *   window's end. This happens when a revoke of every lease goes one lease
- *   at a time and a waiter claims a freed slot in between; its child starts
- *   (and records its start) only after the last revoke.
+ * - One exception: a hold that began after the fault's heal but whose
+ *   fencing token is below the event's `tokensBelow` (loss-events.ts) was
+ *   claimed before the fault took effect: it is a zombie from its first
+ *   instant, excused until the window's end. This happens when a revoke of
+ *   every lease goes one lease at a time and a waiter claims a freed slot in
+ *   between (its child records its start only after the last revoke), and
+ *   when a wrapper is paused between its claim and its child's first record.
  * - Open intervals (a child killed mid-hold) end as `openEnd` says
  *   (`ends.ts`): at its actor's kill, else at the end of the run.
  * - Several offices (locks) in one log are judged apart, each with `limit`.
@@ -160,8 +160,8 @@ interface HolderEvents {
   readonly windowEnd: Float64Array;
   /** Max of `heal` over events 0..j: the latest heal among the events that began by a given time. */
   readonly prefixMaxHeal: Float64Array;
-  /** The revokes that bound the tokens of lease-less holds (`tokensBelow`), by start; usually none. */
-  readonly revokes: {
+  /** The events that bound the tokens of holds claimed before them (`tokensBelow`), by start. */
+  readonly claimed: {
     readonly start: Float64Array;
     readonly heal: Float64Array;
     readonly windowEnd: Float64Array;
@@ -196,7 +196,7 @@ function byHolder(events: readonly LossEvent[], windowNs: number): Map<string, H
       prefixMaxHeal[j] = max;
     }
     const bounded = list.filter((event) => event.tokensBelow !== undefined && event.healedAt !== undefined);
-    const revokes = {
+    const claimed = {
       start: Float64Array.from(bounded, (event) => event.start),
       heal: Float64Array.from(bounded, (event) => event.healedAt as number),
       windowEnd: Float64Array.from(bounded, (event) => (event.healedAt as number) + windowNs),
@@ -206,7 +206,7 @@ function byHolder(events: readonly LossEvent[], windowNs: number): Map<string, H
         0,
       ),
     };
-    out.set(holder, { start, heal, windowEnd, prefixMaxHeal, revokes });
+    out.set(holder, { start, heal, windowEnd, prefixMaxHeal, claimed });
   }
   return out;
 }
@@ -540,9 +540,10 @@ export function checkBoundedConcurrency(
           ranges++;
         }
       }
-      // Lease-less from the start: a hold that began after a revoke's heal but whose token is below the
-      // revision its lease was revoked at (claimed between two revokes of one fault), up to the window's end.
-      const revokes = mine.revokes;
+      // Claimed before the fault, recorded after its heal: a hold whose token is below the event's bound
+      // (a slot taken between two revokes of one fault; a wrapper paused between its claim and its child's
+      // first record) is a zombie from its first instant, up to the window's end.
+      const revokes = mine.claimed;
       if (revokes.start.length > 0) {
         const token = tokenNumber((intervals[index] as Interval).token);
         if (token !== undefined) {

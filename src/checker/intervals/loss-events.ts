@@ -84,12 +84,28 @@ export interface LossEvent {
   /** History index of the op that healed it, when there is one. */
   readonly healIndex: number | undefined;
   /**
-   * For a revoke whose completion says at which revision it revoked this
-   * holder's lease ({@link revokedTokenBound}): holds of this holder with a
-   * numeric token below it were claimed under that lease (or earlier), so
-   * they hold with no lease whenever they began. Absent otherwise.
+   * Holds of this holder with a numeric token below this were claimed
+   * before the fault took effect, so they are its zombies whenever their
+   * start record came: for a revoke, the revision it revoked the holder's
+   * lease at ({@link revokedTokenBound}); for a pause or stop, the
+   * revision once it took effect, plus one ({@link revisionTokenBound}).
+   * Absent when the completion does not say.
    */
   readonly tokensBelow?: number;
+}
+
+/**
+ * The fencing-token bound of a pause or stop whose completion says
+ * the store's `revision` once it took effect: a frozen or dead wrapper
+ * claims nothing, so a token at or below it was claimed before the fault
+ * (bound: revision + 1). It matters for a wrapper paused between its claim
+ * and its child's first record: the child records its start after the
+ * resume, yet it holds under the lease the pause cost.
+ */
+export function revisionTokenBound(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const revision = (value as { revision?: unknown }).revision;
+  return typeof revision === "number" && Number.isFinite(revision) ? revision + 1 : undefined;
 }
 
 /**
@@ -197,7 +213,13 @@ export function lossEvents(history: readonly Op[], options: LossEventOptions): L
       const hit = new Set(namedTargets(invoke.value, holders));
       if (value !== invoke.value) for (const holder of namedTargets(value, holders)) hit.add(holder);
       for (const holder of hit) {
-        const tokensBelow = rule.kind === "revoke" ? revokedTokenBound(value, holder) : undefined;
+        // A kill has none: a killed wrapper's child dies with it, and its respawned run may claim anew soon.
+        const tokensBelow =
+          rule.kind === "revoke"
+            ? revokedTokenBound(value, holder)
+            : rule.kind === "pause" || rule.kind === "stop"
+              ? revisionTokenBound(value)
+              : undefined;
         const event = {
           f: invoke.f,
           kind: rule.kind,

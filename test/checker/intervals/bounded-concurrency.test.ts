@@ -579,3 +579,40 @@ describe("boundedConcurrency: a slot claimed between two revokes of one lease-re
     expect(result.valid).toBe(false);
   });
 });
+
+describe("boundedConcurrency: a wrapper paused between its claim and its child's first record", () => {
+  // b claims the lock (token 25) and is paused at 6 s before its child writes its start record; c takes
+  // over when b's lease expires (token 31); b is resumed at 11.1 s, its child records its start at
+  // 11.2 s and is stopped at 11.6 s. The pause's completion says the revision once it took effect (30).
+  const pause = (value: Record<string, unknown>): Fault[] => [
+    [6_000, "actor-pause", value, 6_010],
+    [11_100, "actor-resume", { actors: ["b"] }],
+  ];
+  const shape = (bToken: number, bEndMs = 11_600): Hold[] => [
+    ["b", 11_200, bEndMs, { token: bToken, slot: 0 }],
+    ["c", 8_000, 18_000, { token: 31, slot: 0 }],
+  ];
+  const run = (list: Hold[], faults: Fault[]) =>
+    check(list, faults, { limit: 1, lossWindowMs: 3_000 }, 20_000);
+
+  it("a token at or below the revision at the pause was claimed before it: excused though recorded after the resume", () => {
+    const events = lossEvents(nemesisHistory(pause({ actors: ["b"], revision: 30 })), {
+      holders: ["b", "c"],
+    });
+    expect(events.map((e) => [e.holder, e.tokensBelow])).toEqual([["b", 31]]);
+    expect(run(shape(25), pause({ actors: ["b"], revision: 30 })).valid).toBe(true);
+    expect(run(shape(30), pause({ actors: ["b"], revision: 30 })).valid).toBe(true);
+  });
+
+  it("a token above it is a claim after the resume: counted; and the excuse ends with the window", () => {
+    expect(run(shape(32), pause({ actors: ["b"], revision: 30 })).valid).toBe(false);
+    // Resume at 11.1 s + 3 s window = 14.1 s; b's child holds on to 15 s.
+    const late = run(shape(25, 15_000), pause({ actors: ["b"], revision: 30 }));
+    expect(late.valid).toBe(false);
+    expect(violations(late)[0]?.startMs).toBeCloseTo(14_100, 6);
+  });
+
+  it("without the revision (an older history) the late record counts, as before", () => {
+    expect(run(shape(25), pause({ actors: ["b"] })).valid).toBe(false);
+  });
+});
