@@ -50,6 +50,8 @@ export interface SyncTestOptions {
   readonly faults: boolean;
   /** One scenario alone (no chaos phase), or undefined: chaos, then every scenario. */
   readonly scenario?: ScenarioName;
+  /** With no `scenario`: the scenarios run after the chaos phase. Default all (a test runs fewer, for time). */
+  readonly scenarios?: readonly ScenarioName[];
   readonly storeDir: string;
   readonly reproduce: string;
   readonly argv: readonly string[];
@@ -95,7 +97,11 @@ export async function runSyncTest(options: SyncTestOptions): Promise<SyncTestOut
     actions: Number.MAX_SAFE_INTEGER,
     timeLimitMs: options.timeLimitMs,
     faults: options.faults,
-    ...(options.scenario === undefined ? {} : { scenarios: [options.scenario], chaos: false }),
+    ...(options.scenario === undefined
+      ? options.scenarios === undefined
+        ? {}
+        : { scenarios: options.scenarios }
+      : { scenarios: [options.scenario], chaos: false }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const checkers: Record<string, CheckResult> = {};
