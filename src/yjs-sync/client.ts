@@ -271,24 +271,36 @@ function websocketUrl(server: string): string {
   return url.toString().replace(/\/$/, "");
 }
 
-/** Resolves true once the provider is synced, false at the deadline. */
-function whenSynced(provider: WebsocketProvider, deadline: number): Promise<boolean> {
-  if (provider.synced) return Promise.resolve(true);
+/**
+ * Connection attempts that close before the provider is synced, after which
+ * a sync gives up: a refused connection (the server is down) fails in a
+ * fraction of a second instead of at the deadline. A stalled link (a
+ * partition) never closes and runs to the deadline.
+ */
+const CLOSES_BEFORE_SYNC_MAX = 3;
+
+/** How waiting for a provider ended: synced, out of time, or its connections kept closing. */
+type SyncWait = "synced" | "timeout" | "refused";
+
+function whenSynced(provider: WebsocketProvider, deadline: number): Promise<SyncWait> {
+  if (provider.synced) return Promise.resolve("synced");
   return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => {
-        provider.off("sync", onSync);
-        resolve(false);
-      },
-      Math.max(0, deadline - performance.now()),
-    );
-    const onSync = (synced: boolean): void => {
-      if (!synced) return;
+    let closes = 0;
+    const finish = (how: SyncWait): void => {
       clearTimeout(timer);
       provider.off("sync", onSync);
-      resolve(true);
+      provider.off("connection-close", onClose);
+      resolve(how);
+    };
+    const timer = setTimeout(() => finish("timeout"), Math.max(0, deadline - performance.now()));
+    const onSync = (synced: boolean): void => {
+      if (synced) finish("synced");
+    };
+    const onClose = (): void => {
+      if (++closes >= CLOSES_BEFORE_SYNC_MAX) finish("refused");
     };
     provider.on("sync", onSync);
+    provider.on("connection-close", onClose);
   });
 }
 
@@ -325,10 +337,13 @@ async function sync(
   const provider = connect(config, store.doc);
   const readers: WebsocketProvider[] = [];
   try {
-    if (!(await whenSynced(provider, deadline)))
+    const first = await whenSynced(provider, deadline);
+    if (first !== "synced")
       throw new ClientError(
         YJS_CLIENT_EXIT.unreachable,
-        `no sync with ${config.server} within ${config.timeoutMs} ms`,
+        first === "refused"
+          ? `${config.server} closed ${CLOSES_BEFORE_SYNC_MAX} connections before a sync (down?)`
+          : `no sync with ${config.server} within ${config.timeoutMs} ms`,
       );
     if (retryLast) {
       const encoder = encoding.createEncoder();
@@ -341,7 +356,7 @@ async function sync(
       const readBack = new Y.Doc();
       const reader = connect(config, readBack);
       readers.push(reader);
-      const synced = await whenSynced(reader, deadline);
+      const synced = (await whenSynced(reader, deadline)) === "synced";
       const serverState = Y.decodeStateVector(Y.encodeStateVector(readBack));
       reader.destroy();
       readBack.destroy();
