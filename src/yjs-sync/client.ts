@@ -55,10 +55,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import * as encoding from "lib0/encoding";
-import { WebSocket } from "ws";
-import * as syncProtocol from "y-protocols/sync";
-import { messageSync, WebsocketProvider } from "y-websocket";
+import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import {
   DEFAULT_ROOM,
@@ -304,11 +301,26 @@ function whenSynced(provider: WebsocketProvider, deadline: number): Promise<Sync
   });
 }
 
-function connect(config: ClientConfig, doc: Y.Doc): WebsocketProvider {
-  return new WebsocketProvider(websocketUrl(config.server!), config.room, doc, {
+/**
+ * The network half of the stack, loaded by `sync` alone: the other commands
+ * work offline and start faster without it.
+ */
+async function loadNetwork() {
+  const [ws, yWebsocket, syncProtocol, encoding] = await Promise.all([
+    import("ws"),
+    import("y-websocket"),
+    import("y-protocols/sync"),
+    import("lib0/encoding"),
+  ]);
+  return { WebSocket: ws.WebSocket, ...yWebsocket, syncProtocol, encoding };
+}
+type Network = Awaited<ReturnType<typeof loadNetwork>>;
+
+function connect(network: Network, config: ClientConfig, doc: Y.Doc): WebsocketProvider {
+  return new network.WebsocketProvider(websocketUrl(config.server!), config.room, doc, {
     // A polyfill because Node 20 has no WebSocket global; no BroadcastChannel, so two documents
     // of one process never sync through memory (the read-back must come from the server).
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: network.WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     maxBackoffTime: 200,
   });
@@ -334,7 +346,9 @@ async function sync(
     store.doc = newDoc(store.actor, store.synced);
   }
   const deadline = performance.now() + config.timeoutMs;
-  const provider = connect(config, store.doc);
+  const network = await loadNetwork();
+  const { encoding, syncProtocol } = network;
+  const provider = connect(network, config, store.doc);
   const readers: WebsocketProvider[] = [];
   try {
     const first = await whenSynced(provider, deadline);
@@ -347,14 +361,14 @@ async function sync(
       );
     if (retryLast) {
       const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, messageSync);
+      encoding.writeVarUint(encoder, network.messageSync);
       syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(store.doc));
       provider.ws?.send(encoding.toUint8Array(encoder));
     }
     const mine = Y.decodeStateVector(Y.encodeStateVector(store.doc));
     for (;;) {
       const readBack = new Y.Doc();
-      const reader = connect(config, readBack);
+      const reader = connect(network, config, readBack);
       readers.push(reader);
       const synced = (await whenSynced(reader, deadline)) === "synced";
       const serverState = Y.decodeStateVector(Y.encodeStateVector(readBack));
