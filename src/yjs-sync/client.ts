@@ -55,10 +55,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import * as encoding from "lib0/encoding";
-import { WebSocket } from "ws";
-import * as syncProtocol from "y-protocols/sync";
-import { messageSync, WebsocketProvider } from "y-websocket";
+import type { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import {
   DEFAULT_ROOM,
@@ -271,32 +268,59 @@ function websocketUrl(server: string): string {
   return url.toString().replace(/\/$/, "");
 }
 
-/** Resolves true once the provider is synced, false at the deadline. */
-function whenSynced(provider: WebsocketProvider, deadline: number): Promise<boolean> {
-  if (provider.synced) return Promise.resolve(true);
+/**
+ * Connection attempts that close before the provider is synced, after which
+ * a sync gives up: a refused connection (the server is down) fails in a
+ * fraction of a second instead of at the deadline. A stalled link (a
+ * partition) never closes and runs to the deadline.
+ */
+const CLOSES_BEFORE_SYNC_MAX = 3;
+
+/** How waiting for a provider ended: synced, out of time, or its connections kept closing. */
+type SyncWait = "synced" | "timeout" | "refused";
+
+function whenSynced(provider: WebsocketProvider, deadline: number): Promise<SyncWait> {
+  if (provider.synced) return Promise.resolve("synced");
   return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => {
-        provider.off("sync", onSync);
-        resolve(false);
-      },
-      Math.max(0, deadline - performance.now()),
-    );
-    const onSync = (synced: boolean): void => {
-      if (!synced) return;
+    let closes = 0;
+    const finish = (how: SyncWait): void => {
       clearTimeout(timer);
       provider.off("sync", onSync);
-      resolve(true);
+      provider.off("connection-close", onClose);
+      resolve(how);
+    };
+    const timer = setTimeout(() => finish("timeout"), Math.max(0, deadline - performance.now()));
+    const onSync = (synced: boolean): void => {
+      if (synced) finish("synced");
+    };
+    const onClose = (): void => {
+      if (++closes >= CLOSES_BEFORE_SYNC_MAX) finish("refused");
     };
     provider.on("sync", onSync);
+    provider.on("connection-close", onClose);
   });
 }
 
-function connect(config: ClientConfig, doc: Y.Doc): WebsocketProvider {
-  return new WebsocketProvider(websocketUrl(config.server!), config.room, doc, {
+/**
+ * The network half of the stack, loaded by `sync` alone: the other commands
+ * work offline and start faster without it.
+ */
+async function loadNetwork() {
+  const [ws, yWebsocket, syncProtocol, encoding] = await Promise.all([
+    import("ws"),
+    import("y-websocket"),
+    import("y-protocols/sync"),
+    import("lib0/encoding"),
+  ]);
+  return { WebSocket: ws.WebSocket, ...yWebsocket, syncProtocol, encoding };
+}
+type Network = Awaited<ReturnType<typeof loadNetwork>>;
+
+function connect(network: Network, config: ClientConfig, doc: Y.Doc): WebsocketProvider {
+  return new network.WebsocketProvider(websocketUrl(config.server!), config.room, doc, {
     // A polyfill because Node 20 has no WebSocket global; no BroadcastChannel, so two documents
     // of one process never sync through memory (the read-back must come from the server).
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: network.WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
     maxBackoffTime: 200,
   });
@@ -322,26 +346,31 @@ async function sync(
     store.doc = newDoc(store.actor, store.synced);
   }
   const deadline = performance.now() + config.timeoutMs;
-  const provider = connect(config, store.doc);
+  const network = await loadNetwork();
+  const { encoding, syncProtocol } = network;
+  const provider = connect(network, config, store.doc);
   const readers: WebsocketProvider[] = [];
   try {
-    if (!(await whenSynced(provider, deadline)))
+    const first = await whenSynced(provider, deadline);
+    if (first !== "synced")
       throw new ClientError(
         YJS_CLIENT_EXIT.unreachable,
-        `no sync with ${config.server} within ${config.timeoutMs} ms`,
+        first === "refused"
+          ? `${config.server} closed ${CLOSES_BEFORE_SYNC_MAX} connections before a sync (down?)`
+          : `no sync with ${config.server} within ${config.timeoutMs} ms`,
       );
     if (retryLast) {
       const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, messageSync);
+      encoding.writeVarUint(encoder, network.messageSync);
       syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(store.doc));
       provider.ws?.send(encoding.toUint8Array(encoder));
     }
     const mine = Y.decodeStateVector(Y.encodeStateVector(store.doc));
     for (;;) {
       const readBack = new Y.Doc();
-      const reader = connect(config, readBack);
+      const reader = connect(network, config, readBack);
       readers.push(reader);
-      const synced = await whenSynced(reader, deadline);
+      const synced = (await whenSynced(reader, deadline)) === "synced";
       const serverState = Y.decodeStateVector(Y.encodeStateVector(readBack));
       reader.destroy();
       readBack.destroy();
