@@ -49,6 +49,9 @@ export interface HostsOptions {
   readonly remoteDir?: string;
 }
 
+/** How long close() waits for a host's keeper to finish its cleanup and exit. */
+const KEEPER_EXIT_WAIT_MS = 5_000;
+
 /** Bound on the log fetched from a host. */
 const LOG_FETCH_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -287,10 +290,15 @@ export class SshBackend implements NodeBackend {
           for (const started of state.processes) started.detach();
           // The keeper now reads EOF and runs its (idempotent) cleanup over what is left: nothing.
           state.keeper.endInput();
+          // A timer that holds the event loop: the keeper's client is unref'd, and its exit must still be seen.
+          let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             state.keeper.ended,
-            new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, KEEPER_EXIT_WAIT_MS);
+            }),
           ]);
+          clearTimeout(timer);
           await state.host.close();
         }
       }),
