@@ -6,6 +6,7 @@
  *
  * - etcd on 3 hosts under kill, pause and partition (iptables on the hosts) → valid, exit 0;
  * - the demo in stale-reads mode under partitions → invalid, exit 1;
+ * - a user's test file (its own `binary` recipe) runs unchanged on the hosts;
  * - an unreachable host, a wrong key, a binary missing on one host → exit 3 naming the host and the cause;
  * - after a normal end, an error, SIGINT and SIGKILL of the runner: no node, keeper, iptables chain or node dir
  *   on any host, and no ssh client of ours on the runner's side.
@@ -236,6 +237,28 @@ describe.skipIf(skipReason !== undefined)(title("crucible run --hosts on SSH hos
     expect(run.stdout).toContain("INVALID");
     await expectNothingLeft(remoteDir);
   }, 180_000);
+
+  it("a user's test file runs unchanged on hosts: its own recipe, kill and pause faults, valid (exit 0)", async () => {
+    const { remoteDir, store } = runPlaces("file");
+    const run = await startCrucible([
+      "run",
+      resolve("test/hosts/fixtures/kv-test.ts"),
+      ...hostArgs(remoteDir, store),
+      "--nemesis",
+      "kill,pause",
+      "--nemesis-interval",
+      "2s",
+      "--time-limit",
+      "10",
+      "--seed",
+      "3",
+    ]).finished;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toContain("nodes on hosts over SSH");
+    const history = historyOf(store, "my-kv-register");
+    expect(history.filter((op) => op.process !== "nemesis" && op.type === "ok").length).toBeGreaterThan(100);
+    await expectNothingLeft(remoteDir);
+  }, 150_000);
 
   it("a wrong key: exit 3 naming the host and ssh's words; nothing left", async () => {
     const { remoteDir, store } = runPlaces("wrong-key");
