@@ -423,7 +423,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
         },
       });
     // On hosts: every cluster the test starts (built-in or the user's own file) runs its nodes there.
-    const outcome = hosts ? await withHosts(hosts, run) : await run();
+    const outcome = hosts ? await runOnHosts(hosts, run, display.line) : await run();
     display.stop();
     const reportPath = resolve(outcome.runDir, "report.html");
     for (const problem of outcome.reportErrors) display.line(`warning: ${problem}`);
@@ -451,6 +451,23 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
   }
+}
+
+/**
+ * Run with every cluster on the hosts. A run that started a cluster but none
+ * on the hosts (a test file whose own copy of crucible never saw them) ran
+ * something else than what was asked: its verdict does not stand.
+ */
+async function runOnHosts(
+  hosts: HostsOptions,
+  run: () => Promise<RunTestOutcome>,
+  line: (text: string) => void,
+): Promise<RunTestOutcome> {
+  const { result, clustersStarted } = await withHosts(hosts, run);
+  if (clustersStarted > 0 || result.test.cluster === undefined) return result;
+  const error = "--hosts was given, but the test started its cluster on this machine, not on the hosts";
+  line(`error: ${error}`);
+  return { ...result, results: { ...result.results, complete: false, error } };
 }
 
 /** What cannot run on hosts, refused before anything connects. */

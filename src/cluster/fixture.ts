@@ -26,7 +26,7 @@ import { currentLogScope, postponeRemoval } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
-import { currentHosts, type HostsOptions, SshBackend } from "./remote.js";
+import { currentHosts, type HostsOptions, noteClusterOnHosts, SshBackend } from "./remote.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import { createTestCa, type TestCa } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
@@ -535,7 +535,10 @@ export async function startCluster(
     let nodes: LocalNode[] = [];
     try {
       // Connected once, inside the try: a host that cannot be reached must remove the temp dir too.
-      if (hosts && backend === localBackend) backend = await SshBackend.open(hosts, size);
+      if (hosts && backend === localBackend) {
+        backend = await SshBackend.open(hosts, size);
+        noteClusterOnHosts();
+      }
       if (options.tls && ca === undefined) ca = await createTestCa(join(runDir, "tls"));
       // Planning is inside the try: a failure here must remove the temp dir too.
       const specs = await planNodes({

@@ -49,6 +49,9 @@ export interface HostsOptions {
   readonly remoteDir?: string;
 }
 
+/** How long close() waits for a host's keeper to finish its cleanup and exit. */
+const KEEPER_EXIT_WAIT_MS = 5_000;
+
 /** Bound on the log fetched from a host. */
 const LOG_FETCH_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -75,19 +78,46 @@ export function checkDistinct(targets: HostTarget[], where: string): HostTarget[
   return targets;
 }
 
-const ambient = new AsyncLocalStorage<HostsOptions>();
+/** What an enclosing {@link withHosts} set, and how many clusters started on it. */
+interface HostsScope {
+  readonly hosts: HostsOptions;
+  clustersStarted: number;
+}
+
+/**
+ * One store per process, shared through a global symbol: a test file loaded
+ * through tsx, or a second copy of the package, gets module instances of its
+ * own, and must still see the hosts the CLI set.
+ */
+const AMBIENT_KEY = Symbol.for("crucible.cluster.hosts");
+const globals = globalThis as Record<symbol, AsyncLocalStorage<HostsScope> | undefined>;
+globals[AMBIENT_KEY] ??= new AsyncLocalStorage<HostsScope>();
+const ambient: AsyncLocalStorage<HostsScope> = globals[AMBIENT_KEY];
 
 /**
  * Run `fn` with every cluster it starts (that names no `hosts` of its own)
- * on these hosts: how a test written for local nodes runs on hosts unchanged.
+ * on these hosts: how a test written for local nodes runs on hosts
+ * unchanged. `clustersStarted()` says afterwards how many did, so a caller
+ * can refuse a run whose nodes did not go to the hosts.
  */
-export function withHosts<T>(hosts: HostsOptions, fn: () => Promise<T>): Promise<T> {
-  return ambient.run(hosts, fn);
+export async function withHosts<T>(
+  hosts: HostsOptions,
+  fn: () => Promise<T>,
+): Promise<{ result: T; clustersStarted: number }> {
+  const scope: HostsScope = { hosts, clustersStarted: 0 };
+  const result = await ambient.run(scope, fn);
+  return { result, clustersStarted: scope.clustersStarted };
 }
 
 /** The hosts of the enclosing {@link withHosts}, if any. */
 export function currentHosts(): HostsOptions | undefined {
-  return ambient.getStore();
+  return ambient.getStore()?.hosts;
+}
+
+/** Count a cluster started on the enclosing {@link withHosts}' hosts. */
+export function noteClusterOnHosts(): void {
+  const scope = ambient.getStore();
+  if (scope) scope.clustersStarted++;
 }
 
 /**
@@ -287,10 +317,15 @@ export class SshBackend implements NodeBackend {
           for (const started of state.processes) started.detach();
           // The keeper now reads EOF and runs its (idempotent) cleanup over what is left: nothing.
           state.keeper.endInput();
+          // A timer that holds the event loop: the keeper's client is unref'd, and its exit must still be seen.
+          let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             state.keeper.ended,
-            new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, KEEPER_EXIT_WAIT_MS);
+            }),
           ]);
+          clearTimeout(timer);
           await state.host.close();
         }
       }),

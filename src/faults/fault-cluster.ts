@@ -30,11 +30,13 @@
 
 import { type ClusterOptions, type LocalCluster, type LocalNode, startCluster } from "../cluster/fixture.js";
 import type { Launch, NodeSpec, PeerAddressing, Recipe, RecipeFaults } from "../cluster/recipe.js";
+import { currentHosts, SshBackend } from "../cluster/remote.js";
 import type { Cluster, Node } from "../cluster/types.js";
 import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
 import { STREAMS } from "../random/streams.js";
 import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
+import { createHostsNetwork, type HostsNetwork } from "./hosts-network.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
 import type { DirectedLink } from "./partition.js";
@@ -92,6 +94,8 @@ export interface FaultTools {
   readonly clock: ClockFaults | undefined;
   readonly mesh: ProxyMesh | undefined;
   readonly netns: NetnsNetwork | undefined;
+  /** iptables on the hosts, when the nodes run on hosts over SSH. */
+  readonly hosts?: HostsNetwork | undefined;
   /** What the faults can and cannot do here, in words: for the results' notes. */
   readonly notes: readonly string[];
 }
@@ -318,7 +322,7 @@ function networkTools(
 
 /** The started cluster seen through its proxies, with its fault tools; stopping it stops everything. */
 function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster {
-  const { mesh, netns, clock } = faults;
+  const { mesh, netns, clock, hosts } = faults;
   const nodes = cluster.nodes.map(
     (node) =>
       new FaultNode(node, mesh ? mesh.clientAddress(node.name) : undefined, {
@@ -330,6 +334,8 @@ function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // The chains first, while the hosts' connections are open (the keeper removes them too).
+      await hosts?.close();
       const results = await Promise.allSettled([cluster.stop()]);
       await mesh?.close().catch(() => {});
       await netns?.close();
@@ -358,7 +364,7 @@ function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster
         }
       : {}),
     stop,
-    notes: faults.notes,
+    notes: [...cluster.notes, ...faults.notes],
     faults,
     inner: cluster,
     [Symbol.asyncDispose]: stop,
@@ -370,7 +376,16 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const notes: string[] = [];
   const nodeNames = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
-  const mode = resolveNetworkMode(options.network ?? "proxy", notes);
+  // On hosts over SSH, network faults are iptables on the hosts, whatever mode was asked for.
+  const onHosts = (options.cluster?.hosts ?? currentHosts()) !== undefined;
+  const wantsNetwork = (options.network ?? "proxy") !== "none";
+  if (onHosts && options.clock)
+    throw new UsageError(
+      "clock faults on hosts over SSH are not supported yet: the libfaketime control files are written locally",
+      undefined,
+      { setting: { name: "nemesis", value: "clock" } },
+    );
+  const mode = onHosts ? "none" : resolveNetworkMode(options.network ?? "proxy", notes);
 
   const links = new MeshLinks(mode === "proxy");
   const inner = options.recipe(links.hooks);
@@ -413,7 +428,19 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   }
   localNodes = cluster.nodes;
 
-  const network = networkTools(inner.name, links, netns, notes);
+  let hosts: HostsNetwork | undefined;
+  if (onHosts && wantsNetwork && cluster.backend instanceof SshBackend) {
+    try {
+      hosts = await createHostsNetwork(cluster.backend, nodeNames);
+    } catch (error) {
+      await cluster.stop().catch(() => {});
+      throw error;
+    }
+    notes.push(
+      `network faults by iptables on the hosts (chains ${hosts.chains.partition}, ${hosts.chains.loss}); latency, bandwidth and resets are not made on hosts`,
+    );
+  }
+  const network = hosts ?? networkTools(inner.name, links, netns, notes);
   for (const note of notes) log(`crucible: ${note}`);
-  return faultClusterOf(cluster, { network, clock, mesh: links.mesh, netns, notes });
+  return faultClusterOf(cluster, { network, clock, mesh: links.mesh, netns, hosts, notes });
 }
