@@ -58,7 +58,7 @@ export const directHooks: RecipeHooks = {
   peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
   peerUrl: (_from, _to, directUrl) => directUrl,
   replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
-  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
+  advertisePeerUrl: (node) => `${node.tls ? "https" : "http"}://${node.host}:${node.ports.peer ?? node.port}`,
 };
 
 /** "proxy": userspace proxies (no root); "netns": namespaces + iptables (root); "auto": netns when available; "none". */
@@ -227,9 +227,11 @@ class MeshLinks {
       // Any dialer's address for `node` is its one inbound proxy under per-node addressing.
       const dialer = node.cluster.nodes.find((other) => other.name !== node.name);
       const target = this.addressing === "per-node" && dialer ? this.peer(dialer, node) : undefined;
+      // A TLS member (peer TLS on) is dialed over https through the proxy: the proxy relays bytes.
+      const scheme = node.tls ? "https" : "http";
       return target
-        ? `http://${target.host}:${target.port}`
-        : `http://${node.host}:${node.ports.peer ?? node.port}`;
+        ? `${scheme}://${target.host}:${target.port}`
+        : `${scheme}://${node.host}:${node.ports.peer ?? node.port}`;
     },
   };
 
