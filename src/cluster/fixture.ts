@@ -62,6 +62,12 @@ export interface ClusterOptions {
    */
   wrapLaunch?: (node: NodeSpec, launch: Launch) => Launch;
   /**
+   * Told the pid of a node's process each time it is spawned (start and
+   * every restart), before its readiness wait: the fault mesh uses it to tell
+   * which node dialed a connection. Default: nothing.
+   */
+  onSpawn?: (node: NodeSpec, pid: number) => void;
+  /**
    * The address node `index` binds and is reached at. Default 127.0.0.1. A
    * node in its own network namespace has its own address (10.99.x.y).
    */
@@ -176,6 +182,7 @@ export class LocalNode implements Node {
     });
     // A server left running must not keep the runner alive; the exit handler kills it.
     this.process.unref();
+    this.options.onSpawn?.(this.spec, this.process.pid);
   }
 
   /** Wait until the readiness probe passes; throws {@link ClusterStartError} (and kills the node) otherwise. */
