@@ -78,7 +78,7 @@ async function waitForPeers(
 }
 
 describe.skipIf(!whichExecutable("etcd"))("etcd through a proxy mesh that tells dialers apart", () => {
-  it("cuts the link between members 1 and 2 only, exactly, as etcd itself sees it", {
+  it("cuts, then holds, the link between members 1 and 2 only, exactly, as etcd itself sees it", {
     timeout: 120_000,
   }, async () => {
     await using cluster = await startFaultCluster({
@@ -150,6 +150,22 @@ describe.skipIf(!whichExecutable("etcd"))("etcd through a proxy mesh that tells 
     expect((await cluster.leader!())?.name).toBe("n3");
 
     await nemesis.invoke(op("stop-partition", null), ctx(cluster));
+    expect(await waitForPeers(cluster, ids, all, 30_000)).toEqual(all);
+
+    // Held instead of dropped: what n1 and n2 send each other waits in their own links' proxies.
+    const held = [mesh.dialProxy({ from: "n1", to: "n2" })!, mesh.dialProxy({ from: "n2", to: "n1" })!];
+    for (const proxy of held) proxy.hold();
+    expect(await waitForPeers(cluster, ids, split, 30_000)).toEqual(split);
+    expect(held.every((proxy) => proxy.held().length > 0)).toBe(true);
+    // Nothing of n3's links was held.
+    for (const link of [
+      { from: "n1", to: "n3" },
+      { from: "n3", to: "n1" },
+      { from: "n2", to: "n3" },
+      { from: "n3", to: "n2" },
+    ])
+      expect(mesh.dialProxy(link)!.stats().heldMessages).toBe(0);
+    for (const proxy of held) proxy.release();
     expect(await waitForPeers(cluster, ids, all, 30_000)).toEqual(all);
   });
 });
