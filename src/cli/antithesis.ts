@@ -26,6 +26,7 @@ import {
   exitCodeForOutcome,
   invocationArgv,
   loadTestFile,
+  refuseTlsWithout,
   reproduceCommand,
   runOptionsFromFlags,
 } from "./run.js";
@@ -69,6 +70,7 @@ export interface ExecuteAntithesisConfig {
 /** Load, run under FIFO control, answer `check`, print the verdict; returns the exit code. */
 export async function executeAntithesis(config: ExecuteAntithesisConfig): Promise<number> {
   const { flags } = config;
+  if (flags.tls && !config.testFile) refuseTlsWithout(flags);
   const definition = config.testFile
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);

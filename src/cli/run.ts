@@ -145,6 +145,11 @@ export function addRunFlags(command: Command): Command {
       "lock workload: holders allowed at once (1: a lock; N: a semaphore; default 1)",
       parsePositiveInt,
     )
+    .option(
+      "--tls",
+      "start the servers with TLS (a throwaway CA); the workload clients connect over TLS (etcd, redis, postgres)",
+      false,
+    )
     .option("--keep", "keep the cluster's temp dirs after the run", false)
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
 }
@@ -173,6 +178,7 @@ interface RunFlags extends HostFlags {
   /** Undefined: {@link defaultOpTimeoutMs} of the nemesis interval. */
   opTimeout?: number;
   keep: boolean;
+  tls?: boolean;
   json: boolean;
   lockTool?: string;
   actors?: number;
@@ -217,6 +223,7 @@ export function runOptionsFromFlags(flags: RunFlags, hosts?: HostsOptions): RunO
     opTimeoutMs: flags.opTimeout ?? defaultOpTimeoutMs(flags.nemesisInterval),
     storeDir: flags.store,
     keep: flags.keep,
+    ...(flags.tls && { tls: true }),
     extra: {
       target: flags.target,
       demoMode: flags.demoMode,
@@ -363,11 +370,22 @@ export interface ExecuteRunConfig {
   driveMainPhase?: (runner: Runner) => Promise<void>;
 }
 
+/** The built-in tests whose servers and clients speak TLS: etcd, Redis and PostgreSQL, not the lock wrappers. */
+export function refuseTlsWithout(flags: Pick<RunFlags, "target" | "workload">): void {
+  if (!["etcd", "redis", "postgres"].includes(flags.target))
+    throw new UsageError(
+      `--tls needs --target etcd, redis or postgres (the ${flags.target} server has no TLS)`,
+    );
+  if (flags.workload === "lock")
+    throw new UsageError("--tls: the lock workload's wrappers (etcdctl, demo-lock) do not speak TLS yet");
+}
+
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
   const hosts = hostsFromFlags(flags);
   if (hosts) checkHostsFit(flags, hosts);
+  if (flags.tls && !config.testFile) refuseTlsWithout(flags);
   if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target)) {
     if (config.testFile)
       throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");

@@ -17,12 +17,12 @@
  * proposing (gRPC codes 3, 7, 8, 16) is `fail`, anything else (timeouts,
  * "leader changed", a reset after sending) is `info`.
  */
-import { Agent } from "node:http";
 import type { Completion, Op } from "../history/op.js";
-import { type HttpOutcome, postJson } from "./_internals/http.js";
+import { type HttpOutcome, oneSocketAgent, postJson } from "./_internals/http.js";
 import { uniqueToken } from "./_internals/namespace.js";
 import { definiteFailure, type OutcomeRules, unknownOutcome } from "./_internals/outcome.js";
 import { parseStoredValue } from "./_internals/register-op.js";
+import { nodeCa } from "./_internals/tls.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
 export interface EtcdRwRegisterClientOptions {
@@ -86,7 +86,9 @@ export function etcdRwRegisterClient(options: EtcdRwRegisterClientOptions = {}):
       if (node === undefined)
         throw new Error("etcdRwRegisterClient needs a node to talk to (no node, no cluster)");
       const url = new URL(node.url);
-      const agent = new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+      // A TLS member (`https://`) is verified against the cluster's CA.
+      const ca = url.protocol === "https:" ? nodeCa(node) : undefined;
+      const agent = oneSocketAgent(ca);
       const rules: OutcomeRules = { node: node.name, failUnknownReads: true };
       let closed = false;
       return {
@@ -98,12 +100,13 @@ export function etcdRwRegisterClient(options: EtcdRwRegisterClientOptions = {}):
           const outcome = await postJson({
             agent,
             host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-            port: Number(url.port || 80),
+            port: Number(url.port || (ca ? 443 : 80)),
             path: "/v3/kv/txn",
             body: etcdTxnBody(micros, keyPrefix),
             signal: invokeCtx.signal,
             timeoutMs: requestTimeoutMs,
             maxResponseBytes,
+            ...(ca && { ca }),
           });
           return completion(op, micros, outcome, rules);
         },

@@ -27,13 +27,14 @@
  * Each connection keeps one socket alive (a node:http Agent with one socket),
  * matching the runner's one connection per worker.
  */
-import { Agent } from "node:http";
+import type { Agent } from "node:http";
 import type { Node } from "../cluster/types.js";
 import type { Completion, Op } from "../history/op.js";
-import { type HttpOutcome, postJson } from "./_internals/http.js";
+import { type HttpOutcome, oneSocketAgent, postJson } from "./_internals/http.js";
 import { uniqueToken } from "./_internals/namespace.js";
 import { definiteFailure, type OutcomeRules, unknownOutcome } from "./_internals/outcome.js";
 import { admitRegisterCall, parseStoredValue, type RegisterCall } from "./_internals/register-op.js";
+import { nodeCa } from "./_internals/tls.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
 export type EtcdReadConsistency = "linearizable" | "serializable";
@@ -92,9 +93,11 @@ export function etcdClient(options: EtcdClientOptions = {}): EtcdClient {
       const node = ctx.node ?? ctx.cluster?.nodes[0];
       if (node === undefined) throw new Error("etcdClient needs a node to talk to (no node, no cluster)");
       const url = new URL(options.urlOf ? options.urlOf(node) : node.url);
+      const ca = url.protocol === "https:" ? nodeCa(node) : undefined;
       return new EtcdConnection({
         host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: Number(url.port || 80),
+        port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+        ...(ca && { ca }),
         rules: { node: node.name, failUnknownReads },
         keyPrefix,
         serializable: readConsistency === "serializable",
@@ -108,6 +111,8 @@ export function etcdClient(options: EtcdClientOptions = {}): EtcdClient {
 interface EtcdConnectionConfig {
   host: string;
   port: number;
+  /** The cluster's CA when the node speaks TLS (`https://`). */
+  ca?: Buffer;
   rules: OutcomeRules;
   keyPrefix: string;
   serializable: boolean;
@@ -155,11 +160,12 @@ interface GatewayAnswer {
 class EtcdConnection implements ClientConnection {
   readonly #config: EtcdConnectionConfig;
   /** One kept-alive socket: the worker's connection. */
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  readonly #agent: Agent;
   #closed = false;
 
   constructor(config: EtcdConnectionConfig) {
     this.#config = config;
+    this.#agent = oneSocketAgent(config.ca);
   }
 
   async invoke(op: Op, ctx: InvokeContext): Promise<Completion> {
@@ -177,6 +183,7 @@ class EtcdConnection implements ClientConnection {
       signal: ctx.signal,
       timeoutMs: this.#config.requestTimeoutMs,
       maxResponseBytes: this.#config.maxResponseBytes,
+      ...(this.#config.ca && { ca: this.#config.ca }),
     });
     return this.#completion(op, call, outcome);
   }

@@ -28,7 +28,12 @@ import pg from "pg";
 import type { Node } from "../cluster/types.js";
 import type { Completion, Op } from "../history/op.js";
 import { uniqueToken } from "./_internals/namespace.js";
-import { type PgIsolation, type PgSettings, PgTransactionConnection } from "./_internals/pg-transaction.js";
+import {
+  type PgIsolation,
+  type PgSettings,
+  PgTransactionConnection,
+  sslOf,
+} from "./_internals/pg-transaction.js";
 import type { Client, ClientConnection, ClientOpenContext } from "./types.js";
 
 export type { PgIsolation as PostgresTxnIsolation } from "./_internals/pg-transaction.js";
@@ -81,6 +86,7 @@ function baseClient(kind: Kind, options: PostgresTxnClientOptions): PostgresTxnC
     port: node.port,
     user: options.user ?? stringMeta(node, "user") ?? "postgres",
     database: options.database ?? stringMeta(node, "database") ?? "postgres",
+    ...sslOf(node),
   });
   const nodeOf = (ctx: ClientOpenContext): Node => {
     const node = ctx.node ?? ctx.cluster?.nodes[0];

@@ -30,7 +30,7 @@ import type { Node } from "../cluster/types.js";
 import type { Completion, Op } from "../history/op.js";
 import { uniqueToken } from "./_internals/namespace.js";
 import type { OutcomeRules } from "./_internals/outcome.js";
-import { PgTransactionConnection } from "./_internals/pg-transaction.js";
+import { PgTransactionConnection, sslOf } from "./_internals/pg-transaction.js";
 import { type RegisterCall, registerCall } from "./_internals/register-op.js";
 import type { Client, ClientConnection, ClientOpenContext } from "./types.js";
 
@@ -78,6 +78,7 @@ export function postgresClient(options: PostgresClientOptions = {}): PostgresCli
     port: node.port,
     user: options.user ?? stringMeta(node, "user") ?? "postgres",
     database: options.database ?? stringMeta(node, "database") ?? "postgres",
+    ...sslOf(node),
   });
   const nodeOf = (ctx: ClientOpenContext): Node => {
     const node = ctx.node ?? ctx.cluster?.nodes[0];
@@ -129,6 +130,7 @@ interface ConnectionSettings {
   port: number;
   user: string;
   database: string;
+  ssl?: { ca: string };
 }
 
 interface Statements {

@@ -34,6 +34,7 @@ import { uniqueToken } from "./_internals/namespace.js";
 import { definiteFailure, type OutcomeRules, unknownOutcome } from "./_internals/outcome.js";
 import { admitRegisterCall, parseStoredValue } from "./_internals/register-op.js";
 import { RespError, RespLink, type RespOutcome } from "./_internals/resp-link.js";
+import { nodeCa } from "./_internals/tls.js";
 import type { Client, ClientConnection, ClientOpenContext, InvokeContext } from "./types.js";
 
 /** `node`: the node the connection was opened for, primary or replica (what a datadriven `exec node=n2` means). */
@@ -138,10 +139,14 @@ class RedisConnection implements ClientConnection {
     failUnknownReads: boolean;
     requestTimeoutMs: number;
   }) {
-    const endpoint = (node: Node): Endpoint => ({
-      link: new RespLink({ host: node.host, port: node.port }),
-      rules: { node: node.name, failUnknownReads: config.failUnknownReads },
-    });
+    const endpoint = (node: Node): Endpoint => {
+      // A node started with TLS has only its TLS port: verify it against the cluster's CA.
+      const ca = nodeCa(node);
+      return {
+        link: new RespLink({ host: node.host, port: node.port, ...(ca && { tls: { ca } }) }),
+        rules: { node: node.name, failUnknownReads: config.failUnknownReads },
+      };
+    };
     this.#writer = endpoint(config.primary);
     this.#reader = config.reader === config.primary ? this.#writer : endpoint(config.reader);
     this.#keyPrefix = config.keyPrefix;

@@ -64,6 +64,12 @@ export interface ClusterOptions {
    */
   wrapLaunch?: (node: NodeSpec, launch: Launch) => Launch;
   /**
+   * Told the pid of a node's process each time it is spawned (start and
+   * every restart), before its readiness wait: the fault mesh uses it to tell
+   * which node dialed a connection. Default: nothing.
+   */
+  onSpawn?: (node: NodeSpec, pid: number) => void;
+  /**
    * The address node `index` binds and is reached at. Default 127.0.0.1. A
    * node in its own network namespace has its own address (10.99.x.y).
    */
@@ -186,6 +192,8 @@ export class LocalNode implements Node {
       env: { ...launch.env, ...variant?.env, ...userEnv },
       cwd: launch.cwd ?? this.spec.dir,
     });
+    // The pid on the node's own machine: the fault mesh tells local dialers apart by it.
+    if (this.backend.kind !== "ssh") this.options.onSpawn?.(this.spec, this.process.pid);
   }
 
   /** The node's log as of now, for a start failure's message (fetched from its host when it runs on one). */

@@ -60,7 +60,7 @@ export const directHooks: RecipeHooks = {
   peerAddress: (_from, to) => ({ host: to.host, port: to.port }),
   peerUrl: (_from, _to, directUrl) => directUrl,
   replicaOfAddress: (_replica, primary) => ({ host: primary.host, port: primary.port }),
-  advertisePeerUrl: (node) => `http://${node.host}:${node.ports.peer ?? node.port}`,
+  advertisePeerUrl: (node) => `${node.tls ? "https" : "http"}://${node.host}:${node.ports.peer ?? node.port}`,
 };
 
 /** "proxy": userspace proxies (no root); "netns": namespaces + iptables (root); "auto": netns when available; "none". */
@@ -81,6 +81,13 @@ export interface StartFaultClusterOptions {
   readonly peerAddressing?: PeerAddressing;
   /** Who dials whom. Default the recipe's `faults.dials` (Redis: replicas dial n1), else every ordered pair. */
   readonly dials?: readonly DirectedLink[];
+  /**
+   * Under `per-node` addressing, tell each node-to-node connection's dialer by
+   * the owner of its source socket (Linux /proc) and give every link its own
+   * proxy (see `proxy/mesh.ts`). Default true; false keeps one shared
+   * inbound proxy per node, which can only cut a node off as a whole.
+   */
+  readonly identifyDialers?: boolean;
   /** Passed to `startCluster` (logDir, keep, env, ...). `random` below wins over its seed. */
   readonly cluster?: ClusterOptions;
   readonly random: Random;
@@ -211,9 +218,20 @@ class MeshLinks {
   mesh: ProxyMesh | undefined;
   /** Set once the recipe is known (the hooks exist before it). */
   addressing: PeerAddressing = "none";
+  /** Each node's current process (pid → name), from every spawn: how a shared inbound address tells dialers apart. */
+  readonly pids = new Map<number, string>();
   private meshFor: unknown;
 
-  constructor(private readonly routed: boolean) {}
+  /** A node (re)spawned: its new pid replaces the old one. */
+  spawned(name: string, pid: number): void {
+    for (const [known, owner] of this.pids) if (owner === name) this.pids.delete(known);
+    this.pids.set(pid, name);
+  }
+
+  constructor(
+    private readonly routed: boolean,
+    private readonly identifyDialers: boolean,
+  ) {}
 
   private peer(from: NodeSpec, to: NodeSpec): ProxyTarget | undefined {
     return this.routed && this.mesh ? this.mesh.peerAddress({ from: from.name, to: to.name }) : undefined;
@@ -231,9 +249,11 @@ class MeshLinks {
       // Any dialer's address for `node` is its one inbound proxy under per-node addressing.
       const dialer = node.cluster.nodes.find((other) => other.name !== node.name);
       const target = this.addressing === "per-node" && dialer ? this.peer(dialer, node) : undefined;
+      // A TLS member (peer TLS on) is dialed over https through the proxy: the proxy relays bytes.
+      const scheme = node.tls ? "https" : "http";
       return target
-        ? `http://${target.host}:${target.port}`
-        : `http://${node.host}:${node.ports.peer ?? node.port}`;
+        ? `${scheme}://${target.host}:${target.port}`
+        : `${scheme}://${node.host}:${node.ports.peer ?? node.port}`;
     },
   };
 
@@ -253,6 +273,7 @@ class MeshLinks {
       peerAddressing: this.addressing,
       ...(options.dials ? { dials: options.dials } : {}),
       random: options.random.fork(STREAMS.proxyMesh.label),
+      ...(this.identifyDialers && { dialerPids: () => this.pids }),
     });
     this.meshFor = cluster;
   }
@@ -310,7 +331,11 @@ function networkTools(
     return netns;
   }
   if (!mesh) return undefined;
-  if (addressing === "per-node") {
+  if (addressing === "per-node" && mesh.exactLinks) {
+    notes.push(
+      `${recipeName}: one peer address per node; the proxy mesh tells the dialing node by the owner of each connection's source socket (/proc), so every node-to-node link has its own proxy`,
+    );
+  } else if (addressing === "per-node") {
     notes.push(
       `${recipeName}: one peer address per node, so the proxy mesh can only cut a node off as a whole in one direction; partitions report which links were really cut (run as root for namespaces)`,
     );
@@ -387,7 +412,7 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
     );
   const mode = onHosts ? "none" : resolveNetworkMode(options.network ?? "proxy", notes);
 
-  const links = new MeshLinks(mode === "proxy");
+  const links = new MeshLinks(mode === "proxy", options.identifyDialers ?? true);
   const inner = options.recipe(links.hooks);
   const recipeFaults = inner.faults ?? {};
   links.addressing =
@@ -415,8 +440,13 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   };
   let cluster: LocalCluster;
   try {
+    const userOnSpawn = options.cluster?.onSpawn;
     cluster = await startCluster(recipe, options.size, {
       ...options.cluster,
+      onSpawn: (node, pid) => {
+        links.spawned(node.name, pid);
+        userOnSpawn?.(node, pid);
+      },
       random: options.random,
       wrapLaunch: launchWrapper(inner, options.cluster?.wrapLaunch, clock, netns),
       ...(netns ? { hostOf: (index: number) => netns!.host(index) } : {}),

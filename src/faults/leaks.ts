@@ -17,6 +17,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { trackedResources } from "../cluster/cleanup.js";
 import { namespacesWithPrefix } from "./netns.js";
+import { openDispatcherAddresses } from "./proxy/_internals/dispatcher.js";
 import { openProxyAddresses } from "./proxy/proxy.js";
 
 export interface Leak {
@@ -57,6 +58,10 @@ export function findLeaks(): Leak[] {
       ? [{ kind: "cluster" as const, what: `${tracked.openClusters} cluster(s) not stopped` }]
       : []),
     ...openProxyAddresses().map((address) => ({ kind: "proxy" as const, what: `fault proxy on ${address}` })),
+    ...openDispatcherAddresses().map((address) => ({
+      kind: "proxy" as const,
+      what: `fault mesh inbound address on ${address}`,
+    })),
     ...namespacesWithPrefix(prefix).map((ns) => ({
       kind: "namespace" as const,
       what: `network namespace ${ns}`,

@@ -75,19 +75,18 @@ export function proxiesTouching(
 /** Network faults through a proxy mesh (see `proxy/mesh.ts` for what each addressing mode can cut). */
 export function proxyNetwork(mesh: ProxyMesh, options: { clusterName?: string } = {}): NetworkFaults {
   const addressingNote =
-    mesh.peerAddressing === "per-node"
+    mesh.peerAddressing === "per-node" && !mesh.exactLinks
       ? `${options.clusterName ?? "this system"} advertises one peer address to all its peers, so the proxy ` +
         "mesh can only cut a node off as a whole in one direction (links reported partial/uncut were not cut); " +
         "run as root for per-link partitions in network namespaces"
       : mesh.peerAddressing === "none"
         ? "node-to-node traffic is not proxied: no partition between nodes is possible through proxies"
         : undefined;
-  const linkNote =
-    mesh.peerAddressing === "per-peer"
-      ? undefined
-      : mesh.peerAddressing === "per-node"
-        ? "node-to-node traffic is faulted on each node's shared inbound proxy"
-        : "only client links are faulted: node-to-node traffic is not proxied";
+  const linkNote = mesh.exactLinks
+    ? undefined
+    : mesh.peerAddressing === "per-node"
+      ? "node-to-node traffic is faulted on each node's shared inbound proxy"
+      : "only client links are faulted: node-to-node traffic is not proxied";
   const withNote = (nodes: readonly string[], applied: string[]): LinkFaultReport => ({
     nodes: nodes.slice(),
     via: "proxy",

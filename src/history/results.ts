@@ -17,8 +17,8 @@ export interface TestInfo {
   opTimeoutMs?: number;
   concurrency: number;
   nodes: number;
-  /** Cluster recipe and the seeded configuration variant, if any. */
-  cluster: { name: string; variant?: string | undefined } | undefined;
+  /** Cluster recipe, the seeded configuration variant, if any, and `tls: true` when its servers ran with TLS on. */
+  cluster: { name: string; variant?: string | undefined; tls?: boolean } | undefined;
   nemesis: readonly string[];
   versions: { crucible: string; node: string; [component: string]: string };
   /** Free-form spec fields the test declared. */

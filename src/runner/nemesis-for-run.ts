@@ -34,6 +34,7 @@ export interface FaultPlan {
    * Start the cluster the faults need: `startFaultCluster` when network or
    * clock faults are asked for, plain `startCluster` otherwise. `network`
    * overrides `--network` (`options.extra.network`: proxy | netns | auto).
+   * With `options.tls` (`--tls`) the servers start with TLS on.
    */
   startCluster(args: {
     readonly recipe: (hooks: RecipeHooks) => Recipe;
@@ -80,6 +81,7 @@ export function nemesisForRun(options: RunOptions, overrides: Partial<FaultSched
         logDir: args.ctx.logDir,
         random: args.ctx.random,
         keep: args.ctx.options.keep,
+        ...(args.ctx.options.tls && { tls: true }),
         ...(args.ctx.options.variant !== undefined && { variant: args.ctx.options.variant }),
         ...args.cluster,
       };

@@ -127,7 +127,12 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   try {
     await runner.start();
     if (runner.cluster) {
-      test.cluster = { name: runner.cluster.name, variant: runner.cluster.variant };
+      test.cluster = {
+        name: runner.cluster.name,
+        variant: runner.cluster.variant,
+        // What ran: TLS from --tls or from the test's own startCluster({ tls: true }).
+        ...(runner.cluster.nodes.some((node) => node.meta.tls !== undefined) && { tls: true }),
+      };
       // What ran, not what was asked: a cluster() may start another size than options.nodes.
       test.nodes = runner.cluster.nodes.length;
       writeJsonFile(join(runDir, "test.json"), test);

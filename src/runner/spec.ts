@@ -55,6 +55,13 @@ export interface RunOptions {
   storeDir: string;
   /** Keep cluster temp dirs after the run. */
   keep: boolean;
+  /**
+   * Start the servers with TLS on (`--tls`): a throwaway CA and a certificate
+   * per node, and the workload clients connect over TLS, verifying against
+   * it. `nemesisForRun`'s cluster start applies it; a test's own
+   * `startCluster(recipe, n, { tls: true })` does the same. Default false.
+   */
+  tls?: boolean;
   /** Named options the built-in tests understand (`target`, `demoMode`, `readFrom`, ...). */
   extra: Readonly<Record<string, string | undefined>>;
   /**

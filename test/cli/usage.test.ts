@@ -47,6 +47,13 @@ describe("crucible run: bad input exits 64 with a message naming the problem", (
     expect(stderr).toContain("at most 24 days");
   });
 
+  it("--tls on a target or workload without TLS", async () => {
+    expect(await main(["run", "--tls"])).toBe(64);
+    expect(stderr).toContain("--tls needs --target etcd, redis or postgres (the demo server has no TLS)");
+    expect(await main(["run", "--tls", "--target", "etcd", "--workload", "lock"])).toBe(64);
+    expect(stderr).toContain("--tls: the lock workload's wrappers (etcdctl, demo-lock) do not speak TLS yet");
+  });
+
   it("a test file that does not export a test", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "crucible-cli-")), "not-a-test.ts");
     writeFileSync(file, "export const answer: number = 42;\n");

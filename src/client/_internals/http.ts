@@ -6,11 +6,27 @@
  * "Reached" is decided by the socket: until it is connected, the request's
  * bytes are only in our buffer, so an abort, a refusal or any connect error
  * then means nothing was sent (`not-sent`, the op certainly did not happen).
- * Once connected, a failure is `unknown`.
+ * Once connected, a failure is `unknown`. Over TLS, "connected" is the end
+ * of the handshake (`secureConnect`): a refused certificate or a failed
+ * handshake sends no request byte, so it is `not-sent` too.
  */
-import { type Agent, request } from "node:http";
+import { Agent, request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { abortReason, errorText } from "./outcome.js";
+
+/**
+ * A kept-alive agent of one socket (the worker's connection): over TLS,
+ * verifying the server against `ca`, when given.
+ */
+export function oneSocketAgent(ca?: string | Buffer): Agent {
+  const options = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+  return ca === undefined ? new Agent(options) : new HttpsAgent({ ...options, ca });
+}
+
+/** TLS sockets whose handshake finished: a kept-alive one is reused without a new `secureConnect`. */
+const securedSockets = new WeakSet<Socket>();
 
 export type HttpOutcome =
   | { readonly kind: "response"; readonly status: number; readonly body: string }
@@ -28,6 +44,8 @@ export interface PostJsonOptions {
   readonly timeoutMs: number;
   /** A larger response is treated as a broken exchange (`unknown`). */
   readonly maxResponseBytes: number;
+  /** Speak HTTPS, verifying the server against this CA; `agent` must then be an HTTPS agent ({@link oneSocketAgent}). */
+  readonly ca?: string | Buffer;
 }
 
 export function postJson(options: PostJsonOptions): Promise<HttpOutcome> {
@@ -54,7 +72,8 @@ export function postJson(options: PostJsonOptions): Promise<HttpOutcome> {
     const timer = setTimeout(() => giveUp(`no answer within ${options.timeoutMs} ms`), options.timeoutMs);
     signal.addEventListener("abort", onAbort, { once: true });
 
-    const req = request({
+    const req = (options.ca === undefined ? request : httpsRequest)({
+      ...(options.ca !== undefined && { ca: options.ca }),
       agent: options.agent,
       host: options.host,
       port: options.port,
@@ -66,8 +85,13 @@ export function postJson(options: PostJsonOptions): Promise<HttpOutcome> {
       },
     });
     req.on("socket", (socket: Socket) => {
-      if (!socket.connecting) reachedServer = true;
-      else socket.once("connect", () => (reachedServer = true));
+      const tls = (socket as TLSSocket).encrypted === true;
+      if (!socket.connecting && (!tls || securedSockets.has(socket))) reachedServer = true;
+      else
+        socket.once(tls ? "secureConnect" : "connect", () => {
+          securedSockets.add(socket);
+          reachedServer = true;
+        });
     });
     req.on("error", (error) => giveUp(errorText(error)));
     req.on("response", (response) => {

@@ -17,9 +17,11 @@
  */
 import { Socket } from "node:net";
 import pg from "pg";
+import type { Node } from "../../cluster/types.js";
 import type { Completion, Op } from "../../history/op.js";
 import type { ClientConnection, InvokeContext } from "../types.js";
 import { abortReason, definiteFailure, errorText, type OutcomeRules, unknownOutcome } from "./outcome.js";
+import { nodeCa } from "./tls.js";
 
 export type PgIsolation = "serializable" | "repeatable read" | "read committed";
 
@@ -28,6 +30,14 @@ export interface PgSettings {
   port: number;
   user: string;
   database: string;
+  /** TLS, verifying the server against the cluster's CA (a node started with TLS refuses plain connections). */
+  ssl?: { ca: string };
+}
+
+/** `pg`'s `ssl` setting for `node`: TLS against its CA when it runs with TLS on, nothing otherwise. */
+export function sslOf(node: Node): { ssl?: { ca: string } } {
+  const ca = nodeCa(node);
+  return ca ? { ssl: { ca: ca.toString("utf8") } } : {};
 }
 
 /** SQLSTATE classes of an error answer to COMMIT that mean it rolled back. */

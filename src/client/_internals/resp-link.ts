@@ -13,6 +13,7 @@
  * after anything goes wrong.
  */
 import { createConnection, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { parseReply, RespError, type RespValue } from "../../cluster/resp.js";
 import { abortReason, errorText } from "./outcome.js";
 
@@ -36,6 +37,12 @@ export function encodeCommand(args: readonly (string | number)[]): Buffer {
 export interface RespLinkOptions {
   readonly host: string;
   readonly port: number;
+  /**
+   * Speak TLS, verifying the server against `ca`. "Connected" (what makes a
+   * failure `unknown`) is then the end of the handshake: a failed handshake
+   * sends no command byte.
+   */
+  readonly tls?: { readonly ca: string | Buffer };
   /** A larger reply is treated as a broken exchange. Default 1 MiB. */
   readonly maxReplyBytes?: number;
 }
@@ -106,11 +113,15 @@ export class RespLink {
   }
 
   #connect(): Socket {
-    const socket = createConnection({ host: this.#options.host, port: this.#options.port, noDelay: true });
+    const { host, port, tls } = this.#options;
+    // Writes before the handshake ends are buffered by the TLS socket, as by a connecting plain one.
+    const socket = tls
+      ? tlsConnect({ host, port, ca: tls.ca }).setNoDelay(true)
+      : createConnection({ host, port, noDelay: true });
     this.#socket = socket;
     this.#connected = false;
     this.#buffer = Buffer.alloc(0);
-    socket.once("connect", () => {
+    socket.once(tls ? "secureConnect" : "connect", () => {
       if (this.#socket === socket) this.#connected = true;
     });
     socket.on("data", (chunk: Buffer) => {

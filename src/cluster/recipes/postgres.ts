@@ -10,9 +10,14 @@
  * zombie keeps `postmaster.pid` and a restart fails).
  *
  * Connect with `psql -h 127.0.0.1 -p <port> -U postgres postgres` (trust auth).
+ * With TLS on (`{ tls: true }`) the server has `ssl=on` and its pg_hba.conf
+ * admits TCP connections over SSL only (`hostnossl ... reject`), so a
+ * client that forgot TLS is refused instead of quietly served in the clear;
+ * the Unix socket in the node dir stays open (trust), as it is only for this
+ * machine's tools.
  */
 import { execFile } from "node:child_process";
-import { chownSync, readdirSync, readFileSync } from "node:fs";
+import { chownSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -71,6 +76,17 @@ function readFileText(path: string): string {
     return "";
   }
 }
+
+/** pg_hba.conf of a TLS server: the socket as initdb leaves it, TCP over SSL only (first match wins). */
+const TLS_ONLY_HBA = [
+  "# Written by crucible's postgres recipe for a TLS server: plain TCP connections are refused.",
+  "local all all trust",
+  "hostssl all all 0.0.0.0/0 trust",
+  "hostssl all all ::/0 trust",
+  "hostnossl all all 0.0.0.0/0 reject",
+  "hostnossl all all ::/0 reject",
+  "",
+].join("\n");
 
 /** PostgreSQL runs one server (no replication yet): what `--target postgres` starts by default. */
 export const POSTGRES_DEFAULT_SIZE = 1;
@@ -157,6 +173,11 @@ export function postgres(options: PostgresOptions = {}): Recipe<pg.Client> {
       } catch (error) {
         const failure = error as { stderr?: string; stdout?: string; message: string };
         throw new Error(`initdb failed: ${failure.message}\n${failure.stdout ?? ""}${failure.stderr ?? ""}`);
+      }
+      if (node.tls) {
+        const hba = join(node.dataDir, "pg_hba.conf");
+        writeFileSync(hba, TLS_ONLY_HBA, { mode: 0o600 });
+        if (ids) chownSync(hba, ids.uid, ids.gid);
       }
     },
     launch(node) {

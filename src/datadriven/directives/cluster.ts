@@ -413,10 +413,6 @@ async function linkArg(d: Directive, harness: ClusterHarness, label?: string) {
     throw d.error(
       `link=${text}: no such link; links are client->nX and nX->nY for nodes ${names.join(", ")}`,
     );
-  if (harness.kind === "etcd" && from !== "client")
-    throw d.error(
-      `link=${text}: etcd members advertise one peer address to all their peers, so the proxy mesh has no proxy of its own for one member's link to another (client->nX links work; kill or pause a member instead)`,
-    );
   const target = await harness.target();
   const proxy = target.linkProxy({ from, to });
   if (proxy === undefined) {
@@ -424,7 +420,9 @@ async function linkArg(d: Directive, harness: ClusterHarness, label?: string) {
     throw d.error(
       harness.kind === "redis"
         ? `link=${text}: no node dials that link; Redis replicas dial their primary (${replicas.join(", ")}; direction=down carries the replication stream)`
-        : `link=${text}: the ${harness.kind} target has no proxy for it`,
+        : harness.kind === "etcd"
+          ? `link=${text}: etcd members advertise one peer address to all their peers, and the proxy mesh could not tell the dialers apart here (it needs to read /proc/net/tcp and the members' /proc/<pid>/fd), so it has no proxy of its own for one member's link to another (client->nX links work; kill or pause a member instead)`
+          : `link=${text}: the ${harness.kind} target has no proxy for it`,
     );
   }
   return { proxy, direction };

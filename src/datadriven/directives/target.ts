@@ -9,9 +9,9 @@
  * node `b` through `a->b` (the demo server's peers dial each other; a Redis
  * replica dials its primary: `n2->n1`). On each proxy `up` carries the
  * requests of the side that dialed and `down` the replies. An etcd member
- * advertises one peer address to all its peers, so its peer proxies are
- * shared by every dialer and a single member-to-member link has no proxy of
- * its own (only client links can be held there).
+ * advertises one peer address to all its peers; the mesh tells its dialers
+ * apart by the owner of each connection's source socket (Linux /proc), so
+ * each member-to-member link (`n1->n2`) has a proxy of its own there too.
  *
  * The demo nodes run with a long replication timeout (20 s instead of 2 s):
  * a replication request held by `hold` must not time out and be re-sent on
@@ -190,7 +190,7 @@ class MeshTarget implements DataDrivenTarget {
     this.mesh = mesh;
     this.cluster = faultCluster.inner;
     this.nodeNames = this.cluster.nodes.map((node) => node.name);
-    this.proxied = mesh.peerAddressing === "per-peer";
+    this.proxied = mesh.exactLinks;
   }
 
   node(name: string): LocalNode | undefined {

@@ -13,14 +13,19 @@
  *   one-way links included.
  * - `"per-node"`: every node reaches node j at the one address j advertises
  *   (etcd's peer URL: one for all peers, and on loopback every source address
- *   looks alike, so the proxy cannot tell who dials). The mesh starts one
+ *   looks alike). Given `dialerPids` (the nodes' pids) on Linux, the mesh
+ *   tells the dialers apart anyway: j's one inbound address is a dispatcher
+ *   that finds, for each connection it accepts, the process owning the
+ *   connection's source socket (`/proc/net/tcp` → inode → `/proc/<pid>/fd`,
+ *   see `_internals/socket-owner.ts`) and hands the connection, unread, to
+ *   the proxy of that link (`peer i->j`). Every grudge is then cut exactly,
+ *   one-way links included, as with `per-peer` (`exactLinks`). A connection
+ *   whose dialer cannot be told is reset, never routed through another
+ *   link's proxy. Without `dialerPids` (or /proc), the mesh starts one
  *   inbound proxy per node, shared by all its dialers, and can only drop what
  *   is shared: all traffic into j on connections dialed to j (when j drops
- *   everyone), or all of j's replies on them (when everyone drops j). Traffic
- *   on connections j dials itself goes through the other nodes' proxies. So a
- *   proxy can only cut a node off as a whole, in one direction, on one kind of
- *   connection: most grudges come out `partial` or `uncut`. Use network
- *   namespaces for real per-link partitions of such systems.
+ *   everyone), or all of j's replies on them (when everyone drops j), so most
+ *   grudges come out `partial` or `uncut`.
  * - `"none"`: node-to-node traffic is not proxied; no grudge can be applied.
  *
  * `applyGrudge` never over-cuts (it drops a proxy direction only when every
@@ -31,6 +36,8 @@
 import type { PeerAddressing } from "../../cluster/recipe.js";
 import type { Random } from "../../random/random.js";
 import { type DirectedLink, type Grudge, grudgeToJson, linksToCut } from "../partition.js";
+import { type Dispatcher, type DispatcherStats, startDispatcher } from "./_internals/dispatcher.js";
+import { dialerOf, socketOwnersReadable } from "./_internals/socket-owner.js";
 import { type FaultProxy, startProxy } from "./proxy.js";
 import type { ProxyEvent, ProxyTarget } from "./types.js";
 
@@ -60,6 +67,16 @@ export interface StartProxyMeshOptions {
   /** Default 127.0.0.1. */
   readonly listenHost?: string;
   readonly onEvent?: (event: ProxyEvent) => void;
+  /**
+   * Under `per-node` addressing: the current pid of each node's process (pid
+   * → node name; each the leader of its own process group), read at every
+   * connection. Given, and where /proc can be read, each node's one inbound
+   * address tells the dialers apart and routes each through its own link's
+   * proxy (see the module doc). Ignored under the other addressings.
+   */
+  readonly dialerPids?: () => ReadonlyMap<number, string>;
+  /** How long an inbound connection may wait for its dialer to be told before it is reset. Default 2 s. */
+  readonly identifyTimeoutMs?: number;
 }
 
 /** What `applyGrudge` really did. */
@@ -80,6 +97,12 @@ export interface GrudgeReport {
 
 export interface ProxyMesh extends AsyncDisposable {
   readonly peerAddressing: PeerAddressing;
+  /**
+   * True when every node-to-node link has a proxy of its own, so every grudge
+   * is cut exactly and each link can be held alone: `per-peer` addressing,
+   * or `per-node` with the dialers told apart (`dialerPids`).
+   */
+  readonly exactLinks: boolean;
   readonly nodeNames: readonly string[];
   /** The proxy in front of a node's client port. */
   clientProxy(node: string): FaultProxy;
@@ -95,10 +118,13 @@ export interface ProxyMesh extends AsyncDisposable {
   proxies(): { label: string; proxy: FaultProxy }[];
   /**
    * The proxy that carries exactly the connections `from` dials to `to` (a
-   * `per-peer` mesh, for a dial it has), or undefined: a `per-node` proxy is
-   * shared by every dialer, so holding it would hold other links too.
+   * mesh with {@link exactLinks}, for a dial it has), or undefined: a shared
+   * `per-node` proxy carries every dialer's connections, so holding it would
+   * hold other links too.
    */
   dialProxy(link: DirectedLink): FaultProxy | undefined;
+  /** Connections the shared inbound addresses routed to their dialer's link, and reset as untold; zeros without them. */
+  dialerStats(): DispatcherStats;
   /** Replace the current partition with this grudge (other faults stay); report what was really cut. */
   applyGrudge(grudge: Grudge): GrudgeReport;
   /** Lift the partition on every peer proxy (other faults stay). */
@@ -117,20 +143,28 @@ interface PeerProxy {
 
 const key = (link: DirectedLink): string => `${link.from}->${link.to}`;
 
+/** How node-to-node connections reach their proxies: one per link, one shared per receiver, or none. */
+type Routing = "per-link" | "shared" | "none";
+
 class Mesh implements ProxyMesh {
   readonly nodeNames: readonly string[];
+  readonly exactLinks: boolean;
   private readonly nodes: Map<string, MeshNode>;
 
   constructor(
     readonly peerAddressing: PeerAddressing,
+    private readonly routing: Routing,
     nodes: readonly MeshNode[],
     private readonly dials: readonly DirectedLink[],
     private readonly clients: Map<string, FaultProxy>,
-    /** per-peer: keyed `a->b`; per-node: keyed by receiver. */
+    /** per-link: keyed `a->b`; shared: keyed by receiver. */
     private readonly peers: Map<string, PeerProxy>,
+    /** per-node addressing with told-apart dialers: each receiver's one inbound address. */
+    private readonly dispatchers: Map<string, Dispatcher>,
   ) {
     this.nodeNames = nodes.map((node) => node.name);
     this.nodes = new Map(nodes.map((node) => [node.name, node]));
+    this.exactLinks = routing === "per-link";
   }
 
   private node(name: string): MeshNode {
@@ -150,8 +184,8 @@ class Mesh implements ProxyMesh {
   }
 
   private peerProxyFor(link: DirectedLink): PeerProxy | undefined {
-    if (this.peerAddressing === "per-peer") return this.peers.get(key(link));
-    if (this.peerAddressing === "per-node") return this.peers.get(link.to);
+    if (this.routing === "per-link") return this.peers.get(key(link));
+    if (this.routing === "shared") return this.peers.get(link.to);
     return undefined;
   }
 
@@ -159,6 +193,9 @@ class Mesh implements ProxyMesh {
     this.node(link.from);
     const to = this.node(link.to);
     if (link.from === link.to) throw new Error(`proxy mesh: ${link.from} does not dial itself`);
+    const dispatcher = this.dispatchers.get(link.to);
+    // Every dialer of `to` dials its one address; the dispatcher routes each to its link's proxy.
+    if (dispatcher && this.dialsHas(link)) return { host: dispatcher.host, port: dispatcher.port };
     const peer = this.peerProxyFor(link);
     if (peer) return { host: peer.proxy.host, port: peer.proxy.port };
     if (this.peerAddressing === "none" && to.peer) return to.peer;
@@ -168,7 +205,18 @@ class Mesh implements ProxyMesh {
   }
 
   dialProxy(link: DirectedLink): FaultProxy | undefined {
-    return this.peerAddressing === "per-peer" ? this.peers.get(key(link))?.proxy : undefined;
+    return this.routing === "per-link" ? this.peers.get(key(link))?.proxy : undefined;
+  }
+
+  dialerStats(): DispatcherStats {
+    let routed = 0;
+    let unidentified = 0;
+    for (const dispatcher of this.dispatchers.values()) {
+      const stats = dispatcher.stats();
+      routed += stats.routed;
+      unidentified += stats.unidentified;
+    }
+    return { routed, unidentified };
   }
 
   proxies(): { label: string; proxy: FaultProxy }[] {
@@ -244,6 +292,7 @@ class Mesh implements ProxyMesh {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
     const results = await Promise.allSettled(this.proxies().map(({ proxy }) => proxy.close()));
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failed.length > 0) {
@@ -271,6 +320,7 @@ export async function startProxyMesh(options: StartProxyMeshOptions): Promise<Pr
     }
   }
   const started: FaultProxy[] = [];
+  const dispatchers = new Map<string, Dispatcher>();
   const start = async (target: ProxyTarget, label: string): Promise<FaultProxy> => {
     const proxy = await startProxy({
       target,
@@ -291,12 +341,36 @@ export async function startProxyMesh(options: StartProxyMeshOptions): Promise<Pr
       if (!peer) throw new Error(`proxy mesh: node ${name} has no peer port`);
       return peer;
     };
-    if (options.peerAddressing === "per-peer") {
+    const dialerPids = options.dialerPids;
+    const routing: Routing =
+      options.peerAddressing === "per-peer" ||
+      (options.peerAddressing === "per-node" && dialerPids !== undefined && socketOwnersReadable())
+        ? "per-link"
+        : options.peerAddressing === "per-node"
+          ? "shared"
+          : "none";
+    if (routing === "per-link") {
       for (const dial of dials) {
         const label = `peer ${key(dial)}`;
         peers.set(key(dial), { label, proxy: await start(peerOf(dial.to), label), dials: [dial] });
       }
-    } else if (options.peerAddressing === "per-node") {
+    }
+    if (routing === "per-link" && options.peerAddressing === "per-node") {
+      for (const name of names) {
+        if (!dials.some((dial) => dial.to === name)) continue;
+        dispatchers.set(
+          name,
+          await startDispatcher({
+            name: `peer *->${name}`,
+            listenHost: options.listenHost ?? "127.0.0.1",
+            identify: (dialer, accepted) => dialerOf({ dialer, accepted, candidates: dialerPids!() }),
+            routeTo: (from) => peers.get(key({ from, to: name }))?.proxy,
+            ...(options.identifyTimeoutMs !== undefined && { identifyTimeoutMs: options.identifyTimeoutMs }),
+            ...(options.onEvent !== undefined && { onEvent: options.onEvent }),
+          }),
+        );
+      }
+    } else if (routing === "shared") {
       for (const name of names) {
         const inbound = dials.filter((dial) => dial.to === name);
         if (inbound.length === 0) continue;
@@ -304,8 +378,9 @@ export async function startProxyMesh(options: StartProxyMeshOptions): Promise<Pr
         peers.set(name, { label, proxy: await start(peerOf(name), label), dials: inbound });
       }
     }
-    return new Mesh(options.peerAddressing, options.nodes, dials, clients, peers);
+    return new Mesh(options.peerAddressing, routing, options.nodes, dials, clients, peers, dispatchers);
   } catch (error) {
+    await Promise.allSettled([...dispatchers.values()].map((dispatcher) => dispatcher.close()));
     await Promise.allSettled(started.map((proxy) => proxy.close()));
     throw error;
   }

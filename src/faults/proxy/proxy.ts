@@ -169,6 +169,13 @@ export interface FaultProxy extends AsyncDisposable {
   heal(): void;
   faults(): ProxyFaults;
   stats(): ProxyStats;
+  /**
+   * Take over a connection that another listener accepted, exactly as if
+   * this proxy's own server had (the socket paused, nothing read yet): the
+   * mesh's shared inbound address hands each connection to its dialer's link
+   * proxy this way.
+   */
+  adopt(socket: Socket): void;
   /** Stop listening, destroy every connection, and wait until every socket has closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -291,6 +298,10 @@ class TcpProxy implements FaultProxy, StreamHost {
   }
 
   // ---- connections -------------------------------------------------------
+
+  adopt(socket: Socket): void {
+    this.accept(socket);
+  }
 
   private accept(client: Socket): void {
     if (this.closing) {

@@ -19,7 +19,8 @@ export interface ProxyTarget {
 
 /** Something worth reporting that the proxy did on its own (a reset it caused). */
 export interface ProxyEvent {
-  readonly type: "loss-reset" | "held-overflow-reset" | "upstream-error";
+  /** `unidentified-dialer`: a mesh's shared inbound address could not tell who dialed, and reset the connection. */
+  readonly type: "loss-reset" | "held-overflow-reset" | "upstream-error" | "unidentified-dialer";
   readonly proxy: string;
   readonly connectionId: number;
   readonly direction?: Direction;
