@@ -141,15 +141,24 @@ function startsWithBom(bytes: Buffer): boolean {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
-/** `streamHistory` a chunk of ops at a time: what `readHistoryFile` reads, without a promise per op. */
-async function* streamHistoryBatches(path: string, options: StreamHistoryOptions): AsyncGenerator<Op[]> {
+/**
+ * `streamHistory` a chunk of ops at a time, without a promise per op. Each chunk's ops are pushed onto
+ * `into` when given (what `readHistoryFile` does: no batch arrays to copy from) and it is yielded;
+ * otherwise onto a fresh array per chunk.
+ */
+async function* streamHistoryBatches(
+  path: string,
+  options: StreamHistoryOptions,
+  into?: Op[],
+): AsyncGenerator<Op[]> {
   let lineNumber = 0;
   // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
   let pendingBad: { lineNumber: number; message: string } | undefined;
   const openInvokes = new Map<Op["process"], OpenInvoke>();
   let expectedIndex = 0;
   for await (const bytes of streamChunks(path)) {
-    const batch: Op[] = [];
+    const batch: Op[] = into ?? [];
+    const pushedBefore = batch.length;
     const length = bytes.length;
     for (let start = 0; start < length; ) {
       let lineStart = start;
@@ -201,7 +210,7 @@ async function* streamHistoryBatches(path: string, options: StreamHistoryOptions
       }
       batch.push(op);
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > pushedBefore) yield batch;
   }
   if (pendingBad) {
     // Torn only if the write was cut short: a complete (newline-ended) bad line is bad input.
@@ -270,10 +279,11 @@ export async function readHistoryFile(
 ): Promise<ReadHistoryResult> {
   const ops: Op[] = [];
   const warnings: string[] = [];
-  for await (const batch of streamHistoryBatches(path, {
-    ...options,
-    onWarning: (message) => warnings.push(message),
-  }))
-    for (const op of batch) ops.push(op);
+  // The ops go straight onto `ops`; the loop only drives the reading.
+  for await (const _ of streamHistoryBatches(
+    path,
+    { ...options, onWarning: (message) => warnings.push(message) },
+    ops,
+  ));
   return { ops, warnings };
 }

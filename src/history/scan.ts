@@ -75,6 +75,8 @@ function integer(bytes: Buffer): number {
  * first few distinct ones stay.
  */
 const recentStrings: string[] = [];
+/** Their bytes, compared with a line's bytes without a `charCodeAt` per byte. */
+const recentBytes: Uint8Array[] = [];
 const RECENT_STRINGS_MAX = 32;
 
 /** A string literal at `at` (at its opening quote) without escapes or control characters, or `failed`. */
@@ -84,7 +86,7 @@ function string(bytes: Buffer): string {
     return "";
   }
   const start = ++at;
-  let ascii = true;
+  let plain = true;
   for (;;) {
     const c = bytes[at]!;
     if (c === QUOTE) break;
@@ -93,29 +95,52 @@ function string(bytes: Buffer): string {
       failed = true;
       return "";
     }
-    if (c >= 0x80) ascii = false;
+    if (c >= 0x80) plain = false;
     at++;
   }
   const end = at;
   at++;
   // UTF-8 text is decoded as the reader's fallback decodes the line, so both read the same characters.
-  if (!ascii) return bytes.toString("utf8", start, end);
+  if (!plain) return bytes.toString("utf8", start, end);
   const length = end - start;
-  search: for (let i = 0; i < recentStrings.length; i++) {
-    const known = recentStrings[i]!;
+  search: for (let i = 0; i < recentBytes.length; i++) {
+    const known = recentBytes[i]!;
     if (known.length !== length) continue;
-    for (let j = 0; j < length; j++) if (known.charCodeAt(j) !== bytes[start + j]) continue search;
-    return known;
+    for (let j = 0; j < length; j++) if (known[j] !== bytes[start + j]) continue search;
+    return recentStrings[i]!;
   }
   const fresh = bytes.toString("latin1", start, end);
-  if (recentStrings.length < RECENT_STRINGS_MAX) recentStrings.push(fresh);
+  if (recentStrings.length < RECENT_STRINGS_MAX) {
+    recentStrings.push(fresh);
+    recentBytes.push(new Uint8Array(bytes.subarray(start, end))); // a copy: the chunk is reused
+  }
   return fresh;
 }
 
-/** `word` (ASCII) at `at`, stepping past it; else false and `at` unchanged. */
-function startsWith(bytes: Buffer, word: string): boolean {
-  for (let j = 0; j < word.length; j++) if (bytes[at + j] !== word.charCodeAt(j)) return false;
-  at += word.length;
+/** The ASCII bytes of `text`: the scan compares bytes with bytes (a `charCodeAt` per byte cost more). */
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+const NULL = ascii("null");
+const TRUE = ascii("true");
+const FALSE = ascii("false");
+const INDEX_FIELD = ascii('{"index":');
+const TIME_FIELD = ascii(',"time":');
+const TYPE_FIELD = ascii(',"type":');
+const PROCESS_FIELD = ascii(',"process":');
+const F_FIELD = ascii(',"f":');
+const KEY_FIELD = ascii(',"key":');
+const VALUE_FIELD = ascii(',"value":');
+const INVOKE = ascii('"invoke"');
+const INFO = ascii('"info"');
+const OK = ascii('"ok"');
+const FAIL = ascii('"fail"');
+const NEMESIS = ascii('"nemesis"');
+
+/** `word` at `at`, stepping past it; else false and `at` unchanged. */
+function startsWith(bytes: Buffer, word: Uint8Array): boolean {
+  const length = word.length;
+  for (let j = 0; j < length; j++) if (bytes[at + j] !== word[j]) return false;
+  at += length;
   return true;
 }
 
@@ -123,9 +148,9 @@ function startsWith(bytes: Buffer, word: string): boolean {
 function scalar(bytes: Buffer): unknown {
   const c = bytes[at];
   if (c === QUOTE) return string(bytes);
-  if (c === 0x6e /* n */ && startsWith(bytes, "null")) return null;
-  if (c === 0x74 /* t */ && startsWith(bytes, "true")) return true;
-  if (c === 0x66 /* f */ && startsWith(bytes, "false")) return false;
+  if (c === 0x6e /* n */ && startsWith(bytes, NULL)) return null;
+  if (c === 0x74 /* t */ && startsWith(bytes, TRUE)) return true;
+  if (c === 0x66 /* f */ && startsWith(bytes, FALSE)) return false;
   return integer(bytes);
 }
 
@@ -133,29 +158,53 @@ function scalar(bytes: Buffer): unknown {
 function value(bytes: Buffer): unknown {
   if (bytes[at] !== OPEN_BRACKET) return scalar(bytes);
   at++;
-  const items: unknown[] = [];
   if (bytes[at] === CLOSE_BRACKET) {
     at++;
-    return items;
+    return [];
   }
+  // A pair (a cas) and a single are made at their size: an array grown by push keeps spare slots.
+  const first = item(bytes);
+  if (failed) return undefined;
+  if (bytes[at] === CLOSE_BRACKET) {
+    at++;
+    return [first];
+  }
+  if (bytes[at++] !== COMMA) {
+    failed = true;
+    return undefined;
+  }
+  const second = item(bytes);
+  if (failed) return undefined;
+  if (bytes[at] === CLOSE_BRACKET) {
+    at++;
+    return [first, second];
+  }
+  const items: unknown[] = [first, second];
   for (;;) {
-    if (bytes[at] === OPEN_BRACKET) {
-      failed = true; // nested: JSON.parse and the depth check
-      return items;
-    }
-    items.push(scalar(bytes));
-    if (failed) return items;
-    const c = bytes[at++];
-    if (c === CLOSE_BRACKET) return items;
-    if (c !== COMMA) {
+    if (bytes[at++] !== COMMA) {
       failed = true;
+      return undefined;
+    }
+    items.push(item(bytes));
+    if (failed) return undefined;
+    if (bytes[at] === CLOSE_BRACKET) {
+      at++;
       return items;
     }
   }
 }
 
+/** A scalar inside an array; a nested array is for `JSON.parse` and the depth check. */
+function item(bytes: Buffer): unknown {
+  if (bytes[at] === OPEN_BRACKET) {
+    failed = true;
+    return undefined;
+  }
+  return scalar(bytes);
+}
+
 /** `expected` at `at`, stepping past it; else `failed`. */
-function literal(bytes: Buffer, expected: string): void {
+function literal(bytes: Buffer, expected: Uint8Array): void {
   if (!startsWith(bytes, expected)) failed = true;
 }
 
@@ -164,13 +213,13 @@ function opType(bytes: Buffer): Op["type"] | undefined {
   if (bytes[at] !== QUOTE) return undefined;
   switch (bytes[at + 1]) {
     case 0x69 /* i */:
-      if (startsWith(bytes, '"invoke"')) return "invoke";
-      if (startsWith(bytes, '"info"')) return "info";
+      if (startsWith(bytes, INVOKE)) return "invoke";
+      if (startsWith(bytes, INFO)) return "info";
       return undefined;
     case 0x6f /* o */:
-      return startsWith(bytes, '"ok"') ? "ok" : undefined;
+      return startsWith(bytes, OK) ? "ok" : undefined;
     case 0x66 /* f */:
-      return startsWith(bytes, '"fail"') ? "fail" : undefined;
+      return startsWith(bytes, FAIL) ? "fail" : undefined;
     default:
       return undefined;
   }
@@ -209,39 +258,39 @@ export function scanEnd(): number {
 export function scanOp(bytes: Buffer, start: number, end: number): Op | undefined {
   at = start;
   failed = false;
-  literal(bytes, '{"index":');
+  literal(bytes, INDEX_FIELD);
   if (failed) return undefined;
   const index = integer(bytes);
   if (failed || index < 0 || Object.is(index, -0)) return undefined;
-  literal(bytes, ',"time":');
+  literal(bytes, TIME_FIELD);
   if (failed) return undefined;
   const time = integer(bytes);
-  literal(bytes, ',"type":');
+  literal(bytes, TYPE_FIELD);
   if (failed) return undefined;
   const type = opType(bytes);
   if (type === undefined) return undefined;
-  literal(bytes, ',"process":');
+  literal(bytes, PROCESS_FIELD);
   if (failed) return undefined;
   let process: Op["process"];
   if (bytes[at] === QUOTE) {
-    if (!startsWith(bytes, '"nemesis"')) return undefined;
+    if (!startsWith(bytes, NEMESIS)) return undefined;
     process = "nemesis";
   } else process = integer(bytes);
   if (failed) return undefined;
-  literal(bytes, ',"f":');
+  literal(bytes, F_FIELD);
   if (failed) return undefined;
   const f = string(bytes);
   if (failed) return undefined;
   let op: Op;
-  if (startsWith(bytes, ',"key":')) {
+  if (startsWith(bytes, KEY_FIELD)) {
     const key = bytes[at] === QUOTE ? string(bytes) : integer(bytes);
-    literal(bytes, ',"value":');
+    literal(bytes, VALUE_FIELD);
     if (failed) return undefined;
     const v = value(bytes);
     if (failed) return undefined;
     op = { index, time, type, process, f, key, value: v };
   } else {
-    literal(bytes, ',"value":');
+    literal(bytes, VALUE_FIELD);
     if (failed) return undefined;
     const v = value(bytes);
     if (failed) return undefined;
