@@ -185,7 +185,12 @@ describe("the sync section of report.html in Chromium", () => {
       const sync = results.sync as { -readonly [K in keyof SyncReport]: SyncReport[K] };
       sync.verifications = sync.verifications.map((v) =>
         v.name === "convergence"
-          ? { name: v.name, passed: false, details: ["the snapshots differ", ...diff].join("\n") }
+          ? {
+              name: v.name,
+              passed: false,
+              status: "failed" as const,
+              details: ["the snapshots differ", ...diff].join("\n"),
+            }
           : v,
       );
       sync.pass = false;

@@ -360,8 +360,16 @@
     );
     parts.push(h("h3", { text: "Verifications" }));
     var rows = S.verifications.map(function (v) {
-      var cls = v.passed ? "valid" : v.status ? "unknown" : "invalid";
-      var label = v.passed ? "PASS" : v.status ? v.status.toUpperCase() : "FAIL";
+      // A status other than passed or failed (not applicable, unknown) is neither a pass nor a failure.
+      var undecided = !v.passed && v.status !== null && v.status !== "passed" && v.status !== "failed";
+      var cls = v.passed ? "valid" : undecided ? "unknown" : "invalid";
+      var label = v.passed
+        ? "PASS"
+        : !undecided
+          ? "FAIL"
+          : v.status === "notApplicable"
+            ? "N/A"
+            : v.status.toUpperCase();
       var evidence = null;
       if (v.evidence.length > 0) {
         var items = v.evidence.map(function (line) {
