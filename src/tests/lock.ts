@@ -382,7 +382,7 @@ export default defineTest((options) => {
         lossWindowMs: LOCK_LOSS_WINDOW_MS,
         lossRules: LOCK_LOSS_RULES,
       }),
-      fencingTokens({ by: "slot" }),
+      fencingTokens({ by: "slot", lossRules: LOCK_LOSS_RULES }),
       lockConvergence({
         expectedHolders: Math.min(settings.max, settings.actors),
         quietMs: LOCK_LOSS_WINDOW_MS,
