@@ -24,6 +24,8 @@ import { readUpdateLog, UpdateLog, updateLogPath } from "./update-log.js";
 
 const EXIT_USAGE = 64;
 const ROOM_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** A log longer than this is compacted when its document is next opened. */
+const COMPACT_AFTER_UPDATES = 200;
 
 export const YJS_SERVER_USAGE = "usage: yjs-sync-server --data-dir DIR [--port 0] [--host 127.0.0.1]";
 
@@ -73,24 +75,29 @@ function durablePersistence(dataDir: string) {
       const path = updateLogPath(dataDir, docName);
       const replayed = readUpdateLog(path);
       for (const update of replayed.updates) Y.applyUpdate(doc, update, "replay");
-      let updateLog = open.get(docName);
-      if (updateLog === undefined) {
-        // First open in this process: compact the log into one update (also drops a torn tail).
-        updateLog = UpdateLog.open(path, {
-          goodBytes: replayed.goodBytes,
-          ...(replayed.updates.length > 1 ? { compacted: Y.encodeStateAsUpdate(doc) } : {}),
-        });
-        open.set(docName, updateLog);
+      const current = open.get(docName);
+      // The first open in this process, and any open of a long log, compacts it into one update
+      // (and drops a torn tail): the server drops a document when its last client leaves, so
+      // every sync of a lone client replays the log, which must stay short.
+      if (current === undefined || replayed.updates.length > COMPACT_AFTER_UPDATES) {
+        current?.close();
+        open.set(
+          docName,
+          UpdateLog.open(path, {
+            goodBytes: replayed.goodBytes,
+            ...(replayed.updates.length > 1 ? { compacted: Y.encodeStateAsUpdate(doc) } : {}),
+          }),
+        );
         log(
           `${docName}: replayed ${replayed.updates.length} update(s) from ${path}` +
             (replayed.tornBytes > 0 ? `, dropped a torn tail of ${replayed.tornBytes} byte(s)` : ""),
         );
       }
-      const target = updateLog;
       doc.on("update", (update: Uint8Array, origin: unknown) => {
         if (origin === "replay") return;
         try {
-          target.append(update);
+          // Looked up per update: a later open may have compacted the log and reopened it.
+          open.get(docName)!.append(update);
         } catch (error) {
           // An update in memory but not on disk would be read back as if durable: stop instead.
           log(`cannot persist an update of ${docName}: ${(error as Error).message}; exiting`);

@@ -10,9 +10,10 @@
  * follow garbage, and applies every good update. Yjs updates commute and are
  * idempotent, so the order and any duplicate are harmless.
  *
- * On the first open in a process the log is compacted: the replayed
- * document is written as one update to a temp file, fsynced, and renamed over
- * the log, so a restart costs one update however long the run was.
+ * The server compacts a log on the first open in a process and whenever it
+ * has grown long: the replayed document is written as one update to a temp
+ * file, fsynced, and renamed over the log, so a replay stays short however
+ * long the run was.
  */
 import {
   closeSync,
