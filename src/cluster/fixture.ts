@@ -445,6 +445,7 @@ async function planNodes(options: {
     variant: options.variant,
     token: options.token,
   };
+  const planned: Omit<NodeSpec, "tls">[] = [];
   for (let index = 0; index < options.size; index++) {
     const name = `n${index + 1}`;
     const nodePorts: Record<string, number> = {};
@@ -465,8 +466,13 @@ async function planNodes(options: {
       logPath: join(options.logDir, `${name}.log`),
       cluster,
     };
-    await options.backend.prepare(spec);
-    const tls = options.ca === undefined ? undefined : await options.ca.issue(name, [host], dir);
+    planned.push(spec);
+  }
+  // The dirs all at once (on hosts over SSH each is a round trip to its own host), then TLS files into them.
+  await Promise.all(planned.map((spec) => options.backend.prepare(spec)));
+  for (const spec of planned) {
+    const tls =
+      options.ca === undefined ? undefined : await options.ca.issue(spec.name, [spec.host], spec.dir);
     nodes.push({ ...spec, ...(tls && { tls }) });
   }
   return nodes;
@@ -477,7 +483,10 @@ async function startNodes(recipe: Recipe, nodes: LocalNode[]): Promise<void> {
     for (const node of nodes) await node.start();
     return;
   }
-  for (const node of nodes) await node.spawn();
+  // All at once (on hosts over SSH each spawn is a round trip); every node that did spawn is torn down on failure.
+  const spawned = await Promise.allSettled(nodes.map((node) => node.spawn()));
+  const notSpawned = spawned.find((result) => result.status === "rejected");
+  if (notSpawned) throw (notSpawned as PromiseRejectedResult).reason;
   const results = await Promise.allSettled(nodes.map((node) => node.waitReady()));
   const failed = results.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
