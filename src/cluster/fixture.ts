@@ -26,7 +26,7 @@ import { currentLogScope } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
-import { currentHosts, type HostsOptions, noteClusterOnHosts, SshBackend } from "./remote.js";
+import { currentHosts, type HostsOptions, SshBackend } from "./remote.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import { createTestCa, type TestCa } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
@@ -81,6 +81,13 @@ export interface ClusterOptions {
    * run --hosts` sets), else local.
    */
   hosts?: HostsOptions;
+  /**
+   * Where the nodes run, already opened (the fault cluster opens the SSH
+   * backend itself, to write on the hosts before the nodes start). The
+   * cluster owns it from then on: it is closed with the cluster, or when the
+   * start fails. Default: from `hosts`, else local.
+   */
+  backend?: NodeBackend;
 }
 
 /** A start failed: the node's log tail is in the message. */
@@ -510,8 +517,8 @@ export async function startCluster(
     throw new UsageError(`the ${recipe.name} recipe cannot start its servers with TLS`, undefined, {
       setting: { name: "tls", value: "true" },
     });
-  const hosts = options.hosts ?? currentHosts();
-  if (options.tls && hosts)
+  const hosts = options.backend ? undefined : (options.hosts ?? currentHosts());
+  if (options.tls && (hosts || options.backend?.kind === "ssh"))
     throw new UsageError(
       "TLS on hosts over SSH is not supported yet: the certificates are made locally",
       undefined,
@@ -539,15 +546,12 @@ export async function startCluster(
 
   const attempts = Math.max(1, options.portAttempts ?? 3);
   let ca: TestCa | undefined;
-  let backend: NodeBackend = localBackend;
+  let backend: NodeBackend = options.backend ?? localBackend;
   for (let attempt = 1; ; attempt++) {
     let nodes: LocalNode[] = [];
     try {
       // Connected once, inside the try: a host that cannot be reached must remove the temp dir too.
-      if (hosts && backend === localBackend) {
-        backend = await SshBackend.open(hosts, size);
-        noteClusterOnHosts();
-      }
+      if (hosts && backend === localBackend) backend = await SshBackend.open(hosts, size);
       if (options.tls && ca === undefined) ca = await createTestCa(join(runDir, "tls"));
       // Planning is inside the try: a failure here must remove the temp dir too.
       const specs = await planNodes({
