@@ -26,7 +26,7 @@ import { currentLogScope, postponeRemoval } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
 import { KILL_WAIT_MS, logTail } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
-import { currentHosts, type HostsOptions, noteClusterOnHosts, SshBackend } from "./remote.js";
+import { currentHosts, type HostsOptions, SshBackend } from "./remote.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import { createTestCa, type TestCa } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
@@ -87,6 +87,13 @@ export interface ClusterOptions {
    * run --hosts` sets), else local.
    */
   hosts?: HostsOptions;
+  /**
+   * Where the nodes run, already opened (the fault cluster opens the SSH
+   * backend itself, to write on the hosts before the nodes start). The
+   * cluster owns it from then on: it is closed with the cluster, or when the
+   * start fails. Default: from `hosts`, else local.
+   */
+  backend?: NodeBackend;
 }
 
 /** A start failed: the node's log tail is in the message. */
@@ -453,6 +460,7 @@ async function planNodes(options: {
     variant: options.variant,
     token: options.token,
   };
+  const planned: Omit<NodeSpec, "tls">[] = [];
   for (let index = 0; index < options.size; index++) {
     const name = `n${index + 1}`;
     const nodePorts: Record<string, number> = {};
@@ -473,8 +481,13 @@ async function planNodes(options: {
       logPath: join(options.logDir, `${name}.log`),
       cluster,
     };
-    await options.backend.prepare(spec);
-    const tls = options.ca === undefined ? undefined : await options.ca.issue(name, [host], dir);
+    planned.push(spec);
+  }
+  // The dirs all at once (on hosts over SSH each is a round trip to its own host), then TLS files into them.
+  await Promise.all(planned.map((spec) => options.backend.prepare(spec)));
+  for (const spec of planned) {
+    const tls =
+      options.ca === undefined ? undefined : await options.ca.issue(spec.name, [spec.host], spec.dir);
     nodes.push({ ...spec, ...(tls && { tls }) });
   }
   return nodes;
@@ -485,7 +498,10 @@ async function startNodes(recipe: Recipe, nodes: LocalNode[]): Promise<void> {
     for (const node of nodes) await node.start();
     return;
   }
-  for (const node of nodes) await node.spawn();
+  // All at once (on hosts over SSH each spawn is a round trip); every node that did spawn is torn down on failure.
+  const spawned = await Promise.allSettled(nodes.map((node) => node.spawn()));
+  const notSpawned = spawned.find((result) => result.status === "rejected");
+  if (notSpawned) throw (notSpawned as PromiseRejectedResult).reason;
   const results = await Promise.allSettled(nodes.map((node) => node.waitReady()));
   const failed = results.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -509,8 +525,8 @@ export async function startCluster(
     throw new UsageError(`the ${recipe.name} recipe cannot start its servers with TLS`, undefined, {
       setting: { name: "tls", value: "true" },
     });
-  const hosts = options.hosts ?? currentHosts();
-  if (options.tls && hosts)
+  const hosts = options.backend ? undefined : (options.hosts ?? currentHosts());
+  if (options.tls && (hosts || options.backend?.kind === "ssh"))
     throw new UsageError(
       "TLS on hosts over SSH is not supported yet: the certificates are made locally",
       undefined,
@@ -538,15 +554,12 @@ export async function startCluster(
 
   const attempts = Math.max(1, options.portAttempts ?? 3);
   let ca: TestCa | undefined;
-  let backend: NodeBackend = localBackend;
+  let backend: NodeBackend = options.backend ?? localBackend;
   for (let attempt = 1; ; attempt++) {
     let nodes: LocalNode[] = [];
     try {
       // Connected once, inside the try: a host that cannot be reached must remove the temp dir too.
-      if (hosts && backend === localBackend) {
-        backend = await SshBackend.open(hosts, size);
-        noteClusterOnHosts();
-      }
+      if (hosts && backend === localBackend) backend = await SshBackend.open(hosts, size);
       if (options.tls && ca === undefined) ca = await createTestCa(join(runDir, "tls"));
       // Planning is inside the try: a failure here must remove the temp dir too.
       const specs = await planNodes({

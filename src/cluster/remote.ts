@@ -192,10 +192,10 @@ export class SshBackend implements NodeBackend {
         throw error;
       }
       const root = `${remoteDir}/${token}-${target.name}`;
-      // The keeper first: a runner killed right after the mkdir still leaves nothing behind.
+      // The keeper first: a runner killed right after the root dir is made still leaves nothing behind.
+      // The dir itself is made with the node's own dirs (prepare): one round trip fewer per host.
       const state: HostState = { host, root, keeper: host.session(keeperScript(root)), processes: new Set() };
       opened.push(state);
-      await host.run(`mkdir -m 700 ${shellQuote(root)}`, { describe: `mkdir -m 700 ${root}` });
       return state;
     });
     const results = await Promise.allSettled(connecting);
@@ -206,6 +206,7 @@ export class SshBackend implements NodeBackend {
       removeControlDir(controlDir);
       throw (failed as PromiseRejectedResult).reason;
     }
+    noteClusterOnHosts();
     return new SshBackend(
       results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : [])),
       token,
@@ -222,6 +223,26 @@ export class SshBackend implements NodeBackend {
   /** The SSH connection of node `index`'s host (the faults run iptables over it). */
   hostOf(index: number): SshHost {
     return this.state(index).host;
+  }
+
+  /**
+   * The first of `paths` that is a file on node `index`'s host, or
+   * undefined (how the clock faults find libfaketime there).
+   */
+  async findFile(index: number, paths: readonly string[]): Promise<string | undefined> {
+    const tests = paths.map((path) => `[ -f ${shellQuote(path)} ] && { echo ${shellQuote(path)}; exit 0; }`);
+    const out = await this.state(index).host.run(`${tests.join("; ")}; true`, {
+      describe: "look for libfaketime",
+    });
+    return out.trim() || undefined;
+  }
+
+  /** Write a file on node `index`'s host: to `<path>.tmp`, then renamed (a reader never sees half of it). */
+  async writeFile(index: number, path: string, text: string): Promise<void> {
+    const q = shellQuote(path);
+    await this.state(index).host.run(`printf '%s' ${shellQuote(text)} > ${q}.tmp && mv ${q}.tmp ${q}`, {
+      describe: `write ${path}`,
+    });
   }
 
   /** How many hosts (= nodes). */
@@ -260,11 +281,12 @@ export class SshBackend implements NodeBackend {
   }
 
   async prepare(node: NodeSpec): Promise<void> {
-    const { host } = this.state(node.index);
+    const { host, root } = this.state(node.index);
     const dirs = [node.dir, node.dataDir].map(shellQuote).join(" ");
-    await host.run(`rm -rf ${shellQuote(node.dir)} && mkdir -m 700 ${dirs}`, {
-      describe: `mkdir -m 700 ${node.dir} ${node.dataDir}`,
-    });
+    await host.run(
+      `{ [ -d ${shellQuote(root)} ] || mkdir -m 700 ${shellQuote(root)}; } && rm -rf ${shellQuote(node.dir)} && mkdir -m 700 ${dirs}`,
+      { describe: `mkdir -m 700 ${root} ${node.dir} ${node.dataDir}` },
+    );
   }
 
   async spawn(node: NodeSpec, launch: NodeLaunch): Promise<NodeProcess> {

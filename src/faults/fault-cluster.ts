@@ -35,7 +35,13 @@ import type { Cluster, Node } from "../cluster/types.js";
 import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
 import { STREAMS } from "../random/streams.js";
-import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
+import {
+  type ClockFaults,
+  type ClockProbe,
+  clockFaults,
+  findLibfaketime,
+  LIBFAKETIME_PATHS,
+} from "./clock.js";
 import { createHostsNetwork, type HostsNetwork } from "./hosts-network.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
@@ -284,8 +290,9 @@ function clockTools(
   faults: RecipeFaults,
   nodeOf: (name: string) => Node | undefined,
   notes: string[],
+  onHosts: { backend: SshBackend; library: string; nodeNames: readonly string[] } | undefined,
 ): ClockFaults | undefined {
-  if (!findLibfaketime()) {
+  if (!onHosts && !findLibfaketime()) {
     notes.push("clock faults unavailable: libfaketime not found (Debian package faketime)");
     return undefined;
   }
@@ -296,7 +303,40 @@ function clockTools(
         return node ? read(node, signal) : undefined;
       }
     : undefined;
-  return clockFaults({ probe });
+  if (!onHosts) return clockFaults({ probe });
+  const { backend, library, nodeNames } = onHosts;
+  // The control files live on the hosts, next to the nodes; every write goes over SSH.
+  return clockFaults({
+    probe,
+    library,
+    writeControlFile: (name, file, text) => backend.writeFile(nodeNames.indexOf(name), file, text),
+  });
+}
+
+/**
+ * libfaketime's path on every host, or a usage error naming a host without
+ * it: clock faults on some nodes only would be a different test.
+ */
+async function libfaketimeOnHosts(backend: SshBackend, nodeNames: readonly string[]): Promise<string> {
+  const found = await Promise.all(nodeNames.map((_, i) => backend.findFile(i, LIBFAKETIME_PATHS)));
+  const missing = nodeNames.filter((_, i) => found[i] === undefined);
+  const setting = { name: "nemesis", value: "clock" };
+  if (missing.length > 0)
+    throw new UsageError(
+      `clock faults need libfaketime on every host; ${missing.map((name) => backend.hostOf(nodeNames.indexOf(name)).label).join(", ")} ha${missing.length === 1 ? "s" : "ve"} none (install the Debian package faketime there)`,
+      undefined,
+      { setting },
+    );
+  const paths = new Set(found);
+  if (paths.size > 1)
+    throw new UsageError(
+      `libfaketime is at different paths on the hosts (${[...paths].join(", ")})`,
+      undefined,
+      {
+        setting,
+      },
+    );
+  return found[0]!;
 }
 
 /** Each launch under the user's wrapper, then libfaketime, then (bound to its own host) its namespace. */
@@ -402,15 +442,21 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   const notes: string[] = [];
   const nodeNames = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
   // On hosts over SSH, network faults are iptables on the hosts, whatever mode was asked for.
-  const onHosts = (options.cluster?.hosts ?? currentHosts()) !== undefined;
+  const hostsOptions = options.cluster?.hosts ?? currentHosts();
+  const onHosts = hostsOptions !== undefined;
   const wantsNetwork = (options.network ?? "proxy") !== "none";
-  if (onHosts && options.clock)
-    throw new UsageError(
-      "clock faults on hosts over SSH are not supported yet: the libfaketime control files are written locally",
-      undefined,
-      { setting: { name: "nemesis", value: "clock" } },
-    );
   const mode = onHosts ? "none" : resolveNetworkMode(options.network ?? "proxy", notes);
+  // Opened here, not by startCluster: clock faults write on the hosts before the nodes start.
+  const backend = hostsOptions ? await SshBackend.open(hostsOptions, options.size) : undefined;
+  let hostsClock: { backend: SshBackend; library: string; nodeNames: readonly string[] } | undefined;
+  if (backend && options.clock) {
+    try {
+      hostsClock = { backend, library: await libfaketimeOnHosts(backend, nodeNames), nodeNames };
+    } catch (error) {
+      await backend.close({ keep: false }).catch(() => {});
+      throw error;
+    }
+  }
 
   const links = new MeshLinks(mode === "proxy", options.identifyDialers ?? true);
   const inner = options.recipe(links.hooks);
@@ -428,13 +474,15 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   }
   let localNodes: readonly LocalNode[] = [];
   const clock = options.clock
-    ? clockTools(recipeFaults, (name) => localNodes.find((node) => node.name === name), notes)
+    ? clockTools(recipeFaults, (name) => localNodes.find((node) => node.name === name), notes, hostsClock)
     : undefined;
 
   const recipe: Recipe = {
     ...inner,
     async setup(node) {
       if (mode !== "none") await links.start(node.cluster, { dials, random: options.random });
+      // On a host the control file is written there, once, before the node's first start.
+      if (hostsClock) await clock?.prepare(node);
       await inner.setup?.(node);
     },
   };
@@ -447,6 +495,7 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
         links.spawned(node.name, pid);
         userOnSpawn?.(node, pid);
       },
+      ...(backend && { backend }),
       random: options.random,
       wrapLaunch: launchWrapper(inner, options.cluster?.wrapLaunch, clock, netns),
       ...(netns ? { hostOf: (index: number) => netns!.host(index) } : {}),

@@ -7,6 +7,8 @@
  * - etcd on 3 hosts under kill, pause and partition (iptables on the hosts) → valid, exit 0;
  * - the demo in stale-reads mode under partitions → invalid, exit 1;
  * - a user's test file (its own `binary` recipe) runs unchanged on the hosts;
+ * - clock faults through libfaketime on the hosts reach the nodes (verified), and are refused naming a host
+ *   without libfaketime;
  * - an unreachable host, a wrong key, a binary missing on one host → exit 3 naming the host and the cause;
  * - after a normal end, an error, SIGINT and SIGKILL of the runner: no node, keeper, iptables chain or node dir
  *   on any host, and no ssh client of ours on the runner's side.
@@ -16,9 +18,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { whichExecutable } from "../../src/cluster/system.js";
+import { findLibfaketime } from "../../src/faults/clock.js";
 import { startTestHosts, type TestHosts, testHostsSkipReason } from "../helpers/ssh-hosts.js";
 
 const CLI = resolve("test/cli/fixtures/crucible.ts");
@@ -259,6 +262,65 @@ describe.skipIf(skipReason !== undefined)(title("crucible run --hosts on SSH hos
     expect(history.filter((op) => op.process !== "nemesis" && op.type === "ok").length).toBeGreaterThan(100);
     await expectNothingLeft(remoteDir);
   }, 150_000);
+
+  it("clock faults on hosts: libfaketime's control files written over SSH, verified through each node's clock", async () => {
+    const { remoteDir, store } = runPlaces("clock");
+    const run = await startCrucible([
+      "run",
+      "--target",
+      "demo",
+      ...hostArgs(remoteDir, store),
+      "--nemesis",
+      "clock",
+      "--nemesis-interval",
+      "2s",
+      "--time-limit",
+      "8",
+      "--seed",
+      "2",
+    ]).finished;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const skews = historyOf(store, "demo-register-linearizable").filter(
+      (op) =>
+        op.process === "nemesis" && (op.f === "bump-clock" || op.f === "strobe-clock") && op.type === "ok",
+    );
+    expect(skews.length).toBeGreaterThan(0);
+    // The demo server answers GET /clock: a skewed node read the offset from the file its host got over SSH.
+    const reached = skews.flatMap((op) =>
+      (op.value as { reach: { reached: string; expectedOffsetMs: number }[] }).reach.filter(
+        (entry) => entry.reached === "yes" && entry.expectedOffsetMs !== 0,
+      ),
+    );
+    expect(reached.length).toBeGreaterThan(0);
+    await expectNothingLeft(remoteDir);
+  }, 150_000);
+
+  it("clock faults with libfaketime missing on a host: refused (exit 64) naming that host", async () => {
+    const library = findLibfaketime();
+    expect(library, "libfaketime on this machine (Debian faketime)").toBeDefined();
+    const partial = await startTestHosts(3, { hide: { 2: [dirname(library!)] } });
+    try {
+      const { remoteDir, store } = runPlaces("no-faketime");
+      const run = await startCrucible([
+        "run",
+        "--target",
+        "demo",
+        ...hostArgs(remoteDir, store, partial),
+        "--nemesis",
+        "clock",
+        "--time-limit",
+        "5",
+      ]).finished;
+      const output = run.stdout + run.stderr;
+      expect(run.code, output).toBe(64);
+      expect(output).toContain(
+        `clock faults need libfaketime on every host; n3 (root@${partial.hosts[2]!.address}) has none`,
+      );
+      await expectNothingLeft(remoteDir, partial);
+    } finally {
+      await partial.close();
+    }
+  }, 120_000);
 
   it("a wrong key: exit 3 naming the host and ssh's words; nothing left", async () => {
     const { remoteDir, store } = runPlaces("wrong-key");
