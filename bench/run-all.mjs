@@ -16,6 +16,7 @@ const BENCHES = [
   "bench/history-import.ts",
   "bench/detection.ts",
   "bench/proxy.ts",
+  "bench/dialer-identify.ts",
   "bench/report.ts",
   "bench/cluster-start.ts",
 ];

@@ -101,7 +101,7 @@ function etcdParts(options: RunOptions): TargetParts {
   const client = etcdClient({ readConsistency });
   return {
     name: readConsistency === "linearizable" ? "etcd-register" : "etcd-register-serializable",
-    // etcd advertises one peer URL to all members: proxies can only cut a member off as a whole, so prefer namespaces.
+    // Namespaces when root (each member a host of its own); else proxies, which tell the dialing member by its socket's owner.
     recipe: (hooks) => etcd({ advertisePeerUrl: hooks.advertisePeerUrl }),
     network: "auto",
     client,

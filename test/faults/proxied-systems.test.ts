@@ -167,6 +167,18 @@ describe.skipIf(!whichExecutable("etcd"))("etcd through a proxy mesh that tells 
       expect(mesh.dialProxy(link)!.stats().heldMessages).toBe(0);
     for (const proxy of held) proxy.release();
     expect(await waitForPeers(cluster, ids, all, 30_000)).toEqual(all);
+
+    // A restarted member has a new pid (onSpawn tells the mesh): its new connections are told apart too.
+    const n2 = cluster.inner.nodes[1]!;
+    const oldPid = n2.pid;
+    const dialedBefore = mesh.dialProxy({ from: "n2", to: "n1" })!.stats().connectionsAccepted;
+    await n2.restart();
+    expect(n2.pid).not.toBe(oldPid);
+    expect(await waitForPeers(cluster, ids, all, 30_000)).toEqual(all);
+    expect(mesh.dialProxy({ from: "n2", to: "n1" })!.stats().connectionsAccepted).toBeGreaterThan(
+      dialedBefore,
+    );
+    expect(mesh.dialerStats().unidentified).toBe(0);
   });
 });
 

@@ -63,9 +63,9 @@ describe.skipIf(!socketOwnersReadable())("dialerOf", () => {
       [other.pid!, "n2"],
       [child.pid!, "n1"],
     ]);
-    expect(dialerOf({ ...ends(socket), candidates })).toBe("n1");
+    expect(await dialerOf({ ...ends(socket), candidates })).toBe("n1");
     // Without the dialer among the candidates, no one is named.
-    expect(dialerOf({ ...ends(socket), candidates: new Map([[other.pid!, "n2"]]) })).toBeUndefined();
+    expect(await dialerOf({ ...ends(socket), candidates: new Map([[other.pid!, "n2"]]) })).toBeUndefined();
     socket.destroy();
   });
 
@@ -74,7 +74,7 @@ describe.skipIf(!socketOwnersReadable())("dialerOf", () => {
     const accepted = next();
     const parent = dialFromChild(port, true);
     const socket = await accepted;
-    expect(dialerOf({ ...ends(socket), candidates: new Map([[parent.pid!, "n3"]]) })).toBe("n3");
+    expect(await dialerOf({ ...ends(socket), candidates: new Map([[parent.pid!, "n3"]]) })).toBe("n3");
     socket.destroy();
   });
 
@@ -85,8 +85,10 @@ describe.skipIf(!socketOwnersReadable())("dialerOf", () => {
     const own = connect(port, "127.0.0.1");
     const socket = await accepted;
     const child = dialFromChild(port, false);
-    expect(dialerOf({ ...ends(socket), candidates: new Map([[child.pid!, "n1"]]) })).toBeUndefined();
-    expect(dialerOf({ ...ends(socket), candidates: new Map([[process.pid, "runner"]]) })).toBe("runner");
+    expect(await dialerOf({ ...ends(socket), candidates: new Map([[child.pid!, "n1"]]) })).toBeUndefined();
+    expect(await dialerOf({ ...ends(socket), candidates: new Map([[process.pid, "runner"]]) })).toBe(
+      "runner",
+    );
     own.destroy();
     socket.destroy();
   });

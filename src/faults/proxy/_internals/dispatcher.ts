@@ -41,7 +41,7 @@ export interface StartDispatcherOptions {
   readonly name: string;
   readonly listenHost: string;
   /** The dialing node of a connection from `dialer` accepted at `accepted`, or undefined. */
-  readonly identify: (dialer: SocketEnd, accepted: SocketEnd) => string | undefined;
+  readonly identify: (dialer: SocketEnd, accepted: SocketEnd) => Promise<string | undefined>;
   /** The link proxy for connections `dialer` opens to this node; undefined when the mesh has none. */
   readonly routeTo: (dialer: string) => FaultProxy | undefined;
   readonly identifyTimeoutMs?: number;
@@ -86,11 +86,11 @@ export async function startDispatcher(options: StartDispatcherOptions): Promise<
     const dialer = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     const accepted = { host: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     const deadline = Date.now() + timeoutMs;
-    let name = options.identify(dialer, accepted);
+    let name = await options.identify(dialer, accepted);
     // Bounded by the deadline; a closed socket or a closing dispatcher ends it early.
     while (name === undefined && Date.now() < deadline && !socket.destroyed && !closing) {
       await new Promise((wait) => setTimeout(wait, IDENTIFY_RETRY_MS));
-      name = options.identify(dialer, accepted);
+      name = await options.identify(dialer, accepted);
     }
     pending.delete(socket);
     if (socket.destroyed || closing) {

@@ -14,8 +14,13 @@
  *
  * Reading another user's fds needs the same uid or root, as `ss -p` does;
  * where it is not allowed the owner is simply not found.
+ *
+ * The socket table is read asynchronously: on a busy machine the kernel
+ * takes milliseconds to print it (`bench/dialer-identify.ts`), and the
+ * proxies sharing the runner's event loop must not stall meanwhile.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { endianness } from "node:os";
 
 export interface SocketEnd {
@@ -46,14 +51,14 @@ function procAddresses(end: SocketEnd): string[] {
 }
 
 /** The inode of the socket whose local end is `local` and remote end `remote`; undefined when not listed. */
-export function tcpSocketInode(local: SocketEnd, remote: SocketEnd): number | undefined {
+export async function tcpSocketInode(local: SocketEnd, remote: SocketEnd): Promise<number | undefined> {
   const locals = new Set(procAddresses(local));
   const remotes = new Set(procAddresses(remote));
   if (locals.size === 0 || remotes.size === 0) return undefined;
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string;
     try {
-      text = readFileSync(table, "utf8");
+      text = await readFile(table, "utf8");
     } catch {
       continue;
     }
@@ -116,12 +121,12 @@ function processesInGroups(groups: ReadonlySet<number>): { pid: number; pgid: nu
  * process group) owns the dialing end of the connection accepted at
  * `accepted` from `dialer`; undefined when none does (or it cannot be told).
  */
-export function dialerOf(options: {
+export async function dialerOf(options: {
   readonly dialer: SocketEnd;
   readonly accepted: SocketEnd;
   readonly candidates: ReadonlyMap<number, string>;
-}): string | undefined {
-  const inode = tcpSocketInode(options.dialer, options.accepted);
+}): Promise<string | undefined> {
+  const inode = await tcpSocketInode(options.dialer, options.accepted);
   if (inode === undefined) return undefined;
   for (const [pid, name] of options.candidates) if (holdsSocket(pid, inode)) return name;
   // A child of a node's process (a wrapper that forks) is in the node's process group.
