@@ -227,6 +227,8 @@ class MeshLinks {
   /** Each node's current process (pid → name), from every spawn: how a shared inbound address tells dialers apart. */
   readonly pids = new Map<number, string>();
   private meshFor: unknown;
+  /** The mesh start for {@link meshFor}, which every node's setup awaits. */
+  private starting: Promise<void> = Promise.resolve();
 
   /** A node (re)spawned: its new pid replaces the old one. */
   spawned(name: string, pid: number): void {
@@ -268,8 +270,24 @@ class MeshLinks {
     cluster: NodeSpec["cluster"],
     options: { readonly dials: readonly DirectedLink[] | undefined; readonly random: Random },
   ): Promise<void> {
-    if (this.meshFor === cluster) return;
+    // Every node's setup asks for the mesh, and a parallel start asks for it from all nodes at
+    // once: one start per cluster spec, which they all wait for (a second mesh would leak).
+    if (this.meshFor !== cluster) {
+      this.meshFor = cluster;
+      this.starting = this.replaceMesh(cluster, options).catch((error: unknown) => {
+        this.meshFor = undefined;
+        throw error;
+      });
+    }
+    await this.starting;
+  }
+
+  private async replaceMesh(
+    cluster: NodeSpec["cluster"],
+    options: { readonly dials: readonly DirectedLink[] | undefined; readonly random: Random },
+  ): Promise<void> {
     await this.mesh?.close();
+    this.mesh = undefined;
     this.mesh = await startProxyMesh({
       nodes: cluster.nodes.map((node) => ({
         name: node.name,
@@ -281,7 +299,6 @@ class MeshLinks {
       random: options.random.fork(STREAMS.proxyMesh.label),
       ...(this.identifyDialers && { dialerPids: () => this.pids }),
     });
-    this.meshFor = cluster;
   }
 }
 
