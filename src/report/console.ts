@@ -7,7 +7,7 @@
  */
 
 import { highlightsOf } from "../checker/highlights.js";
-import type { Validity } from "../checker/types.js";
+import type { CheckResult, Validity } from "../checker/types.js";
 import { pairOps } from "../history/analysis.js";
 import type { Op } from "../history/op.js";
 import type { Results, TestInfo } from "../history/results.js";
@@ -126,6 +126,36 @@ export function clusterLine(test: TestInfo | undefined): string | undefined {
   return `cluster: ${size} of ${escapeTerminal(test.cluster.name)}${variant}`;
 }
 
+function stringsIn(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+/**
+ * For a valid result of a transactional checker (one with
+ * `allowedAnomalyTypes`), the anomalies found that its models allow, counted:
+ * `allowed at read-committed: G-single ×3, G2-item ×1`. A count is the
+ * anomalies the checker kept; a type at the checker's cap (in
+ * `cappedAnomalyTypes`) is shown as `×32+`, since the search stopped looking
+ * for more of it. Undefined
+ * when the result is not valid (its explanation says more) or none were found.
+ */
+export function allowedAnomaliesLine(result: CheckResult): string | undefined {
+  if (result.valid !== true) return undefined;
+  const types = stringsIn(result.allowedAnomalyTypes);
+  if (types.length === 0) return undefined;
+  const lists = (result.allowedAnomalies ?? {}) as Record<string, unknown>;
+  const capped = new Set(stringsIn(result.cappedAnomalyTypes));
+  const counted = types.map((type) => {
+    const list = lists[type];
+    const count = Array.isArray(list) ? list.length : 0;
+    const more = capped.has(type) ? "+" : "";
+    return `${escapeTerminal(type)} ×${formatCount(count)}${more}`;
+  });
+  const models = stringsIn(result.consistencyModels);
+  const at = models.length > 0 ? ` at ${models.map((m) => escapeTerminal(m)).join(", ")}` : "";
+  return `allowed${at}: ${counted.join(", ")}`;
+}
+
 /**
  * The end-of-run summary, several lines ending with a newline. Reads only
  * `results` (and `history`, when given, to describe counterexample ops).
@@ -157,6 +187,10 @@ export function formatSummary(
     lines.push(
       `  ${paint(v.style, v.mark)} ${escapeTerminal(checker).padEnd(width)}  ${paint(v.style, v.word)}${why}`,
     );
+    // A valid transactional verdict can still carry anomalies its models allow
+    // (G-single at read committed): say which, so "valid" does not hide them.
+    const allowed = allowedAnomaliesLine(result);
+    if (allowed !== undefined) lines.push(`    ${" ".repeat(width)}  ${allowed}`);
   }
   const ran = clusterLine(test);
   if (ran !== undefined) lines.push(`  ${ran}`);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, formatMs, formatProgressLine, formatSummary } from "../../src/report/console.js";
+import { listAppend } from "../../src/checker/txn/index.js";
+import type { CheckResult } from "../../src/checker/types.js";
+import type { Results } from "../../src/history/results.js";
+import {
+  allowedAnomaliesLine,
+  formatDuration,
+  formatMs,
+  formatProgressLine,
+  formatSummary,
+} from "../../src/report/console.js";
+import { type TxnRow, txnHistory } from "../checker/txn/helpers.js";
 import { syntheticRun } from "./synthetic-run.js";
 
 describe("formatProgressLine", () => {
@@ -98,5 +108,93 @@ describe("formatSummary: untrusted text cannot drive the terminal", () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(text).toContain("\\u001b[2J");
     expect(text).toContain("\\u202e");
+  });
+});
+
+describe("formatSummary: anomalies a valid transactional verdict allows", () => {
+  /** Read skew (G-single) on x, y: T2 saw T1's append to y but not its append to x. */
+  const readSkew = (x: string, y: string, p: number): TxnRow[] => [
+    [
+      p,
+      "ok",
+      [
+        ["append", x, 1],
+        ["append", y, 1],
+      ],
+    ],
+    [
+      p + 1,
+      "ok",
+      [
+        ["r", x, []],
+        ["r", y, [1]],
+      ],
+    ],
+  ];
+  /** Write skew (G2-item) on a, b: each read both empty and appended to one. */
+  const writeSkew: TxnRow[] = [
+    [
+      10,
+      "ok",
+      [
+        ["r", "a", []],
+        ["r", "b", []],
+        ["append", "a", 1],
+      ],
+    ],
+    [
+      11,
+      "ok",
+      [
+        ["r", "a", []],
+        ["r", "b", []],
+        ["append", "b", 1],
+      ],
+    ],
+    [12, "ok", [["r", "a", [1]]]],
+    [13, "ok", [["r", "b", [1]]]],
+  ];
+  const history = txnHistory([...readSkew("x", "y", 1), ...readSkew("u", "v", 3), ...writeSkew], {
+    concurrent: true,
+  });
+  const summaryOf = (checker: string, result: CheckResult) =>
+    formatSummary(undefined, {
+      valid: result.valid,
+      complete: true,
+      checkers: { [checker]: result },
+    } as Results);
+
+  it("names the allowed anomalies, counted, under the valid verdict at read committed", () => {
+    const result = listAppend({ consistencyModels: ["read-committed"] }).check(history);
+    expect(result.valid).toBe(true);
+    expect(result.allowedAnomalyTypes).toEqual(["G-single", "G2-item"]);
+    const text = summaryOf("list-append", result);
+    // Under the checker's line, indented past its name.
+    expect(text).toContain(
+      `  ✓ list-append  valid\n${" ".repeat(17)}allowed at read-committed: G-single ×2, G2-item ×1\n`,
+    );
+    expect(allowedAnomaliesLine(result)).toBe("allowed at read-committed: G-single ×2, G2-item ×1");
+  });
+
+  it("marks a count the checker's cap cut short with +", () => {
+    const result = listAppend({ consistencyModels: ["read-committed"], maxCyclesPerType: 1 }).check(history);
+    expect(result.cappedAnomalyTypes).toContain("G-single");
+    expect(allowedAnomaliesLine(result)).toMatch(/^allowed at read-committed: G-single ×1\+, /);
+  });
+
+  it("says nothing more when the models forbid what was found or nothing was found", () => {
+    const invalid = listAppend({ consistencyModels: ["serializable"] }).check(history);
+    expect(invalid.valid).toBe(false);
+    expect(allowedAnomaliesLine(invalid)).toBeUndefined();
+    expect(summaryOf("list-append", invalid)).not.toContain("allowed at");
+    const clean = listAppend({ consistencyModels: ["read-committed"] }).check(
+      txnHistory([
+        [1, "ok", [["append", "x", 1]]],
+        [2, "ok", [["r", "x", [1]]]],
+      ]),
+    );
+    expect(clean.valid).toBe(true);
+    expect(allowedAnomaliesLine(clean)).toBeUndefined();
+    expect(summaryOf("list-append", clean)).not.toContain("allowed");
   });
 });

@@ -63,6 +63,11 @@ export interface TxnCheckResult extends CheckResult {
   /** Anomaly types found that the models allow (reported, not held against the history). */
   allowedAnomalyTypes: string[];
   allowedAnomalies: Record<string, TxnAnomaly[]>;
+  /**
+   * Cycle types (forbidden or allowed) whose list reached `maxCyclesPerType`:
+   * the search stopped looking for more, so their count is a lower bound.
+   */
+  cappedAnomalyTypes: string[];
   /** The weakest models the anomalies found (forbidden and allowed) rule out, and the stronger ones. */
   not: string[];
   alsoNot: string[];
@@ -117,6 +122,7 @@ export function checkTransactions(
     anomalies: {},
     allowedAnomalyTypes: [],
     allowedAnomalies: {},
+    cappedAnomalyTypes: [],
     not: [],
     alsoNot: [],
     notByAnomaly: {},
@@ -261,6 +267,10 @@ export function checkTransactions(
     highlights: anomalyHighlights(pick(anomalyTypes)),
     allowedAnomalyTypes,
     allowedAnomalies: pick(allowedAnomalyTypes),
+    cappedAnomalyTypes: [...found]
+      .filter(([, list]) => list.length >= maxCycles)
+      .map(([type]) => type)
+      .sort(),
     not: boundary.not,
     alsoNot: boundary.alsoNot,
     notByAnomaly,
