@@ -102,6 +102,23 @@ function readdirProc(): string[] {
   return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
 }
 
+/**
+ * The tree below `root` once it is whole: the launcher, the child (sh), its background sleep and its
+ * foreground one (which starts just after the pids file is written, so it is waited for).
+ */
+async function wholeTree(root: number): Promise<number[]> {
+  let tree: number[] = [];
+  await until(
+    "the whole tree (launcher, sh, two sleeps)",
+    () => {
+      tree = treeOf(root);
+      return tree.length >= 4;
+    },
+    10_000,
+  );
+  return tree;
+}
+
 async function holdingWrapper(
   tag: string,
 ): Promise<{ wrapper: ChildProcess; tree: number[]; pids: number[] }> {
@@ -117,8 +134,7 @@ async function holdingWrapper(
   const pidsFile = join(dir, `${tag}.pids`);
   await until(`the child of ${tag} holding (stderr: ${stderr})`, () => existsSync(pidsFile), 20_000);
   const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
-  const tree = treeOf(wrapper.pid!);
-  return { wrapper, tree, pids };
+  return { wrapper, tree: await wholeTree(wrapper.pid!), pids };
 }
 
 describe("demo-lock's child is tethered to the wrapper", () => {
@@ -146,8 +162,7 @@ describe("demo-lock's child is tethered to the wrapper", () => {
       const actor = actors.get("a1");
       const pidsFile = join(dir, "actor-kill.pids");
       await until("the actor's child holding", () => existsSync(pidsFile), 20_000);
-      const tree = treeOf(actor.pid!);
-      expect(tree.length).toBeGreaterThanOrEqual(4);
+      const tree = await wholeTree(actor.pid!);
       await actor.kill();
       await until("the child's tree gone", () => !tree.some(isAlive), 2_000).catch(() => {});
       expect(tree.filter(isAlive), "alive 2 s after actor.kill()").toEqual([]);
