@@ -13,7 +13,7 @@
  * Target (issue 19): ≥ 9/10 for every known-wrong configuration, 10/10 valid
  * for every correct one, at a 20 s time limit.
  *
- *   npx tsx bench/detection.ts [seeds=10] [timeLimitS=20] [filter] [extra flags]
+ *   npx tsx bench/detection.ts [seeds=10] [timeLimitS=20] [filter] [extra flags] [firstSeed=1]
  *
  * `filter` keeps only configurations whose name contains it (e.g. `demo`;
  * `""` for all). `extra flags` are appended to every run, to measure what a
@@ -151,6 +151,8 @@ const seeds = Number(process.argv[2] ?? 10);
 const timeLimitS = Number(process.argv[3] ?? 20);
 const filter = process.argv[4] || undefined;
 const extraArgs = (process.argv[5] ?? "").split(/\s+/).filter((arg) => arg !== "");
+/** The first seed (seeds run firstSeed .. firstSeed + seeds - 1): a long measurement can be split in two. */
+const firstSeed = Number(process.argv[6] ?? 1);
 const cli = join(import.meta.dirname, "..", "bin", "crucible.js");
 
 function installed(binary: string): boolean {
@@ -272,7 +274,7 @@ const median = (values: number[]): number | undefined => {
 
 execFileSync(process.execPath, [cli, "--version"]);
 console.log(
-  `detection: ${seeds} seeds per configuration, --time-limit ${timeLimitS}, ${
+  `detection: ${seeds} seeds per configuration (${firstSeed}..${firstSeed + seeds - 1}), --time-limit ${timeLimitS}, ${
     extraArgs.length > 0 ? `with ${extraArgs.join(" ")}` : "default flags otherwise"
   }`,
 );
@@ -292,7 +294,7 @@ for (const configuration of CONFIGURATIONS) {
   const times: number[] = [];
   const caughtBy = new Map<string, number>();
   let asExpected = 0;
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const outcome = runOnce(configuration, seed);
     console.error(
       `${configuration.name} · seed ${seed}: ${outcome.verdict}${
