@@ -4,7 +4,8 @@
  * CLI on src/), ended four ways — a normal end, an error (the server paused
  * behind the run's back, so the final sync fails and the run exits 3), SIGINT
  * and SIGKILL of the runner, the last two mid-chaos while actors' client
- * commands run. While the run goes, the test collects every descendant of the
+ * commands run. `--target yjs` is ended by an error and by SIGINT here (its
+ * normal end and SIGKILL are test/crdt/orphans.test.ts's, on the harness). While the run goes, the test collects every descendant of the
  * runner (server, client commands, watchdog) from /proc; after it ends, each
  * must be gone within 5 s, and no process on the machine may still name the
  * run's store in its command line or environment (a client's HOME is there).
@@ -97,9 +98,29 @@ const ARGS: Record<Ending, string[]> = {
 
 const EXPECTED_EXIT: Record<Ending, number | null> = { normal: 0, error: 3, sigint: 3, sigkill: null };
 
+type Target = "demo-sync" | "yjs";
+
+/** How each target's server and client processes are told apart in a command line. */
+const PROGRAMS: Record<Target, { server: string; client: string }> = {
+  "demo-sync": { server: "demo-sync/server", client: "demo-sync/client" },
+  yjs: { server: "yjs-sync/server", client: "yjs-sync/client" },
+};
+
+const CASES: readonly { target: Target; ending: Ending }[] = [
+  ...(["normal", "error", "sigint", "sigkill"] as const).map((ending) => ({
+    target: "demo-sync" as const,
+    ending,
+  })),
+  { target: "yjs", ending: "error" },
+  { target: "yjs", ending: "sigint" },
+];
+
 describe("no process of a CLI sync run outlives it", () => {
-  for (const ending of ["normal", "error", "sigint", "sigkill"] as const) {
-    test(`after ${ending === "error" ? "an error" : ending}`, { timeout: 180_000 }, async () => {
+  for (const { target, ending } of CASES) {
+    const programs = PROGRAMS[target];
+    test(`--target ${target}, after ${ending === "error" ? "an error" : ending}`, {
+      timeout: 180_000,
+    }, async () => {
       const store = await mkdtemp(join(tmpdir(), "crucible-sync-cli-orphans-"));
       stores.push(store);
       const child = spawn(
@@ -112,7 +133,7 @@ describe("no process of a CLI sync run outlives it", () => {
           "--workload",
           "sync",
           "--target",
-          "demo-sync",
+          target,
           "--actors",
           "2",
           "--seed",
@@ -148,9 +169,9 @@ describe("no process of a CLI sync run outlives it", () => {
       const poll = setInterval(watch, 50);
       try {
         const server = (): number | undefined =>
-          [...seen].find(([pid, cmdline]) => cmdline.includes("demo-sync/server") && isAlive(pid))?.[0];
+          [...seen].find(([pid, cmdline]) => cmdline.includes(programs.server) && isAlive(pid))?.[0];
         const client = (): boolean =>
-          [...seen].some(([pid, cmdline]) => cmdline.includes("demo-sync/client") && isAlive(pid));
+          [...seen].some(([pid, cmdline]) => cmdline.includes(programs.client) && isAlive(pid));
         if (ending === "error") {
           // Once the harness is up and actors run commands (a pause before would fail its start instead).
           await waitFor(
@@ -192,8 +213,8 @@ describe("no process of a CLI sync run outlives it", () => {
         clearInterval(poll);
         if (EXPECTED_EXIT[ending] !== null) expect(code, output).toBe(EXPECTED_EXIT[ending]);
         const kinds = [...seen.values()];
-        expect(kinds.some((c) => c.includes("demo-sync/server"))).toBe(true);
-        expect(kinds.some((c) => c.includes("demo-sync/client"))).toBe(true);
+        expect(kinds.some((c) => c.includes(programs.server))).toBe(true);
+        expect(kinds.some((c) => c.includes(programs.client))).toBe(true);
         // Gone within 5 s: the runner's own cleanup, or after SIGKILL, the watchdog's.
         await waitFor("every process of the run to end", 5_000, () =>
           [...seen.keys()].every((pid) => !isAlive(pid)),
