@@ -87,5 +87,32 @@ describe.skipIf(skipReason !== undefined)(
       expect(readdirSync(remoteDir)).toEqual([]);
       expect(hosts.leftovers()).toEqual([]);
     }, 120_000);
+
+    it("keep: the node dirs stay on the hosts (and are named), the processes do not", async () => {
+      const lines: string[] = [];
+      const keptDir = mkdtempSync(join(tmpdir(), "crucible-nodes-kept-"));
+      try {
+        const cluster = await startCluster(etcd({ variants: [] }), 3, {
+          log: (line) => lines.push(line),
+          keep: true,
+          hosts: {
+            targets: parseHostList(hosts.hostsFlag),
+            ssh: { privateKey: hosts.privateKey, knownHostsFile: hosts.knownHosts },
+            remoteDir: keptDir,
+          },
+        });
+        await cluster.stop();
+        rmSync(cluster.runDir, { recursive: true, force: true });
+        expect(hosts.leftovers()).toEqual([]);
+        const roots = readdirSync(keptDir).sort();
+        expect(roots).toHaveLength(3);
+        for (const [i, root] of roots.entries())
+          expect(readdirSync(join(keptDir, root))).toContain(`n${i + 1}`);
+        const named = lines.find((line) => line.startsWith("crucible: kept the node dirs on the hosts: "));
+        expect(named).toContain(`${keptDir}/${roots[0]}`);
+      } finally {
+        rmSync(keptDir, { recursive: true, force: true });
+      }
+    }, 120_000);
   },
 );
