@@ -19,15 +19,18 @@ import type { Results } from "../history/results.js";
 import { type RunTestOutcome, runTest } from "../runner/run-test.js";
 import { type RunOptions, resolveTest, type TestDefinition } from "../runner/spec.js";
 import { attachTestOptions, declaredTestOptions } from "../runner/test-options.js";
+import { hostsFromFlags } from "./hosts.js";
 import { durationOption } from "./options.js";
 import {
   addRunFlags,
   builtInTest,
+  checkHostsFit,
   exitCodeForOutcome,
   invocationArgv,
   loadTestFile,
   refuseTlsWithout,
   reproduceCommand,
+  runOnHosts,
   runOptionsFromFlags,
 } from "./run.js";
 import { addTestOptionFlags, testOptionsFromFlags } from "./test-options.js";
@@ -70,13 +73,18 @@ export interface ExecuteAntithesisConfig {
 /** Load, run under FIFO control, answer `check`, print the verdict; returns the exit code. */
 export async function executeAntithesis(config: ExecuteAntithesisConfig): Promise<number> {
   const { flags } = config;
+  const hosts = hostsFromFlags(flags);
+  if (hosts) checkHostsFit(flags, hosts);
   if (flags.tls && !config.testFile) refuseTlsWithout(flags);
   const definition = config.testFile
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);
   const seedChoice = resolveSeed({ flagSeed: flags.seed, entropyFile: flags.entropyFile, env: process.env });
   const test = testOptionsFromFlags(definition, flags);
-  const options = { ...runOptionsFromFlags({ ...flags, seed: seedChoice.seed }), ...(test && { test }) };
+  const options = {
+    ...runOptionsFromFlags({ ...flags, seed: seedChoice.seed }, hosts),
+    ...(test && { test }),
+  };
   const controlDir = resolve(flags.controlDir ?? join(options.storeDir, "control"));
   const reproduce = reproduceCommand(config.argv, options.seed);
   // With --json, stdout carries only the results; everything else goes to stderr.
@@ -117,15 +125,18 @@ export async function executeAntithesis(config: ExecuteAntithesisConfig): Promis
   try {
     let outcome: RunTestOutcome;
     try {
-      outcome = await runTest({
-        definition: controlled,
-        options,
-        reproduce,
-        argv: config.argv,
-        signal: stop.signal,
-        log: say,
-        driveMainPhase: controller.driveMainPhase,
-      });
+      const run = (): Promise<RunTestOutcome> =>
+        runTest({
+          definition: controlled,
+          options,
+          reproduce,
+          argv: config.argv,
+          signal: stop.signal,
+          log: say,
+          driveMainPhase: controller.driveMainPhase,
+        });
+      // On hosts: the controlled test's clusters run there, as with `crucible run --hosts`.
+      outcome = hosts ? await runOnHosts(hosts, run, say) : await run();
     } catch (error) {
       await controller.finish(
         JSON.stringify({

@@ -476,7 +476,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
  * on the hosts (a test file whose own copy of crucible never saw them) ran
  * something else than what was asked: its verdict does not stand.
  */
-async function runOnHosts(
+export async function runOnHosts(
   hosts: HostsOptions,
   run: () => Promise<RunTestOutcome>,
   line: (text: string) => void,
@@ -489,7 +489,7 @@ async function runOnHosts(
 }
 
 /** What cannot run on hosts, refused before anything connects. */
-function checkHostsFit(flags: RunFlags, hosts: HostsOptions): void {
+export function checkHostsFit(flags: RunFlags, hosts: HostsOptions): void {
   if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target))
     throw new UsageError("--hosts runs cluster tests; the sync workload runs its actors locally");
   if (flags.target === "postgres")

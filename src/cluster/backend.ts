@@ -64,6 +64,8 @@ export interface NodeBackend {
   close(options: { readonly keep: boolean }): Promise<void>;
   /** What a reader of the results should know (where the nodes ran). */
   readonly notes: readonly string[];
+  /** Where the node dirs are when they are kept (`host:dir`); undefined: in the cluster's local temp dir. */
+  keptDirs?(): string[];
 }
 
 /** A {@link ManagedProcess} as a {@link NodeProcess}. */

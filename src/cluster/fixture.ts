@@ -399,6 +399,8 @@ export class LocalCluster implements Cluster {
     };
     if (this.keep) {
       this.log(`crucible: kept ${this.name} cluster dir ${this.runDir}`);
+      const remote = this.backend.keptDirs?.();
+      if (remote) this.log(`crucible: kept the node dirs on the hosts: ${remote.join(", ")}`);
     } else if (!postponeRemoval(this, remove)) {
       // In a log scope the dir stays until the test's verdict is known: a failed test keeps it.
       remove();

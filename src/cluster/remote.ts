@@ -267,6 +267,10 @@ export class SshBackend implements NodeBackend {
     );
   }
 
+  keptDirs(): string[] {
+    return this.states.map((state) => `${state.host.label}:${state.root}`);
+  }
+
   host(index: number): string | undefined {
     return this.state(index).host.target.address;
   }
