@@ -5,6 +5,13 @@
  * member). Alternates the two, `ROUNDS` times each, and prints the medians
  * and their ratio (target: <= 1.2).
  *
+ * As root with sshd installed, a third column: the same `startCluster` with
+ * every member on its own SSH host (test/helpers/ssh-hosts.ts: a network
+ * namespace running sshd), timed from the call to ready, so it includes
+ * opening the three SSH connections, making the dirs over SSH and starting
+ * each member with `setsid` on its host. The hosts themselves are up before
+ * the clock starts, as real machines would be.
+ *
  *   npx tsx bench/cluster-start.ts [rounds]
  *
  * The shell side gets its ports and dirs before the clock starts (a script
@@ -22,6 +29,8 @@ import {
   startCluster,
   waitUntilReady,
 } from "../src/cluster/index.js";
+import { parseHostList } from "../src/cluster/remote.js";
+import { startTestHosts, type TestHosts, testHostsSkipReason } from "../test/helpers/ssh-hosts.js";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const NODES = 3;
@@ -44,6 +53,21 @@ function electionMsFromLog(text: string): number {
 async function viaFixture(): Promise<Sample> {
   const started = performance.now();
   const cluster = await startCluster(etcd({ variants: [] }), NODES, { log: () => {} });
+  const elapsedMs = performance.now() - started;
+  const electionMs = electionMsFromLog(await cluster.node(0).logs());
+  await cluster.stop();
+  return { elapsedMs, electionMs };
+}
+
+async function viaHosts(hosts: TestHosts): Promise<Sample> {
+  const started = performance.now();
+  const cluster = await startCluster(etcd({ variants: [] }), NODES, {
+    log: () => {},
+    hosts: {
+      targets: parseHostList(hosts.hostsFlag),
+      ssh: { privateKey: hosts.privateKey, knownHostsFile: hosts.knownHosts },
+    },
+  });
   const elapsedMs = performance.now() - started;
   const electionMs = electionMsFromLog(await cluster.node(0).logs());
   await cluster.stop();
@@ -100,17 +124,23 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+const skipHosts = testHostsSkipReason();
+const hosts = skipHosts === undefined ? await startTestHosts(NODES) : undefined;
 const fixture: Sample[] = [];
 const shell: Sample[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  // Alternate which goes first, so neither always follows the other's teardown.
-  if (round % 2 === 0) {
-    shell.push(await viaShell());
-    fixture.push(await viaFixture());
-  } else {
-    fixture.push(await viaFixture());
-    shell.push(await viaShell());
+const overSsh: Sample[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate which goes first, so none always follows another's teardown.
+    const order = [
+      async () => shell.push(await viaShell()),
+      async () => fixture.push(await viaFixture()),
+      ...(hosts ? [async () => overSsh.push(await viaHosts(hosts))] : []),
+    ];
+    for (let k = 0; k < order.length; k++) await order[(round + k) % order.length]!();
   }
+} finally {
+  await hosts?.close();
 }
 const report = (label: string, samples: Sample[]) => {
   const elapsed = samples.map((sample) => sample.elapsedMs);
@@ -122,12 +152,21 @@ const report = (label: string, samples: Sample[]) => {
   return { total: median(elapsed), outside: median(outside) };
 };
 console.log(
-  `etcd x${NODES}, ${ROUNDS} rounds each, alternating; the machine is shared, so figures are noisy`,
+  `etcd x${NODES}, ${ROUNDS} rounds each, rotating the order; the machine is shared, so figures are noisy`,
 );
-const shellMedian = report("shell script", shell);
-const fixtureMedian = report("startCluster", fixture);
+const shellMedian = report("shell script      ", shell);
+const fixtureMedian = report("startCluster local", fixture);
 console.log(`  ratio fixture/shell: ${(fixtureMedian.total / shellMedian.total).toFixed(2)} (target <= 1.2)`);
 console.log(
   `  ratio outside the election: ${(fixtureMedian.outside / shellMedian.outside).toFixed(2)}` +
     " (etcd's randomized election time dominates and varies run to run)",
 );
+if (hosts) {
+  const sshMedian = report("startCluster SSH  ", overSsh);
+  console.log(
+    `  SSH hosts vs local: +${(sshMedian.total - fixtureMedian.total).toFixed(0)} ms median` +
+      ` (x${(sshMedian.total / fixtureMedian.total).toFixed(2)}); outside the election +${(sshMedian.outside - fixtureMedian.outside).toFixed(0)} ms`,
+  );
+} else {
+  console.log(`  startCluster SSH: not measured (${skipHosts})`);
+}

@@ -5,8 +5,11 @@
  * N seeds for a fixed time limit, through the real CLI, as a user types it.
  *
  * Prints, per configuration: runs with the expected verdict / N, the verdicts
- * seen, and for the wrong ones the median time from the start of the run to
- * the first op of the first anomaly (the earliest op the checker names).
+ * seen, for the wrong ones the median time from the start of the run to the
+ * first op of the first anomaly (the earliest op the checker names; a sync
+ * verification names entities, not ops, so its rows have none), and which
+ * checkers caught it, with in how many runs each (a sync run's checkers are
+ * its verifications, `<scenario>/<verifier>` for a scenario's).
  * Target (issue 19): ≥ 9/10 for every known-wrong configuration, 10/10 valid
  * for every correct one, at a 20 s time limit.
  *
@@ -109,6 +112,19 @@ const CONFIGURATIONS: readonly Configuration[] = [
     args: ["--workload", "lock", "--target", "etcd", "--nemesis", "actor-pause,lease-revoke"],
     needs: "etcd",
   },
+  // The lock workload at its own defaults (no --nemesis: the lock's designed schedule, docs/detection.md).
+  {
+    name: "demo lock unsafe, lock defaults",
+    expected: "invalid",
+    args: ["--workload", "lock", "--target", "etcd", "--lock-tool", "demo", "--demo-mode", "unsafe"],
+    needs: "etcd",
+  },
+  {
+    name: "demo lock safe, lock defaults",
+    expected: "valid",
+    args: ["--workload", "lock", "--target", "etcd", "--lock-tool", "demo"],
+    needs: "etcd",
+  },
   // The sync workload: each wrong mode of the demo offline-first app, and the correct one.
   ...(["row-lww", "duplicate-on-retry", "wallclock-lww"] as const).map(
     (mode): Configuration => ({
@@ -153,6 +169,33 @@ interface RunOutcome {
   verdict: string;
   /** Seconds from the run's start to the first op the anomaly names. */
   anomalyAtS: number | undefined;
+  /** The checkers (a sync run's verifications) that found the anomaly: results.json's invalid ones. */
+  caughtBy: string[];
+}
+
+/** The names of results.json's checkers that returned invalid (a sync run's failed verifications among them). */
+function invalidCheckers(results: Record<string, unknown>): string[] {
+  const checkers = (results.checkers ?? {}) as Record<string, Record<string, unknown>>;
+  return Object.entries(checkers)
+    .filter(([, result]) => result.valid === false)
+    .map(([name]) => name);
+}
+
+/**
+ * Seconds from the run's start to the earliest violation an interval
+ * checker names (`violations[].startMs`, boundedConcurrency's; it judges
+ * holds in the interval log, not ops).
+ */
+function firstViolationS(results: Record<string, unknown>): number | undefined {
+  const checkers = (results.checkers ?? {}) as Record<string, Record<string, unknown>>;
+  let first: number | undefined;
+  for (const result of Object.values(checkers)) {
+    if (result.valid !== false || !Array.isArray(result.violations)) continue;
+    for (const violation of result.violations as { startMs?: unknown }[])
+      if (typeof violation.startMs === "number" && (first === undefined || violation.startMs < first))
+        first = violation.startMs;
+  }
+  return first === undefined ? undefined : first / 1000;
 }
 
 /** The earliest op index an invalid checker names (a linearizability counterexample's ops, or `opIndices`). */
@@ -180,6 +223,7 @@ function opTimeS(runDir: string, index: number): number | undefined {
 
 function runOnce(configuration: Configuration, seed: number): RunOutcome {
   const store = mkdtempSync(join(tmpdir(), "crucible-detection-"));
+  let keep = false;
   try {
     const args = [
       cli,
@@ -197,6 +241,7 @@ function runOnce(configuration: Configuration, seed: number): RunOutcome {
     });
     const verdict = VERDICT_BY_EXIT[child.status ?? -1] ?? `exit ${child.status ?? child.signal}`;
     let anomalyAtS: number | undefined;
+    let caughtBy: string[] = [];
     if (verdict === "invalid") {
       const [testDir] = readdirSync(store);
       const runDir = join(store, testDir!, "latest");
@@ -204,12 +249,18 @@ function runOnce(configuration: Configuration, seed: number): RunOutcome {
         string,
         unknown
       >;
+      caughtBy = invalidCheckers(results);
       const index = firstAnomalyOp(results);
       if (index !== undefined) anomalyAtS = opTimeS(runDir, index);
+      anomalyAtS ??= firstViolationS(results);
     }
-    return { verdict, anomalyAtS };
+    keep = verdict !== configuration.expected;
+    return { verdict, anomalyAtS, caughtBy };
   } finally {
-    rmSync(store, { recursive: true, force: true });
+    // A run that surprised is kept for a post-mortem (its history, interval log and actor logs).
+    if (keep)
+      console.error(`  kept ${store} (${configuration.name}, seed ${seed}: not ${configuration.expected})`);
+    else rmSync(store, { recursive: true, force: true });
   }
 }
 
@@ -225,26 +276,30 @@ console.log(
     extraArgs.length > 0 ? `with ${extraArgs.join(" ")}` : "default flags otherwise"
   }`,
 );
-console.log("| configuration | expected | as expected | verdicts | median time to first anomalous op |");
-console.log("|---|---|---|---|---|");
+console.log(
+  "| configuration | expected | as expected | verdicts | median time to first anomalous op | caught by (runs) |",
+);
+console.log("|---|---|---|---|---|---|");
 for (const configuration of CONFIGURATIONS) {
   if (filter && !configuration.name.includes(filter)) continue;
   if (configuration.needs && !installed(configuration.needs)) {
     console.log(
-      `| ${configuration.name} | ${configuration.expected} | skipped: ${configuration.needs} not installed | | |`,
+      `| ${configuration.name} | ${configuration.expected} | skipped: ${configuration.needs} not installed | | | |`,
     );
     continue;
   }
   const verdicts = new Map<string, number>();
   const times: number[] = [];
+  const caughtBy = new Map<string, number>();
   let asExpected = 0;
   for (let seed = 1; seed <= seeds; seed++) {
     const outcome = runOnce(configuration, seed);
     console.error(
       `${configuration.name} · seed ${seed}: ${outcome.verdict}${
         outcome.anomalyAtS === undefined ? "" : ` (first anomalous op at ${outcome.anomalyAtS.toFixed(1)} s)`
-      }`,
+      }${outcome.caughtBy.length === 0 ? "" : `, caught by ${outcome.caughtBy.join(", ")}`}`,
     );
+    for (const name of outcome.caughtBy) caughtBy.set(name, (caughtBy.get(name) ?? 0) + 1);
     verdicts.set(outcome.verdict, (verdicts.get(outcome.verdict) ?? 0) + 1);
     if (outcome.verdict === configuration.expected) asExpected++;
     if (outcome.anomalyAtS !== undefined) times.push(outcome.anomalyAtS);
@@ -254,6 +309,11 @@ for (const configuration of CONFIGURATIONS) {
   console.log(
     `| ${configuration.name} | ${configuration.expected} | ${asExpected}/${seeds} | ${seen} | ${
       configuration.expected === "invalid" && time !== undefined ? `${time.toFixed(1)} s` : "—"
+    } | ${
+      [...caughtBy]
+        .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+        .map(([name, count]) => `${name} ${count}`)
+        .join(", ") || "—"
     } |`,
   );
 }

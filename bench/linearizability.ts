@@ -5,15 +5,19 @@
  * (--quick: skip the 1M-op histories; --side-by-side: part 1 only)
  *
  * Part 1, valid histories side by side: per history, Crucible's parse rate
- * (reading `history.jsonl` into ops: MB/s wall on the first and second read,
- * and by CPU time on the second) and check time (`checkLinearizable`, parsing
- * excluded, best of three, wall), Porcupine's check time (as its peer command
- * prints it, parsing excluded, wall), their ratio (Crucible / Porcupine: below
- * 1 is faster), the peak resident memory of each (Crucible's is the process's
- * maximum so far, so it only grows; Porcupine's is its process's, from
- * /usr/bin/time) and CPU times (Crucible's check; Porcupine's whole process,
- * parsing included, so an upper bound). On a shared machine under load, wall
- * time mostly measures the wait for a core: compare the CPU columns too.
+ * by CPU time (reading `history.jsonl` into ops: MB/s on a first read in a
+ * fresh process, `bench/parse-once.ts`, which is what one `crucible check`
+ * pays; on the first read in this process; on a warm second read) and check
+ * time (`checkLinearizable`, parsing excluded: best of three, wall; and CPU,
+ * first run and best), Porcupine's check time (as its peer command prints it,
+ * parsing excluded, wall) and CPU (its whole process, parsing included, so an
+ * upper bound on its check's), the ratios (Crucible / Porcupine, below 1 is
+ * faster: wall against wall, and Crucible's best check CPU against
+ * Porcupine's whole-process CPU, which flatters Crucible by Porcupine's parse),
+ * and the peak resident memory of each (Crucible's is the process's maximum so
+ * far, so it only grows; Porcupine's is its process's, from /usr/bin/time).
+ * On a shared machine under load, wall time mostly measures the wait for a
+ * core: compare the CPU columns, and see the load average printed first.
  *
  * The peer is `shared/peers/porcupine-check` beside the repository (found by
  * walking up from the repo root, or at $CRUCIBLE_PEERS_DIR/porcupine-check),
@@ -26,7 +30,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateRegisterHistory, injectFault } from "../src/checker/linearizable/generate.js";
@@ -63,7 +67,9 @@ function row(name: string, ms: number, verdict: unknown, extra: string): void {
   console.log(`${name.padEnd(52)} ${ms.toFixed(1).padStart(9)} ms  ${String(verdict).padEnd(7)} ${extra}`);
 }
 
-console.log(`node ${process.version}; figures on a shared, busy 2-core machine are noisy\n`);
+console.log(
+  `node ${process.version}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} on ${availableParallelism()} cores; wall figures on a busy machine are noisy, CPU ones less\n`,
+);
 
 // ---- The peer: Porcupine's check command, built into bench/.cache/ ----
 
@@ -216,25 +222,38 @@ const generated: Generated[] = [
       ]),
 ];
 
-const header = `${"history".padEnd(22)} ${"MB".padStart(6)} ${"parse MB/s 1st/2nd/cpu".padStart(22)} ${"Crucible".padStart(10)} ${"Porcupine".padStart(10)} ${"ratio".padStart(6)}  ${"verdicts".padEnd(12)} ${"peak RSS C / P".padEnd(18)} CPU ms: check C / whole process P`;
+const header = `${"history".padEnd(22)} ${"MB".padStart(6)} ${"parse MB/s (CPU) fresh/1st/warm".padStart(31)} ${"Crucible ms".padStart(11)} ${"Porcupine".padStart(10)} ${"ratio".padStart(6)}  ${"verdicts".padEnd(12)} ${"peak RSS C / P".padEnd(18)} CPU ms: C check 1st/best, P process · CPU ratio`;
 console.log(header);
+
+/** A first read of `path` in a fresh process (bench/parse-once.ts): the CPU ms `crucible check` pays to parse it. */
+function freshProcessParseCpuMs(path: string): number | undefined {
+  const run = spawnSync(
+    process.execPath,
+    [...process.execArgv, join(repoRoot, "bench/parse-once.ts"), path],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  if (run.status !== 0) return undefined;
+  return (JSON.parse(run.stdout.trim().split("\n").pop()!) as { cpuMs: number }).cpuMs;
+}
 
 function sideBySide(
   name: string,
   path: string,
   model: AnyModel,
   bytes: number,
-  parseMs: readonly number[],
+  parseCpuMs: readonly (number | undefined)[],
   ops: readonly Op[],
   want: boolean,
 ): void {
   // Best of three check runs: the first warms the JIT for this shape of history (Porcupine, compiled
-  // ahead of time, needs no warming). Wall clock, as Porcupine's figure; on a loaded machine both suffer.
+  // ahead of time, needs no warming), and its CPU time is shown apart. Wall clock, as Porcupine's figure.
   let best = Number.POSITIVE_INFINITY;
   let bestCpu = Number.POSITIVE_INFINITY;
+  let firstCpu = 0;
   let verdict: unknown;
   for (let round = 0; round < 3; round++) {
     const { result, ms, cpuMs } = timed(ops, model);
+    if (round === 0) firstCpu = cpuMs;
     best = Math.min(best, ms);
     bestCpu = Math.min(bestCpu, cpuMs);
     verdict = result.valid;
@@ -247,15 +266,13 @@ function sideBySide(
   const rss = typeof theirs === "string" || theirs.rssBytes === undefined ? "—" : mb(theirs.rssBytes);
   const cpu =
     typeof theirs === "string" || theirs.cpuMs === undefined
-      ? `${bestCpu.toFixed(0)} / —`
-      : `${bestCpu.toFixed(0)} / ${theirs.cpuMs.toFixed(0)}`;
+      ? `${firstCpu.toFixed(0)}/${bestCpu.toFixed(0)}, —`
+      : `${firstCpu.toFixed(0)}/${bestCpu.toFixed(0)}, ${theirs.cpuMs.toFixed(0)} · ${(bestCpu / Math.max(theirs.cpuMs, 0.001)).toFixed(2)}`;
+  const rates = parseCpuMs
+    .map((ms) => (ms === undefined ? "—" : (bytes / 2 ** 20 / (ms / 1000)).toFixed(0)))
+    .join("/");
   console.log(
-    `${name.padEnd(22)} ${(bytes / 2 ** 20).toFixed(1).padStart(6)} ${parseMs
-      .map((ms) => (bytes / 2 ** 20 / (ms / 1000)).toFixed(0))
-      .join("/")
-      .padStart(
-        10,
-      )} ${best.toFixed(1).padStart(10)} ${theirsText.padStart(10)} ${ratio.padStart(6)}  ${verdicts.padEnd(12)} ${`${mb(peakRss())} / ${rss}`.padEnd(18)} ${cpu}`,
+    `${name.padEnd(22)} ${(bytes / 2 ** 20).toFixed(1).padStart(6)} ${rates.padStart(31)} ${best.toFixed(1).padStart(11)} ${theirsText.padStart(10)} ${ratio.padStart(6)}  ${verdicts.padEnd(12)} ${`${mb(peakRss())} / ${rss}`.padEnd(18)} ${cpu}`,
   );
   if (typeof theirs === "string") console.log(`  peer: ${theirs}`);
 }
@@ -273,22 +290,18 @@ for (const g of generated) {
   writeFileSync(path, `${history.map(opToJson).join("\n")}\n`);
   history.length = 0; // only the parsed copy is kept, as a real check would
   const bytes = statSync(path).size;
-  // Parsed twice: the first read is what one `crucible check` pays (JIT cold), the second the warm rate.
-  // On a loaded machine wall time mostly measures the wait for a core: the CPU time is given too.
-  const parseMs: number[] = [];
-  let parseCpuMs = 0;
+  // CPU time, as wall time on a loaded machine mostly measures the wait for a core: a first read in a
+  // fresh process (what one `crucible check` pays, JIT cold), then the first and a second read here.
+  const parseCpuMs: (number | undefined)[] = [freshProcessParseCpuMs(path)];
   let ops: Op[] = [];
   for (let round = 0; round < 2; round++) {
     ops = [];
-    const started = performance.now();
     const cpuStarted = process.cpuUsage();
     ops = (await readHistoryFile(path)).ops;
     const cpu = process.cpuUsage(cpuStarted);
-    parseMs.push(performance.now() - started);
-    parseCpuMs = (cpu.user + cpu.system) / 1000;
+    parseCpuMs.push((cpu.user + cpu.system) / 1000);
   }
-  parseMs.push(parseCpuMs);
-  sideBySide(g.name, path, g.model, bytes, parseMs, ops, true);
+  sideBySide(g.name, path, g.model, bytes, parseCpuMs, ops, true);
 }
 
 // The labelled etcd histories: Crucible's total check time beside the peer's, each file written as JSONL.
@@ -301,13 +314,16 @@ for (const g of generated) {
   );
   for (const round of ["cold", "warm"]) {
     let ours = 0;
+    let oursCpu = 0;
     let theirs = 0;
+    let theirsCpu = 0;
     let wrong = 0;
     const peerDiffers: string[] = [];
     let peerNote: string | undefined;
     for (const { name, ops } of etcd) {
-      const { result, ms } = timed(ops, models["cas-register"]!);
+      const { result, ms, cpuMs } = timed(ops, models["cas-register"]!);
       ours += ms;
+      oursCpu += cpuMs;
       if (result.valid !== expected.etcd[name]) wrong++;
       if (round === "warm" && !("skipped" in peer)) {
         const path = join(scratch, `${name}.jsonl`);
@@ -316,6 +332,7 @@ for (const g of generated) {
         if (typeof run === "string") peerNote = run;
         else {
           theirs += run.checkMs;
+          theirsCpu += run.cpuMs ?? Number.NaN;
           // The peer's conventions (its README) are not Porcupine's own etcd test's: it may label differently.
           if ((run.verdict === "Ok") !== expected.etcd[name]) peerDiffers.push(`${name} ${run.verdict}`);
         }
@@ -324,7 +341,7 @@ for (const g of generated) {
     const peerText = round === "cold" || "skipped" in peer || peerNote ? "—" : theirs.toFixed(1);
     const ratio = peerText === "—" ? "—" : (ours / Math.max(theirs, 0.001)).toFixed(2);
     console.log(
-      `${`etcd ${etcd.length} logs, ${round}`.padEnd(22)} ${"".padStart(6)} ${"".padStart(22)} ${ours.toFixed(1).padStart(10)} ${peerText.padStart(10)} ${ratio.padStart(6)}  ${(wrong === 0 ? "agree" : `${wrong} WRONG`).padEnd(12)} ${mb(peakRss())}`,
+      `${`etcd ${etcd.length} logs, ${round}`.padEnd(22)} ${"".padStart(6)} ${"".padStart(31)} ${ours.toFixed(1).padStart(11)} ${peerText.padStart(10)} ${ratio.padStart(6)}  ${(wrong === 0 ? "agree" : `${wrong} WRONG`).padEnd(12)} ${mb(peakRss()).padEnd(18)} ${oursCpu.toFixed(0)}${peerText === "—" ? "" : `, ${theirsCpu.toFixed(0)} · ${(oursCpu / theirsCpu).toFixed(2)}`}`,
     );
     if (peerNote) console.log(`  peer: ${peerNote}`);
     if (peerDiffers.length > 0)

@@ -1,7 +1,7 @@
 /**
  * How fast the list-append isolation checker is, and how much memory it holds.
  *
- *   npx tsx bench/txn.ts [--sizes 100000,1000000] [--seed 1]
+ *   npx tsx bench/txn.ts [--sizes 100000,1000000] [--seed 1] [--form columns|ops]
  *
  * For each size, in a child process of its own (so one size's heap does not
  * count against the next): generate a list-append history of that many
@@ -11,6 +11,10 @@
  * processes — from a simulated strict-serializable store (each transaction
  * takes effect at its completion), then check it with `listAppend()` under
  * strict-serializable (every edge kind: ww, wr, rw, process, real time).
+ * `--form columns` (default) builds the history in columns as it generates
+ * it (`TxnHistoryBuilder`: typed arrays, interned keys and values) and hands
+ * the checker that; `--form ops` builds op objects, as a history read from a
+ * file is, and the checker converts them. Same seed, same transactions.
  * Prints transactions checked per second (check time only, not generation),
  * by wall time and by CPU time (user + system of the process, which a machine
  * shared with other work disturbs less), the collections during the check
@@ -30,7 +34,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { listAppend } from "../src/checker/txn/index.js";
+import { listAppend, type TxnHistory, TxnHistoryBuilder } from "../src/checker/txn/index.js";
 import { importHistoryFile } from "../src/history/import/index.js";
 import type { Op } from "../src/history/op.js";
 import { Random } from "../src/random/random.js";
@@ -41,6 +45,8 @@ const flag = (name: string, fallback: string): string => {
   return at >= 0 ? process.argv[at + 1]! : fallback;
 };
 const seed = Number(flag("--seed", "1"));
+const form = flag("--form", "columns");
+if (form !== "columns" && form !== "ops") throw new Error(`--form must be columns or ops, not ${form}`);
 const CONCURRENCY = 10;
 const ACTIVE_KEYS = 100;
 const APPENDS_PER_KEY_MAX = 32;
@@ -110,13 +116,80 @@ export function generateHistory(count: number, random: Random): Op[] {
   return ops;
 }
 
+/**
+ * The same history as `generateHistory` (same draws, same transactions),
+ * built in columns as it is generated: no op objects at all. An open
+ * transaction keeps its reads' handles until it completes and fills them in.
+ */
+export function generateColumns(count: number, random: Random): TxnHistory {
+  const builder = new TxnHistoryBuilder("list-append", { transactions: count });
+  const lists = new Map<number, number[]>();
+  const appendsTo = new Map<number, number>();
+  const active = Array.from({ length: ACTIVE_KEYS }, (_, i) => i);
+  let nextKey = ACTIVE_KEYS;
+  /** Per worker: its open transaction's row and, per micro-op, the key and the read handle (-1: an append). */
+  const open: ({ row: number; keys: number[]; reads: number[]; appended: number[] } | undefined)[] =
+    new Array(CONCURRENCY);
+  let started = 0;
+  let completed = 0;
+  let position = 0;
+  while (completed < count) {
+    const worker = random.int(0, CONCURRENCY - 1);
+    const txn = open[worker];
+    if (txn === undefined) {
+      if (started >= count) continue;
+      const length = random.int(1, 5);
+      const row = builder.invoke(worker, { position, time: (position + 1) * 1000 });
+      position++;
+      const pending = { row, keys: [] as number[], reads: [] as number[], appended: [] as number[] };
+      for (let i = 0; i < length; i++) {
+        const slot = random.int(0, ACTIVE_KEYS - 1);
+        const key = active[slot]!;
+        pending.keys.push(key);
+        if (random.int(0, 1) === 0) {
+          pending.reads.push(builder.read(key));
+          pending.appended.push(0);
+        } else {
+          const appended = (appendsTo.get(key) ?? 0) + 1;
+          appendsTo.set(key, appended);
+          builder.write(key, appended);
+          pending.reads.push(-1);
+          pending.appended.push(appended);
+          if (appended >= APPENDS_PER_KEY_MAX) active[slot] = nextKey++;
+        }
+      }
+      open[worker] = pending;
+      started++;
+      continue;
+    }
+    // Takes effect now, atomically: reads see every earlier completion, appends land in order.
+    for (let i = 0; i < txn.keys.length; i++) {
+      const key = txn.keys[i]!;
+      let list = lists.get(key);
+      if (list === undefined) {
+        list = [];
+        lists.set(key, list);
+      }
+      if (txn.reads[i] === -1) list.push(txn.appended[i]!);
+      else builder.observe(txn.reads[i]!, list);
+    }
+    builder.complete(txn.row, "ok", { position, time: (position + 1) * 1000 });
+    position++;
+    open[worker] = undefined;
+    completed++;
+  }
+  return builder.build();
+}
+
 /** A full collection when the process runs with --expose-gc (the bench's children do). */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
 async function measure(count: number): Promise<void> {
-  const history = generateHistory(count, new Random(seed).fork(`bench-txn-${count}`));
+  const random = new Random(seed).fork(`bench-txn-${count}`);
+  const history = form === "ops" ? generateHistory(count, random) : generateColumns(count, random);
+  const opCount = form === "ops" ? (history as Op[]).length : (history as TxnHistory).eventCount;
   // The history's own footprint, garbage of its generation collected: the baseline the checker adds to.
   collectGarbage();
   const historyRss = process.memoryUsage().rss;
@@ -145,7 +218,7 @@ async function measure(count: number): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       transactions: count,
-      ops: history.length,
+      ops: opCount,
       checkMs: Math.round(checkMs),
       txnPerSecond: Math.round(count / (checkMs / 1000)),
       cpuMs: Math.round(cpuMs),
@@ -188,7 +261,7 @@ if (!runDirectly) {
 } else {
   const sizes = flag("--sizes", "100000,1000000").split(",").map(Number);
   process.stdout.write(
-    `list-append checker, strict-serializable, ${CONCURRENCY} processes, ${ACTIVE_KEYS} keys (moving window), 1-5 micro-ops, seed ${seed}\n`,
+    `list-append checker, strict-serializable, ${CONCURRENCY} processes, ${ACTIVE_KEYS} keys (moving window), 1-5 micro-ops, seed ${seed}, history as ${form === "ops" ? "op objects" : "columns"}\n`,
   );
   process.stdout.write(
     "| transactions | check ms (wall) | txn/s (wall) | CPU ms | txn per CPU s | edges | GCs (ms) | history heap | history RSS | peak RSS | checker peak above history |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
@@ -205,6 +278,8 @@ if (!runDirectly) {
         String(size),
         "--seed",
         String(seed),
+        "--form",
+        form,
       ],
       { cwd: root, encoding: "utf8" },
     );

@@ -19,6 +19,9 @@ const PACKAGES = {
   chromium: "chromium",
   iptables: "iptables",
   nftables: "nft",
+  // SSH hosts for test/hosts: each a network namespace running Debian's sshd, reached with the system ssh.
+  "openssh-server": "sshd",
+  "openssh-client": "ssh",
 };
 const names = Object.keys(PACKAGES);
 

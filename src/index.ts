@@ -106,3 +106,5 @@ export type { ClusterContext, RunOptions, TestDefinition, TestSpec } from "./run
 // Tests and running them
 export { defineTest, resolveTest } from "./runner/spec.js";
 export * from "./sync/index.js";
+export { yjsSyncCommand } from "./yjs-sync/launch.js";
+export { YJS_CLIENT_MODES, type YjsClientMode } from "./yjs-sync/protocol.js";

@@ -33,7 +33,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { registerDir, registerStopper, unregisterDir } from "../cluster/cleanup.js";
-import { type ExitStatus, KILL_WAIT_MS, ManagedProcess } from "../cluster/process.js";
+import { type ExitStatus, KILL_WAIT_MS, ManagedProcess, waitUntilStopped } from "../cluster/process.js";
 import { defaultBaseDir } from "../cluster/system.js";
 import { createWatchedDir, unwatchDir } from "../cluster/watchdog.js";
 import { runCommand } from "./exec.js";
@@ -257,7 +257,11 @@ class LocalActor implements Actor {
   }
 
   async pause(): Promise<void> {
-    if (this.process?.signal("SIGSTOP")) this.paused = true;
+    const proc = this.process;
+    if (!proc?.signal("SIGSTOP")) return;
+    this.paused = true;
+    // Resolves once it is stopped (bounded): SIGSTOP takes effect asynchronously.
+    await waitUntilStopped(proc.pid);
   }
 
   async resume(): Promise<void> {

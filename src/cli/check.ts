@@ -142,6 +142,10 @@ export interface CheckFileReport {
   not?: string[];
   alsoNot?: string[];
   anomalies?: Record<string, TxnAnomaly[]>;
+  /** Transactional models: anomalies found that the models allow, and per type found the weakest models it rules out. */
+  allowedAnomalyTypes?: string[];
+  allowedAnomalies?: Record<string, TxnAnomaly[]>;
+  notByAnomaly?: Record<string, string[]>;
   notes?: string[];
   /** A history checker's full result (bank, set-full, long-fork, ...). */
   result?: CheckResult;
@@ -491,6 +495,9 @@ function checkTxnFile(
     not: result.not,
     alsoNot: result.alsoNot,
     anomalies: result.anomalies,
+    allowedAnomalyTypes: result.allowedAnomalyTypes,
+    allowedAnomalies: result.allowedAnomalies,
+    notByAnomaly: result.notByAnomaly,
     ...(result.notes.length > 0 ? { notes: result.notes } : {}),
     ...(imported.warnings.length > 0 ? { warnings: imported.warnings } : {}),
   };
@@ -541,6 +548,13 @@ function printTxnReport(report: CheckFileReport, stdout: (text: string) => void)
       if (found.length > 3) stdout(`    ... and ${found.length - 3} more ${type}\n`);
     }
   } else if (report.explanation) stdout(`  ${report.explanation}\n`);
+  // What the models allow is reported too (as Elle does), with the models each rules out.
+  for (const type of report.allowedAnomalyTypes ?? []) {
+    const not = report.notByAnomaly?.[type] ?? [];
+    const found = report.allowedAnomalies?.[type] ?? [];
+    stdout(`  allowed: ${type}${not.length > 0 ? ` (not ${not.join(", ")})` : ""}, ${found.length} found\n`);
+    if (found[0]) stdout(`    ${type}: ${found[0].explanation}\n`);
+  }
   for (const note of report.notes ?? []) stdout(`  note: ${note}\n`);
 }
 

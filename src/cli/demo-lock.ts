@@ -9,7 +9,9 @@
  * It grants a lease of `--ttl` seconds, keeps it alive (every TTL/3), joins
  * the queue under `--prefix` and waits for one of `--max` slots (etcd's
  * concurrency recipe: ../client/etcd-semaphore.ts), then runs the child in a
- * process group of its own with the hold in its environment. When the lease
+ * process group of its own with the hold in its environment, tethered to the
+ * wrapper (../actors/tether.ts): when the wrapper dies, even by SIGKILL, the
+ * child's whole tree is SIGKILLed within milliseconds. When the lease
  * is lost (a keepalive says it is gone, or no keepalive succeeded for a
  * whole TTL: a pause, a partition) it SIGTERMs the child's group and every
  * descendant, SIGKILLs them after `--kill-after`, and exits 70. With
@@ -20,12 +22,13 @@
  * clean hold; 70 lease lost; 75 every slot busy with `--nonblock`; 69 etcd
  * unreachable; 64 bad flags.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { shellExitCode } from "../actors/record-interval.js";
+import { spawnTethered } from "../actors/tether.js";
 import { EtcdLeaseClient, EtcdRequestError } from "../client/etcd-lease.js";
 import { acquireSlot, type SlotHold } from "../client/etcd-semaphore.js";
-import { descendantsOutsideGroup, signalGroup } from "../cluster/process.js";
+import { signalTree } from "../cluster/process.js";
 import { durationOption, parsePositiveInt } from "./options.js";
 
 /** The exit codes of `crucible demo-lock` (sysexits.h names). */
@@ -78,17 +81,6 @@ const parsePrefix = (text: string): string => {
 const log = (line: string): void => {
   process.stderr.write(`crucible demo-lock[${process.pid}]: ${line}\n`);
 };
-
-function signalTree(pid: number, signal: NodeJS.Signals): void {
-  signalGroup(pid, signal);
-  for (const { pid: descendant } of descendantsOutsideGroup(pid)) {
-    try {
-      process.kill(descendant, signal);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-}
 
 export function registerDemoLockCommand(program: Command): Command {
   return program
@@ -198,11 +190,21 @@ async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
     await release();
     return stopSignal ? shellExitCode(null, stopSignal) : DEMO_LOCK_EXIT.leaseLost;
   }
+  // Lost (or told to stop) between the claim and here: a pause of the wrapper right after its claim is the
+  // common way. The lease may be gone already, so the child must not start; and an abort listener added
+  // after the abort never fires, so a child started now would hold with no lease for its whole run.
+  if (!lost.signal.aborted && performance.now() - lastOkMs > ttlMs)
+    declareLost(
+      `no keepalive succeeded for ${Math.round(performance.now() - lastOkMs)} ms before the child started`,
+    );
+  if (stopping.signal.aborted || (lost.signal.aborted && !flags.unsafe)) {
+    await release();
+    return stopSignal ? shellExitCode(null, stopSignal) : DEMO_LOCK_EXIT.leaseLost;
+  }
 
-  const [command, ...args] = argv;
-  const child: ChildProcess = spawn(command!, args, {
-    stdio: "inherit",
-    detached: true,
+  // Tethered: the child's tree dies with this wrapper even when it is SIGKILLed (../actors/tether.ts),
+  // so a killed wrapper's child never holds on without a lease.
+  const child: ChildProcess = spawnTethered(argv, {
     env: {
       ...process.env,
       [DEMO_LOCK_ENV.key]: hold.queueKey,

@@ -14,6 +14,7 @@ export const FLAG_OF_SETTING: Readonly<Record<string, string>> = {
   concurrency: "--concurrency",
   controlDir: "--control-dir",
   demoMode: "--demo-mode",
+  hosts: "--hosts",
   keep: "--keep",
   model: "--model",
   nemesis: "--nemesis",

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { createLogUpdate } from "log-update";
+import { type HostsOptions, withHosts } from "../cluster/remote.js";
 import { resolveSeed } from "../control/seed.js";
 import { SYNC_DEMO_MODES } from "../demo-sync/protocol.js";
 import { describeError, ExitCode, exitCodeForValidity, UsageError } from "../errors/index.js";
@@ -21,6 +22,8 @@ import { SCENARIO_NAMES } from "../sync/scenarios.js";
 import { SYNC_TARGETS } from "../tests/sync.js";
 import { defaultNodesFor, REGISTER_TARGETS } from "../tests/targets.js";
 import { POSTGRES_ISOLATIONS, WORKLOADS } from "../tests/workloads.js";
+import { YJS_CLIENT_MODES } from "../yjs-sync/protocol.js";
+import { addHostFlags, type HostFlags, hostsFromFlags } from "./hosts.js";
 import { invocationArgv } from "./invocation.js";
 import {
   choiceParser,
@@ -38,7 +41,7 @@ export const TARGETS = REGISTER_TARGETS;
 
 /** The flags `run` shares with commands that run a test the same way (e.g. `antithesis`). */
 export function addRunFlags(command: Command): Command {
-  return command
+  return addHostFlags(command)
     .addOption(
       durationOption("--time-limit <seconds>", "length of the main phase (e.g. 20, 90s, 2m)", 20_000),
     )
@@ -55,9 +58,8 @@ export function addRunFlags(command: Command): Command {
     .option("--store <dir>", "where runs are stored", "store")
     .option(
       "--nemesis <kinds>",
-      `faults to inject: none or a comma-separated list of ${NEMESIS_KINDS.join(", ")}`,
+      `faults to inject: none or a comma-separated list of ${NEMESIS_KINDS.join(", ")} (default: ${DEFAULT_NEMESIS.join(",")}; the lock workload: ${LOCK_DEFAULT_NEMESIS.join(",")} on its handover schedule)`,
       listParser(NEMESIS_KINDS),
-      ["kill", "pause"],
     )
     .addOption(durationOption("--nemesis-interval <seconds>", "time between a fault and its heal", 5_000))
     .option(
@@ -83,8 +85,17 @@ export function addRunFlags(command: Command): Command {
     )
     .option(
       "--demo-mode <mode>",
-      `demo server mode (lock workload: safe, unsafe; demo-sync: ${SYNC_DEMO_MODES.join(", ")})`,
-      choiceParser(["linearizable", "stale-reads", "safe", "unsafe", ...SYNC_DEMO_MODES]),
+      `demo server mode (lock workload: safe, unsafe; demo-sync: ${SYNC_DEMO_MODES.join(", ")}; yjs client: ${YJS_CLIENT_MODES.join(", ")})`,
+      choiceParser([
+        ...new Set([
+          "linearizable",
+          "stale-reads",
+          "safe",
+          "unsafe",
+          ...SYNC_DEMO_MODES,
+          ...YJS_CLIENT_MODES,
+        ]),
+      ]),
       "linearizable",
     )
     .option(
@@ -143,13 +154,14 @@ export function addRunFlags(command: Command): Command {
     .option("--json", "print the results object as JSON on stdout (progress goes to stderr)", false);
 }
 
-interface RunFlags {
+interface RunFlags extends HostFlags {
   timeLimit: number;
   /** Undefined: {@link defaultConcurrency} of the node count. */
   concurrency?: number;
   seed?: number;
   store: string;
-  nemesis: string[];
+  /** Undefined: {@link defaultNemesisFor} the workload. */
+  nemesis?: string[];
   nemesisInterval: number;
   network?: string;
   /** Undefined: the target's own default (`defaultNodesFor`). */
@@ -174,12 +186,27 @@ interface RunFlags {
   scenario?: string;
 }
 
-export function runOptionsFromFlags(flags: RunFlags): RunOptions {
+/** `--nemesis` when not given: process faults of the cluster's nodes. */
+export const DEFAULT_NEMESIS: readonly string[] = ["kill", "pause"];
+/**
+ * `--nemesis` of the lock workload when not given: faults that are loss
+ * events (a kill or pause of etcd members is none, so it could never catch
+ * an unsafe wrapper), on the lock's handover schedule (src/tests/lock.ts).
+ */
+export const LOCK_DEFAULT_NEMESIS: readonly string[] = ["lease-revoke", "actor-pause"];
+
+/** The fault kinds a run gets when `--nemesis` is not given. */
+export function defaultNemesisFor(workload: string | undefined): string[] {
+  return [...(workload === "lock" ? LOCK_DEFAULT_NEMESIS : DEFAULT_NEMESIS)];
+}
+
+export function runOptionsFromFlags(flags: RunFlags, hosts?: HostsOptions): RunOptions {
   if (flags.isolation !== undefined && (flags.workload ?? "register") === "register")
     throw new UsageError(
       "--isolation applies to the PostgreSQL transaction workloads: add --workload list-append, rw-register or bank",
     );
-  const nodes = flags.nodes ?? defaultNodesFor(flags.target);
+  // On hosts, one node per host unless --nodes says fewer.
+  const nodes = flags.nodes ?? hosts?.targets.length ?? defaultNodesFor(flags.target);
   return {
     // No environment and no entropy file: only `crucible antithesis` reads those (docs/determinism.md).
     seed: resolveSeed({ flagSeed: flags.seed }).seed,
@@ -187,9 +214,11 @@ export function runOptionsFromFlags(flags: RunFlags): RunOptions {
     concurrency: flags.concurrency ?? defaultConcurrency(nodes),
     nodes,
     // A test file's own `nodes` replaces the target's default, never an explicit --nodes.
-    nodesExplicit: flags.nodes !== undefined,
+    nodesExplicit: flags.nodes !== undefined || hosts !== undefined,
     ...(flags.variant !== undefined && { variant: flags.variant }),
-    nemesis: flags.nemesis,
+    nemesis: flags.nemesis ?? defaultNemesisFor(flags.workload),
+    // The lock workload builds its designed schedule only when no --nemesis was given.
+    nemesisExplicit: flags.nemesis !== undefined,
     nemesisIntervalMs: flags.nemesisInterval,
     opTimeoutMs: flags.opTimeout ?? defaultOpTimeoutMs(flags.nemesisInterval),
     storeDir: flags.store,
@@ -354,12 +383,18 @@ export function refuseTlsWithout(flags: Pick<RunFlags, "target" | "workload">): 
 /** Load, run, report; returns the exit code. Shared by `run` and commands built on it. */
 export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   const { flags } = config;
+  const hosts = hostsFromFlags(flags);
+  if (hosts) checkHostsFit(flags, hosts);
   if (flags.tls && !config.testFile) refuseTlsWithout(flags);
   if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target)) {
     if (config.testFile)
       throw new UsageError("--workload sync runs the built-in sync test; it takes no test file");
     const seed = resolveSeed({ flagSeed: flags.seed }).seed;
-    return await executeSyncRun({ ...flags, seed }, reproduceCommand(config.argv, seed), config.argv);
+    return await executeSyncRun(
+      { ...flags, seed, nemesis: flags.nemesis ?? defaultNemesisFor(flags.workload) },
+      reproduceCommand(config.argv, seed),
+      config.argv,
+    );
   }
   if (config.testFile && flags.workload !== undefined && flags.workload !== "register")
     throw new UsageError(
@@ -370,7 +405,7 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     ? await loadTestFile(config.testFile)
     : await builtInTest(flags.workload);
   const test = testOptionsFromFlags(definition, flags);
-  const options = { ...runOptionsFromFlags(flags), ...(test && { test }) };
+  const options = { ...runOptionsFromFlags(flags, hosts), ...(test && { test }) };
   const reproduce = reproduceCommand(config.argv, options.seed);
   const display = makeDisplay(flags.json);
   display.line(`seed: ${options.seed}    (replay: ${reproduce})`);
@@ -390,20 +425,23 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const outcome = await runTest({
-      definition,
-      ...(config.testFile && { source: config.testFile }),
-      options,
-      reproduce,
-      argv: config.argv,
-      signal: stop.signal,
-      ...(config.driveMainPhase && { driveMainPhase: config.driveMainPhase }),
-      log: (line) => display.line(line),
-      onRunner: (runner) => {
-        display.progress(runner);
-        config.onRunner?.(runner);
-      },
-    });
+    const run = (): ReturnType<typeof runTest> =>
+      runTest({
+        definition,
+        ...(config.testFile && { source: config.testFile }),
+        options,
+        reproduce,
+        argv: config.argv,
+        signal: stop.signal,
+        ...(config.driveMainPhase && { driveMainPhase: config.driveMainPhase }),
+        log: (line) => display.line(line),
+        onRunner: (runner) => {
+          display.progress(runner);
+          config.onRunner?.(runner);
+        },
+      });
+    // On hosts: every cluster the test starts (built-in or the user's own file) runs its nodes there.
+    const outcome = hosts ? await runOnHosts(hosts, run, display.line) : await run();
     display.stop();
     const reportPath = resolve(outcome.runDir, "report.html");
     for (const problem of outcome.reportErrors) display.line(`warning: ${problem}`);
@@ -431,6 +469,37 @@ export async function executeRun(config: ExecuteRunConfig): Promise<number> {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
   }
+}
+
+/**
+ * Run with every cluster on the hosts. A run that started a cluster but none
+ * on the hosts (a test file whose own copy of crucible never saw them) ran
+ * something else than what was asked: its verdict does not stand.
+ */
+async function runOnHosts(
+  hosts: HostsOptions,
+  run: () => Promise<RunTestOutcome>,
+  line: (text: string) => void,
+): Promise<RunTestOutcome> {
+  const { result, clustersStarted } = await withHosts(hosts, run);
+  if (clustersStarted > 0 || result.test.cluster === undefined) return result;
+  const error = "--hosts was given, but the test started its cluster on this machine, not on the hosts";
+  line(`error: ${error}`);
+  return { ...result, results: { ...result.results, complete: false, error } };
+}
+
+/** What cannot run on hosts, refused before anything connects. */
+function checkHostsFit(flags: RunFlags, hosts: HostsOptions): void {
+  if (flags.workload === "sync" || (SYNC_TARGETS as readonly string[]).includes(flags.target))
+    throw new UsageError("--hosts runs cluster tests; the sync workload runs its actors locally");
+  if (flags.target === "postgres")
+    throw new UsageError(
+      "--hosts: the postgres target runs initdb on the runner's machine; not on hosts yet",
+    );
+  if (flags.nodes !== undefined && flags.nodes > hosts.targets.length)
+    throw new UsageError(
+      `--nodes ${flags.nodes} needs ${flags.nodes} hosts; ${hosts.targets.length} given (one node per host)`,
+    );
 }
 
 export { invocationArgv, setInvocationArgv } from "./invocation.js";

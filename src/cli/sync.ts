@@ -3,11 +3,11 @@
  * (`src/tests/sync.ts`), its report printed, its exit code returned.
  *
  *   crucible run --workload sync --target demo-sync --actors 3 [--demo-mode row-lww] [--scenario NAME]
+ *   crucible run --workload sync --target yjs --actors 3 [--demo-mode drop-offline-edits]
  */
-import { SYNC_DEMO_MODES, type SyncDemoMode } from "../demo-sync/protocol.js";
 import { UsageError } from "../errors/index.js";
 import type { ScenarioName } from "../sync/scenarios.js";
-import { runSyncTest, SYNC_TARGETS, type SyncTarget } from "../tests/sync.js";
+import { runSyncTest, SYNC_TARGET_MODES, SYNC_TARGETS, type SyncTarget } from "../tests/sync.js";
 
 export interface SyncRunFlags {
   readonly seed: number;
@@ -36,11 +36,12 @@ export async function executeSyncRun(
       `--workload sync runs against ${SYNC_TARGETS.join(", ")}, not --target ${flags.target}`,
     );
   }
-  // `linearizable` is the register demo's default mode; for demo-sync the default is `correct`.
-  const mode = (flags.demoMode === "linearizable" ? "correct" : flags.demoMode) as SyncDemoMode;
-  if (!SYNC_DEMO_MODES.includes(mode)) {
+  // `linearizable` is the register demo's default mode; for a sync target the default is `correct`.
+  const mode = flags.demoMode === "linearizable" ? "correct" : flags.demoMode;
+  const modes = SYNC_TARGET_MODES[target as SyncTarget];
+  if (!modes.includes(mode)) {
     throw new UsageError(
-      `--demo-mode for demo-sync must be one of ${SYNC_DEMO_MODES.join(", ")}, not ${flags.demoMode}`,
+      `--demo-mode for ${target} must be one of ${modes.join(", ")}, not ${flags.demoMode}`,
     );
   }
   const actors = flags.actors ?? SYNC_ACTORS_DEFAULT;

@@ -214,6 +214,26 @@ export class EtcdLeaseClient {
     }
   }
 
+  /**
+   * Revoke `lease` and say at which revision: the revoke deletes the lease's
+   * keys, so every key it held was created below that revision (a fencing
+   * token below it was obtained under this lease or earlier). Undefined when
+   * the lease was already gone.
+   */
+  async revokeAt(lease: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const answer = await this.call<{ header?: { revision?: string } }>(
+        "/v3/lease/revoke",
+        { ID: lease },
+        signal,
+      );
+      return answer.header?.revision ?? "0";
+    } catch (error) {
+      if (error instanceof EtcdRequestError && error.code === GRPC_NOT_FOUND) return undefined;
+      throw error;
+    }
+  }
+
   /** Every lease the cluster has (of every user: see {@link leasesUnder} for this test's). */
   async leases(signal?: AbortSignal): Promise<string[]> {
     const answer = await this.call<{ leases?: { ID: string }[] }>("/v3/lease/leases", {}, signal);

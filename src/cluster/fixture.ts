@@ -20,11 +20,13 @@ import { join } from "node:path";
 import { UsageError } from "../errors/index.js";
 import { freshSeed, Random } from "../random/random.js";
 import { clusterTokenLabel, clusterVariantLabel } from "../random/streams.js";
+import { localBackend, type NodeBackend, type NodeProcess } from "./backend.js";
 import { registerDir, registerStopper, unregisterDir } from "./cleanup.js";
 import { currentLogScope, postponeRemoval } from "./log-scope.js";
 import { waitUntilReady } from "./probes.js";
-import { KILL_WAIT_MS, logTail, ManagedProcess, readLog } from "./process.js";
+import { KILL_WAIT_MS, logTail } from "./process.js";
 import type { ClusterSpec, Launch, NodeSpec, Recipe, RecipeVariant } from "./recipe.js";
+import { currentHosts, type HostsOptions, SshBackend } from "./remote.js";
 import { defaultBaseDir, freePorts, LOOPBACK } from "./system.js";
 import { createTestCa, type TestCa } from "./tls.js";
 import type { Cluster, Node } from "./types.js";
@@ -79,6 +81,19 @@ export interface ClusterOptions {
    * TLS scheme. Recipes that cannot (`recipe.tls` unset) refuse it.
    */
   tls?: boolean;
+  /**
+   * Run node i on host i over SSH (./remote.ts) instead of as a local child
+   * process. Default: the hosts of an enclosing `withHosts` (what `crucible
+   * run --hosts` sets), else local.
+   */
+  hosts?: HostsOptions;
+  /**
+   * Where the nodes run, already opened (the fault cluster opens the SSH
+   * backend itself, to write on the hosts before the nodes start). The
+   * cluster owns it from then on: it is closed with the cluster, or when the
+   * start fails. Default: from `hosts`, else local.
+   */
+  backend?: NodeBackend;
 }
 
 /** A start failed: the node's log tail is in the message. */
@@ -117,7 +132,7 @@ export class LocalNode implements Node {
   readonly meta: Readonly<Record<string, unknown>>;
   /** What the recipe saw; exposed for recipes' `leader()` and for fault injectors. */
   readonly spec: NodeSpec;
-  private process: ManagedProcess | undefined;
+  private process: NodeProcess | undefined;
   private paused = false;
   private setupDone = false;
 
@@ -125,6 +140,8 @@ export class LocalNode implements Node {
     spec: NodeSpec,
     private readonly recipe: Recipe,
     private readonly options: ClusterOptions,
+    /** Where the process runs: a local child (default) or a host over SSH. */
+    readonly backend: NodeBackend = localBackend,
   ) {
     this.spec = spec;
     this.name = spec.name;
@@ -156,7 +173,7 @@ export class LocalNode implements Node {
   }
 
   async logs(): Promise<string> {
-    return readLog(this.logPath);
+    return this.backend.readLog(this.spec);
   }
 
   /** Spawn the process without waiting for readiness (the cluster starts several, then waits). */
@@ -166,23 +183,30 @@ export class LocalNode implements Node {
       await this.recipe.setup?.(this.spec);
       this.setupDone = true;
     }
-    const recipeLaunch = this.recipe.launch(this.spec);
+    let recipeLaunch = this.recipe.launch(this.spec);
+    // On a host of its own a node must listen on that host's address, not loopback.
+    if (this.backend.kind === "ssh")
+      recipeLaunch = this.recipe.faults?.bindHost?.(this.spec, recipeLaunch) ?? recipeLaunch;
     const launch = this.options.wrapLaunch ? this.options.wrapLaunch(this.spec, recipeLaunch) : recipeLaunch;
     const userEnv = typeof this.options.env === "function" ? this.options.env(this.spec) : this.options.env;
     const userArgs =
       typeof this.options.args === "function" ? this.options.args(this.spec) : this.options.args;
     const variant = this.spec.cluster.variant;
     this.paused = false;
-    this.process = await ManagedProcess.spawn({
+    this.process = await this.backend.spawn(this.spec, {
       command: launch.command,
       args: [...launch.args, ...(variant?.args ?? []), ...(userArgs ?? [])],
-      env: { ...process.env, ...launch.env, ...variant?.env, ...userEnv },
+      env: { ...launch.env, ...variant?.env, ...userEnv },
       cwd: launch.cwd ?? this.spec.dir,
-      logPath: this.logPath,
     });
-    // A server left running must not keep the runner alive; the exit handler kills it.
-    this.process.unref();
-    this.options.onSpawn?.(this.spec, this.process.pid);
+    // The pid on the node's own machine: the fault mesh tells local dialers apart by it.
+    if (this.backend.kind !== "ssh") this.options.onSpawn?.(this.spec, this.process.pid);
+  }
+
+  /** The node's log as of now, for a start failure's message (fetched from its host when it runs on one). */
+  private async startFailure(options: { node: string; reason: string }): Promise<ClusterStartError> {
+    await this.backend.collectLog(this.spec).catch(() => {});
+    return new ClusterStartError({ ...options, logPath: this.logPath });
   }
 
   /** Wait until the readiness probe passes; throws {@link ClusterStartError} (and kills the node) otherwise. */
@@ -198,16 +222,19 @@ export class LocalNode implements Node {
     if (outcome.ready) return;
     if (outcome.reason === "exited" || !proc.isRunning()) {
       const status = proc.exitStatus;
-      throw new ClusterStartError({
+      const how = status?.signal
+        ? `signal ${status.signal}`
+        : status?.code === null
+          ? "exit status not known on its host"
+          : `exit code ${status?.code}`;
+      throw await this.startFailure({
         node: `${this.name} (${this.recipe.name}, pid ${proc.pid})`,
-        logPath: this.logPath,
-        reason: `exited during startup (${status?.signal ? `signal ${status.signal}` : `exit code ${status?.code}`})`,
+        reason: `exited during startup (${how})`,
       });
     }
     await proc.kill().catch(() => {});
-    throw new ClusterStartError({
+    throw await this.startFailure({
       node: `${this.name} (${this.recipe.name}, pid ${proc.pid})`,
-      logPath: this.logPath,
       reason: `not ready after ${timeoutMs} ms (${outcome.attempts} probes; last: ${outcome.lastError ?? "none"})`,
     });
   }
@@ -233,11 +260,11 @@ export class LocalNode implements Node {
       this.paused = false;
       return;
     }
-    proc.signal(signal);
+    await proc.signal(signal);
     if (!TERMINATING.has(signal)) return;
     // A stopped process only acts on a catchable signal once continued.
     if (this.paused) {
-      proc.signal("SIGCONT");
+      await proc.signal("SIGCONT");
       this.paused = false;
     }
     await proc.waitForExit(TERMINATE_WAIT_MS);
@@ -247,20 +274,25 @@ export class LocalNode implements Node {
   async teardown(): Promise<void> {
     const proc = this.process;
     const teardown = this.recipe.teardown;
-    if (proc?.isRunning() && teardown) {
-      proc.signal("SIGCONT");
-      proc.signal(teardown.signal);
-      await proc.waitForExit(teardown.graceMs);
+    try {
+      if (proc?.isRunning() && teardown) {
+        await proc.signal("SIGCONT");
+        await proc.signal(teardown.signal);
+        await proc.waitForExit(teardown.graceMs);
+      }
+      await this.kill("SIGKILL");
+    } finally {
+      // Into the run's store: a remote node's log is fetched from its host (a local one is there already).
+      if (proc) await this.backend.collectLog(this.spec);
     }
-    await this.kill("SIGKILL");
   }
 
   async pause(): Promise<void> {
-    if (this.process?.signal("SIGSTOP")) this.paused = true;
+    if (await this.process?.signal("SIGSTOP")) this.paused = true;
   }
 
   async resume(): Promise<void> {
-    this.process?.signal("SIGCONT");
+    await this.process?.signal("SIGCONT");
     this.paused = false;
   }
 
@@ -281,6 +313,9 @@ export class LocalCluster implements Cluster {
   /** The cluster's temp dir. */
   readonly runDir: string;
   readonly leader?: () => Promise<Node | undefined>;
+  /** Where the nodes run: local children, or hosts over SSH. */
+  readonly backend: NodeBackend;
+  readonly notes: readonly string[];
   private keep: boolean;
   private stopping: Promise<void> | undefined;
   private readonly unregister: () => void;
@@ -294,8 +329,11 @@ export class LocalCluster implements Cluster {
     runDir: string;
     keep: boolean;
     log: (line: string) => void;
+    backend: NodeBackend;
   }) {
     this.name = options.recipe.name;
+    this.backend = options.backend;
+    this.notes = options.backend.notes;
     this.nodes = options.nodes;
     this.clientUrls = options.nodes.map((node) => node.url);
     this.variant = options.variant?.name;
@@ -351,6 +389,8 @@ export class LocalCluster implements Cluster {
   private async doStop(): Promise<void> {
     this.unregister();
     const results = await Promise.allSettled(this.nodes.map((node) => node.teardown()));
+    // Remote dirs are removed now (unless kept): a log scope's verdict cannot reach them later.
+    results.push(...(await Promise.allSettled([this.backend.close({ keep: this.keep })])));
     const remove = (): void => {
       if (this.keep) return;
       rmSync(this.runDir, { recursive: true, force: true, maxRetries: 3 });
@@ -407,6 +447,7 @@ async function planNodes(options: {
   token: string;
   hostOf: ((index: number) => string) | undefined;
   ca: TestCa | undefined;
+  backend: NodeBackend;
 }): Promise<NodeSpec[]> {
   const portNames = options.recipe.portNames ?? ["client"];
   const ports = await freePorts(options.size * portNames.length);
@@ -419,31 +460,35 @@ async function planNodes(options: {
     variant: options.variant,
     token: options.token,
   };
+  const planned: Omit<NodeSpec, "tls">[] = [];
   for (let index = 0; index < options.size; index++) {
     const name = `n${index + 1}`;
     const nodePorts: Record<string, number> = {};
     portNames.forEach((portName, k) => {
       nodePorts[portName] = ports[index * portNames.length + k]!;
     });
-    const dir = join(options.runDir, name);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { mode: 0o700 });
-    const dataDir = join(dir, "data");
-    mkdirSync(dataDir, { mode: 0o700 });
-    const host = options.hostOf?.(index) ?? LOOPBACK;
-    const tls = options.ca === undefined ? undefined : await options.ca.issue(name, [host], dir);
-    nodes.push({
+    const dir = options.backend.nodeDir(index, name) ?? join(options.runDir, name);
+    const dataDir = `${dir}/data`;
+    const host = options.backend.host(index) ?? options.hostOf?.(index) ?? LOOPBACK;
+    const spec: Omit<NodeSpec, "tls"> = {
       name,
       index,
       host,
-      ...(tls && { tls }),
       ports: nodePorts,
       port: nodePorts[portNames[0]!]!,
       dir,
       dataDir,
       logPath: join(options.logDir, `${name}.log`),
       cluster,
-    });
+    };
+    planned.push(spec);
+  }
+  // The dirs all at once (on hosts over SSH each is a round trip to its own host), then TLS files into them.
+  await Promise.all(planned.map((spec) => options.backend.prepare(spec)));
+  for (const spec of planned) {
+    const tls =
+      options.ca === undefined ? undefined : await options.ca.issue(spec.name, [spec.host], spec.dir);
+    nodes.push({ ...spec, ...(tls && { tls }) });
   }
   return nodes;
 }
@@ -453,7 +498,10 @@ async function startNodes(recipe: Recipe, nodes: LocalNode[]): Promise<void> {
     for (const node of nodes) await node.start();
     return;
   }
-  for (const node of nodes) await node.spawn();
+  // All at once (on hosts over SSH each spawn is a round trip); every node that did spawn is torn down on failure.
+  const spawned = await Promise.allSettled(nodes.map((node) => node.spawn()));
+  const notSpawned = spawned.find((result) => result.status === "rejected");
+  if (notSpawned) throw (notSpawned as PromiseRejectedResult).reason;
   const results = await Promise.allSettled(nodes.map((node) => node.waitReady()));
   const failed = results.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -477,6 +525,15 @@ export async function startCluster(
     throw new UsageError(`the ${recipe.name} recipe cannot start its servers with TLS`, undefined, {
       setting: { name: "tls", value: "true" },
     });
+  const hosts = options.backend ? undefined : (options.hosts ?? currentHosts());
+  if (options.tls && (hosts || options.backend?.kind === "ssh"))
+    throw new UsageError(
+      "TLS on hosts over SSH is not supported yet: the certificates are made locally",
+      undefined,
+      {
+        setting: { name: "tls", value: "true" },
+      },
+    );
   const log = options.log ?? defaultLog;
   const { variant, seed } = chooseVariant(recipe, options);
   if (variant) {
@@ -497,9 +554,12 @@ export async function startCluster(
 
   const attempts = Math.max(1, options.portAttempts ?? 3);
   let ca: TestCa | undefined;
+  let backend: NodeBackend = options.backend ?? localBackend;
   for (let attempt = 1; ; attempt++) {
     let nodes: LocalNode[] = [];
     try {
+      // Connected once, inside the try: a host that cannot be reached must remove the temp dir too.
+      if (hosts && backend === localBackend) backend = await SshBackend.open(hosts, size);
       if (options.tls && ca === undefined) ca = await createTestCa(join(runDir, "tls"));
       // Planning is inside the try: a failure here must remove the temp dir too.
       const specs = await planNodes({
@@ -511,15 +571,18 @@ export async function startCluster(
         token: clusterToken(recipe, seed, attempt),
         hostOf: options.hostOf,
         ca,
+        backend,
       });
-      nodes = specs.map((spec) => new LocalNode(spec, recipe, options));
+      nodes = specs.map((spec) => new LocalNode(spec, recipe, options, backend));
       await startNodes(recipe, nodes);
-      return new LocalCluster({ recipe, nodes, variant, seed, runDir, keep, log });
+      for (const note of backend.notes) log(`crucible: ${note}`);
+      return new LocalCluster({ recipe, nodes, variant, seed, runDir, keep, log, backend });
     } catch (error) {
       await Promise.allSettled(nodes.map((node) => node.teardown()));
       const retry = error instanceof ClusterStartError && error.addressInUse && attempt < attempts;
       // Ports were taken between choosing and binding them: re-plan and go again.
       if (retry) continue;
+      await backend.close({ keep }).catch(() => {});
       if (!keep) {
         rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
         unregisterDir(runDir);

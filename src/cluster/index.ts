@@ -3,6 +3,7 @@
  * recipes for etcd, Redis, PostgreSQL, the demo server and any binary.
  */
 
+export type { NodeBackend, NodeLaunch, NodeProcess } from "./backend.js";
 export { EtcdKv, type EtcdKvOptions } from "./etcd-kv.js";
 export {
   type ClusterOptions,
@@ -38,7 +39,21 @@ export { type DemoMode, type DemoOptions, demo } from "./recipes/demo.js";
 export { ETCD_VARIANTS, type EtcdOptions, etcd, etcdLinearizableRead, etcdStatus } from "./recipes/etcd.js";
 export { POSTGRES_VARIANTS, type PostgresOptions, postgres } from "./recipes/postgres.js";
 export { REDIS_VARIANTS, type RedisOptions, redis } from "./recipes/redis.js";
+export {
+  currentHosts,
+  type HostsOptions,
+  parseHostList,
+  SshBackend,
+  withHosts,
+} from "./remote.js";
 export { parseInfo, RespConnection, RespError, type RespValue, respCommand } from "./resp.js";
+export {
+  HostError,
+  type HostTarget,
+  parseHostTarget,
+  type SshOptions,
+  type StrictHostKeyChecking,
+} from "./ssh.js";
 export { type ClusterSuite, type ClusterSuiteOptions, clusterSuite } from "./suite.js";
 export {
   freePorts,

@@ -125,15 +125,7 @@ export class ManagedProcess {
    */
   signal(signal: NodeJS.Signals): boolean {
     if (!this.isRunning()) return false;
-    const delivered = signalGroup(this.pid, signal);
-    for (const { pid, pgid } of descendantsOutsideGroup(this.pid)) {
-      try {
-        process.kill(pgid === pid ? -pid : pid, signal);
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return delivered;
+    return signalTree(this.pid, signal);
   }
 
   /** Wait for the process to exit; undefined if it did not within `timeoutMs`. */
@@ -215,6 +207,83 @@ export function descendantsOutsideGroup(rootPid: number): { pid: number; pgid: n
     }
   }
   return outside;
+}
+
+/** How many times {@link signalTree} looks again for processes forked while it froze the tree. */
+export const SIGNAL_TREE_RESCANS_MAX = 3;
+
+/**
+ * Signal `rootPid`'s process group and every descendant that left it (with
+ * its own group when it leads one). The descendants are found *before* the
+ * group is signalled: once the root dies its children are reparented, and
+ * /proc no longer links them to it, so a scan after a SIGKILL of the group
+ * races the kernel and may find none (a lock wrapper's child then holds on
+ * with no lease). For SIGKILL the tree is first frozen with SIGSTOP and
+ * scanned again (at most {@link SIGNAL_TREE_RESCANS_MAX} times) so a
+ * process forked meanwhile is not missed either. False when the group is
+ * already gone.
+ */
+export function signalTree(rootPid: number, signal: NodeJS.Signals): boolean {
+  const found = new Map<number, number>();
+  const scan = (): number[] => {
+    const fresh: number[] = [];
+    for (const { pid, pgid } of descendantsOutsideGroup(rootPid)) {
+      if (found.has(pid)) continue;
+      found.set(pid, pgid);
+      fresh.push(pid);
+    }
+    return fresh;
+  };
+  const send = (pids: Iterable<number>, sent: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(found.get(pid) === pid ? -pid : pid, sent);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  };
+  scan();
+  if (signal === "SIGKILL") {
+    signalGroup(rootPid, "SIGSTOP");
+    send(found.keys(), "SIGSTOP");
+    for (let round = 0; round < SIGNAL_TREE_RESCANS_MAX; round++) {
+      const fresh = scan();
+      if (fresh.length === 0) break;
+      send(fresh, "SIGSTOP");
+    }
+  }
+  const delivered = signalGroup(rootPid, signal);
+  send(found.keys(), signal);
+  // A signal that leaves the root alive (SIGSTOP, SIGCONT, a handled SIGTERM): look once more, for a
+  // process forked while we signalled (what the scan before could not see).
+  if (signal !== "SIGKILL") send(scan(), signal);
+  return delivered;
+}
+
+/** How long {@link waitUntilStopped} waits at most for a SIGSTOP to take effect. */
+export const STOP_WAIT_MS = 1_000;
+
+/**
+ * Wait until `pid` is stopped (state `T` in /proc) or gone, at most
+ * `timeoutMs`. A SIGSTOP is delivered asynchronously: a caller that pauses a
+ * process and then acts on "it is paused" (a nemesis, a test reading
+ * /proc) must not race the kernel. True when it is stopped or gone.
+ */
+export async function waitUntilStopped(pid: number, timeoutMs = STOP_WAIT_MS): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    let state: string | undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    } catch {
+      return true;
+    }
+    if (state === "T" || state === "t" || state === "Z") return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** `process.kill(-pgid, signal)`, ignoring "no such process". */

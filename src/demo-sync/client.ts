@@ -14,7 +14,8 @@
  * Defaults come from the environment: `DEMO_SYNC_SERVER`, `DEMO_SYNC_DATA_DIR`
  * (else `$HOME/.demo-sync`), `DEMO_SYNC_ACTOR` (else the home's base name),
  * `DEMO_SYNC_CLOCK_OFFSET_MS` (added to the wall clock: the clock-skew hook),
- * `DEMO_SYNC_TIMEOUT_MS` (per request, default 2000).
+ * `DEMO_SYNC_TIMEOUT_MS` (per request, from sending it to the last byte of the
+ * answer, default 2000; a request without an answer by then exits 20).
  *
  * `push --retry-last` first re-sends the previous push's batch, as a client
  * does when the acknowledgement of a push was lost; a correct server answers
@@ -150,37 +151,54 @@ function existing(store: LocalStore, id: string | undefined): Record<string, str
   return row;
 }
 
+/**
+ * One HTTP exchange with the server, bounded by `timeoutMs` from the request
+ * to the last byte of the answer. The bound is our own `setTimeout`, which
+ * keeps the process alive until it fires: `AbortSignal.timeout`'s timer does
+ * not, so when the connection died in a way that left fetch no live socket
+ * (the server killed behind the actor's proxy), Node ran out of work, exited
+ * 0 with the push still pending and nothing printed, and a sync against a
+ * dead server looked like a success.
+ */
 async function request<T>(config: ClientConfig, path: string, body?: unknown): Promise<T> {
   if (config.server === undefined)
     throw new ClientError(SYNC_CLIENT_EXIT.usage, "no server: pass --server or set DEMO_SYNC_SERVER");
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, config.server), {
-      method: body === undefined ? "GET" : "POST",
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(config.timeoutMs),
-    });
-  } catch (error) {
-    throw new ClientError(
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`no answer within ${config.timeoutMs} ms (DEMO_SYNC_TIMEOUT_MS)`)),
+    config.timeoutMs,
+  );
+  const failure = (what: string, error: unknown): ClientError =>
+    new ClientError(
       SYNC_CLIENT_EXIT.unreachable,
-      `server ${config.server} unreachable: ${(error as Error).message}`,
+      `${what}: ${controller.signal.aborted ? (controller.signal.reason as Error).message : (error as Error).message}`,
     );
-  }
-  let text: string;
   try {
-    text = await response.text();
-  } catch (error) {
-    throw new ClientError(
-      SYNC_CLIENT_EXIT.unreachable,
-      `reading the answer failed: ${(error as Error).message}`,
-    );
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, config.server), {
+        method: body === undefined ? "GET" : "POST",
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      throw failure(`server ${config.server} unreachable`, error);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw failure("reading the answer failed", error);
+    }
+    if (response.status === 429)
+      throw new ClientError(SYNC_CLIENT_EXIT.rateLimited, "rate limited by the server");
+    if (!response.ok)
+      throw new ClientError(SYNC_CLIENT_EXIT.refused, `server answered ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  } finally {
+    clearTimeout(timer);
   }
-  if (response.status === 429)
-    throw new ClientError(SYNC_CLIENT_EXIT.rateLimited, "rate limited by the server");
-  if (!response.ok)
-    throw new ClientError(SYNC_CLIENT_EXIT.refused, `server answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
 }
 
 async function push(config: ClientConfig, store: LocalStore, retryLast: boolean): Promise<number> {
@@ -386,11 +404,22 @@ async function run(argv: string[]): Promise<number> {
 
 const entry = process.argv[1] ?? "";
 if (entry.endsWith("client.js") || entry.endsWith("client.ts")) {
+  let settled = false;
+  // The last line of defence: a command whose work was dropped unfinished (a pending promise nothing
+  // will ever settle) must not exit 0 with nothing printed, which is what Node does when it runs out of work.
+  process.on("beforeExit", () => {
+    if (settled) return;
+    settled = true;
+    process.stderr.write("demo-sync: the command ended with no answer from the server (request dropped)\n");
+    process.exitCode = SYNC_CLIENT_EXIT.unreachable;
+  });
   run(process.argv.slice(2)).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (error: unknown) => {
+      settled = true;
       if (error instanceof ClientError) {
         process.stderr.write(`demo-sync: ${error.message}\n`);
         process.exitCode = error.code;

@@ -5,14 +5,21 @@
  * `respawn`), and `lease-revoke`.
  *
  * A fault op's value names the actors (`{ actors: ["a2"] }`), drawn when the
- * schedule is made (../actors/targets.ts). `lease-revoke` revokes only the
+ * schedule is made (../actors/targets.ts), or is `{ actors: "holder" }`:
+ * whoever holds the newest hold when the fault runs (the completion names
+ * it), for schedules that must hit a hold early in its life. `lease-revoke` revokes only the
  * leases behind this test's key prefix, never any other lease of the etcd:
  * `{ leases: "holder" }` the lease of the oldest key under the prefix (the
  * lock's holder, in create-revision order), `{ leases: "all" }` every one.
  * Its completion names the leases, their keys with create revisions (what
  * `etcdctl lock` exports as `ETCD_LOCK_REV`, so the token in the interval
  * log names the holder) and, where a key's value names an actor
- * (`crucible demo-lock --name a2`), the actors. Heals cover every actor this
+ * (`crucible demo-lock --name a2`), the actors (and the key's `holder`),
+ * and `revokedAt`: per lease, the revision its revoke took effect at. The
+ * leases are revoked one after another, so a waiter can claim a slot
+ * between two revokes under a lease revoked a moment later; its token is
+ * below that lease's `revokedAt`, which is how the checker tells such a
+ * lease-less hold from a legitimate one. Heals cover every actor this
  * nemesis paused or stopped, and teardown heals all of it.
  */
 import type { Actor, Actors } from "../actors/index.js";
@@ -36,6 +43,33 @@ export const ACTOR_FS = [
   "actor-start",
   "lease-revoke",
 ] as const;
+
+/**
+ * The actor holding the newest hold under `prefix` (the most recently
+ * claimed slot, as `crucible demo-lock` lays them out: slot key `<prefix>s/<i>`
+ * whose value is its lease, queue key `<prefix>q/<lease>` whose value is the
+ * actor's name); else the actor of the oldest key that names one (the queue
+ * head). Undefined when no key under the prefix names an actor (`etcdctl
+ * lock` stores none).
+ */
+export async function newestHolder(
+  leases: { readonly client: EtcdLeaseClient; readonly prefix: string },
+  actorNames: readonly string[],
+): Promise<string | undefined> {
+  const names = new Set(actorNames);
+  const { kvs } = await leases.client.rangePrefix(leases.prefix);
+  const ownerOf = new Map<string, string>();
+  for (const kv of kvs) if (kv.lease !== "0" && names.has(kv.value)) ownerOf.set(kv.lease, kv.value);
+  const slots = kvs
+    .filter((kv) => kv.key.startsWith(`${leases.prefix}s/`) && ownerOf.has(kv.lease))
+    .sort((a, b) => Number(b.createRevision) - Number(a.createRevision));
+  if (slots.length > 0) return ownerOf.get(slots[0]!.lease);
+  // Oldest first (rangePrefix's order): the queue head.
+  return kvs.find((kv) => kv.lease !== "0" && names.has(kv.value))?.value;
+}
+
+/** The holder target (`{ actors: "holder" }`): resolved when the fault runs, since the holder changes. */
+export const HOLDER_TARGET = "holder";
 
 function namedActors(op: Op, actors: Actors): Actor[] {
   const value = op.value as { actors?: unknown } | "all" | null;
@@ -66,39 +100,72 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
     stopped.clear();
     return names;
   };
+  /**
+   * The actors an op names; `{ actors: "holder" }` is the newest holder at
+   * this moment ({@link newestHolder}), or every actor when none can be
+   * told (no lease client, no key naming an actor): then the holder is hit
+   * for certain. The completion names whom it hit either way.
+   */
+  const targetActors = async (op: Op): Promise<Actor[]> => {
+    const actors = need();
+    if ((op.value as { actors?: unknown } | null)?.actors !== HOLDER_TARGET) return namedActors(op, actors);
+    const leases = options.leases?.();
+    const holder = leases ? await newestHolder(leases, actors.names).catch(() => undefined) : undefined;
+    return holder === undefined ? [...actors.list] : [actors.get(holder)];
+  };
+  /**
+   * The etcd revision once a fault took effect, for its completion: a hold
+   * of the actor with a token at or below it was claimed before the fault,
+   * even when its child records its start after the heal (a wrapper paused
+   * between its claim and its child's first record). Omitted when there is
+   * no lease client or etcd does not answer.
+   */
+  const revisionNow = async (): Promise<{ revision: number } | undefined> => {
+    const leases = options.leases?.();
+    if (!leases) return undefined;
+    try {
+      const { revision } = await leases.client.rangePrefix(leases.prefix, AbortSignal.timeout(2_000));
+      return { revision: Number(revision) };
+    } catch {
+      return undefined;
+    }
+  };
   return {
     name: "actors",
     fs: ACTOR_FS,
     async invoke(op: Op): Promise<Completion> {
       switch (op.f) {
         case "actor-pause": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           for (const actor of hit) {
             await actor.pause();
             paused.add(actor.name);
           }
-          return { type: "ok", value: { actors: hit.map((actor) => actor.name) } };
+          return { type: "ok", value: { actors: hit.map((actor) => actor.name), ...(await revisionNow()) } };
         }
         case "actor-resume":
           return { type: "ok", value: { actors: await resumeAll() } };
         case "actor-kill": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           const exits = [];
           for (const actor of hit) {
             paused.delete(actor.name);
             const exit = await actor.kill();
             if (exit) exits.push({ actor: actor.name, pid: exit.pid });
           }
-          return { type: "ok", value: { actors: hit.map((actor) => actor.name), killed: exits } };
+          return {
+            type: "ok",
+            value: { actors: hit.map((actor) => actor.name), killed: exits, ...(await revisionNow()) },
+          };
         }
         case "actor-stop": {
-          const hit = namedActors(op, need());
+          const hit = await targetActors(op);
           for (const actor of hit) {
             paused.delete(actor.name);
             await actor.stop();
             stopped.add(actor.name);
           }
-          return { type: "ok", value: { actors: hit.map((actor) => actor.name) } };
+          return { type: "ok", value: { actors: hit.map((actor) => actor.name), ...(await revisionNow()) } };
         }
         case "actor-start":
           return { type: "ok", value: { actors: await startAll() } };
@@ -117,15 +184,32 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
               withLease.filter((kv) => ids.includes(kv.lease) && names.has(kv.value)).map((kv) => kv.value),
             ),
           ].sort();
-          const revoked: string[] = [];
-          for (const id of ids) if (await leases.client.revoke(id)) revoked.push(id);
           if (ids.length === 0) return { type: "fail", error: `no lease under ${leases.prefix} to revoke` };
+          // One revoke after another, each with the revision it took effect at: a waiter may claim a
+          // slot between two of them (under a lease revoked a moment later), and the checker excuses
+          // such a hold by its token being below its lease's revoke revision (loss-events.ts).
+          const revoked: string[] = [];
+          const revokedAt: Record<string, number> = {};
+          for (const id of ids) {
+            const revision = await leases.client.revokeAt(id);
+            if (revision === undefined) continue;
+            revoked.push(id);
+            revokedAt[id] = Number(revision);
+          }
           // The keys with their create revisions: a wrapper that names no actor in its key (etcdctl lock)
           // exports that revision as its child's token, which names the holder in the interval log.
           const keys = withLease
             .filter((kv) => ids.includes(kv.lease))
-            .map((kv) => ({ key: kv.key, createRevision: kv.createRevision, lease: kv.lease }));
-          return { type: "ok", value: { leases: revoked, actors: owners, prefix: leases.prefix, keys } };
+            .map((kv) => ({
+              key: kv.key,
+              createRevision: kv.createRevision,
+              lease: kv.lease,
+              ...(names.has(kv.value) && { holder: kv.value }),
+            }));
+          return {
+            type: "ok",
+            value: { leases: revoked, actors: owners, prefix: leases.prefix, keys, revokedAt },
+          };
         }
         default:
           return { type: "fail", error: `the actor nemesis does not know f=${op.f}` };

@@ -111,6 +111,13 @@ export interface ClockFaultsOptions {
   readonly library?: string;
   /** How far a node's clock may be from the expected offset and still count as reached. Default 300 ms. */
   readonly toleranceMs?: number;
+  /**
+   * Write a node's control file somewhere else than this machine (a host
+   * over SSH): write-then-rename there too. With it, `wrap` writes nothing
+   * (the caller writes offset 0 before the node's first start, see
+   * {@link ClockFaults.prepare}) and `LD_PRELOAD` is the library alone.
+   */
+  readonly writeControlFile?: (node: string, file: string, text: string) => Promise<void>;
 }
 
 export interface StrobeOptions {
@@ -127,6 +134,8 @@ export interface ClockFaults {
   readonly library: string;
   /** Add libfaketime and the node's control file to its launch (the fault cluster calls it). */
   wrap(node: NodeSpec, launch: Launch): Launch;
+  /** Write the node's control file (offset so far, else 0) before its first start; needed with `writeControlFile`. */
+  prepare(node: NodeSpec): Promise<void>;
   offsetMs(node: string): number;
   bump(nodes: readonly string[], deltaMs: number): Promise<ClockReport>;
   strobe(nodes: readonly string[], options: StrobeOptions): Promise<ClockReport>;
@@ -153,14 +162,21 @@ export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
   const commands = new Map<string, string>();
   const offsets = new Map<string, number>();
 
-  const write = (node: string, offsetMs: number): void => {
+  const remote = options.writeControlFile;
+  const write = async (node: string, offsetMs: number): Promise<void> => {
     const file = files.get(node);
     if (!file) throw new Error(`clock: node ${node} was not started under libfaketime`);
-    // Write then rename: a node reading the file on every clock call never sees half of it.
-    writeFileSync(`${file}.tmp`, `${faketimeOffset(offsetMs)}\n`);
-    renameSync(`${file}.tmp`, file);
+    const text = `${faketimeOffset(offsetMs)}\n`;
+    if (remote) {
+      await remote(node, file, text);
+    } else {
+      // Write then rename: a node reading the file on every clock call never sees half of it.
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    }
     offsets.set(node, offsetMs);
   };
+  const fileOf = (node: NodeSpec): string => join(node.dir || options.dir || ".", "faketime.rc");
 
   const verifyOne = async (node: string): Promise<ClockReach> => {
     const expectedOffsetMs = offsets.get(node) ?? 0;
@@ -207,12 +223,21 @@ export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
 
   return {
     library,
+    async prepare(node) {
+      files.set(node.name, fileOf(node));
+      await write(node.name, offsets.get(node.name) ?? 0);
+    },
     wrap(node, launch) {
-      const file = join(node.dir || options.dir || ".", "faketime.rc");
+      const file = fileOf(node);
       files.set(node.name, file);
       commands.set(node.name, launch.command);
-      write(node.name, offsets.get(node.name) ?? 0);
-      const preload = [library, process.env.LD_PRELOAD].filter(Boolean).join(":");
+      // Locally the file is (re)written now, synchronously; a remote one was written by prepare() and keeps its offset.
+      if (!remote) {
+        writeFileSync(`${file}.tmp`, `${faketimeOffset(offsets.get(node.name) ?? 0)}\n`);
+        renameSync(`${file}.tmp`, file);
+        offsets.set(node.name, offsets.get(node.name) ?? 0);
+      }
+      const preload = (remote ? [library] : [library, process.env.LD_PRELOAD]).filter(Boolean).join(":");
       return {
         ...launch,
         env: {
@@ -226,7 +251,7 @@ export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
     },
     offsetMs: (node) => offsets.get(node) ?? 0,
     async bump(nodes, deltaMs) {
-      for (const node of nodes) write(node, (offsets.get(node) ?? 0) + deltaMs);
+      for (const node of nodes) await write(node, (offsets.get(node) ?? 0) + deltaMs);
       return report(nodes);
     },
     async strobe(nodes, strobe) {
@@ -237,20 +262,22 @@ export function clockFaults(options: ClockFaultsOptions = {}): ClockFaults {
       try {
         for (let flip = 0; flip < flipsMax && !strobe.signal?.aborted; flip++) {
           const skewed = flip % 2 === 0;
-          for (const node of nodes) write(node, base.get(node)! + (skewed ? strobe.deltaMs : 0));
+          await Promise.all(
+            nodes.map((node) => write(node, base.get(node)! + (skewed ? strobe.deltaMs : 0))),
+          );
           // Verify once, while the clocks are skewed.
           if (flip === 0) reach = await verify(nodes);
           await abortableSleep(periodMs, strobe.signal);
         }
       } finally {
-        for (const node of nodes) write(node, base.get(node)!);
+        await Promise.all(nodes.map((node) => write(node, base.get(node)!)));
       }
       const result = await report(nodes, reach);
       return result;
     },
     async reset(nodes) {
       const names = nodes ?? [...files.keys()];
-      for (const node of names) write(node, 0);
+      for (const node of names) await write(node, 0);
       return report(names);
     },
     verify,

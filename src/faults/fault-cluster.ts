@@ -30,11 +30,19 @@
 
 import { type ClusterOptions, type LocalCluster, type LocalNode, startCluster } from "../cluster/fixture.js";
 import type { Launch, NodeSpec, PeerAddressing, Recipe, RecipeFaults } from "../cluster/recipe.js";
+import { currentHosts, SshBackend } from "../cluster/remote.js";
 import type { Cluster, Node } from "../cluster/types.js";
 import { UsageError } from "../errors/index.js";
 import type { Random } from "../random/random.js";
 import { STREAMS } from "../random/streams.js";
-import { type ClockFaults, type ClockProbe, clockFaults, findLibfaketime } from "./clock.js";
+import {
+  type ClockFaults,
+  type ClockProbe,
+  clockFaults,
+  findLibfaketime,
+  LIBFAKETIME_PATHS,
+} from "./clock.js";
+import { createHostsNetwork, type HostsNetwork } from "./hosts-network.js";
 import { createNetnsNetwork, type NetnsNetwork, netnsAvailability } from "./netns.js";
 import { type NetworkFaults, proxyNetwork } from "./network.js";
 import type { DirectedLink } from "./partition.js";
@@ -99,6 +107,8 @@ export interface FaultTools {
   readonly clock: ClockFaults | undefined;
   readonly mesh: ProxyMesh | undefined;
   readonly netns: NetnsNetwork | undefined;
+  /** iptables on the hosts, when the nodes run on hosts over SSH. */
+  readonly hosts?: HostsNetwork | undefined;
   /** What the faults can and cannot do here, in words: for the results' notes. */
   readonly notes: readonly string[];
 }
@@ -280,8 +290,9 @@ function clockTools(
   faults: RecipeFaults,
   nodeOf: (name: string) => Node | undefined,
   notes: string[],
+  onHosts: { backend: SshBackend; library: string; nodeNames: readonly string[] } | undefined,
 ): ClockFaults | undefined {
-  if (!findLibfaketime()) {
+  if (!onHosts && !findLibfaketime()) {
     notes.push("clock faults unavailable: libfaketime not found (Debian package faketime)");
     return undefined;
   }
@@ -292,7 +303,40 @@ function clockTools(
         return node ? read(node, signal) : undefined;
       }
     : undefined;
-  return clockFaults({ probe });
+  if (!onHosts) return clockFaults({ probe });
+  const { backend, library, nodeNames } = onHosts;
+  // The control files live on the hosts, next to the nodes; every write goes over SSH.
+  return clockFaults({
+    probe,
+    library,
+    writeControlFile: (name, file, text) => backend.writeFile(nodeNames.indexOf(name), file, text),
+  });
+}
+
+/**
+ * libfaketime's path on every host, or a usage error naming a host without
+ * it: clock faults on some nodes only would be a different test.
+ */
+async function libfaketimeOnHosts(backend: SshBackend, nodeNames: readonly string[]): Promise<string> {
+  const found = await Promise.all(nodeNames.map((_, i) => backend.findFile(i, LIBFAKETIME_PATHS)));
+  const missing = nodeNames.filter((_, i) => found[i] === undefined);
+  const setting = { name: "nemesis", value: "clock" };
+  if (missing.length > 0)
+    throw new UsageError(
+      `clock faults need libfaketime on every host; ${missing.map((name) => backend.hostOf(nodeNames.indexOf(name)).label).join(", ")} ha${missing.length === 1 ? "s" : "ve"} none (install the Debian package faketime there)`,
+      undefined,
+      { setting },
+    );
+  const paths = new Set(found);
+  if (paths.size > 1)
+    throw new UsageError(
+      `libfaketime is at different paths on the hosts (${[...paths].join(", ")})`,
+      undefined,
+      {
+        setting,
+      },
+    );
+  return found[0]!;
 }
 
 /** Each launch under the user's wrapper, then libfaketime, then (bound to its own host) its namespace. */
@@ -343,7 +387,7 @@ function networkTools(
 
 /** The started cluster seen through its proxies, with its fault tools; stopping it stops everything. */
 function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster {
-  const { mesh, netns, clock } = faults;
+  const { mesh, netns, clock, hosts } = faults;
   const nodes = cluster.nodes.map(
     (node) =>
       new FaultNode(node, mesh ? mesh.clientAddress(node.name) : undefined, {
@@ -355,6 +399,8 @@ function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // The chains first, while the hosts' connections are open (the keeper removes them too).
+      await hosts?.close();
       const results = await Promise.allSettled([cluster.stop()]);
       await mesh?.close().catch(() => {});
       await netns?.close();
@@ -383,7 +429,7 @@ function faultClusterOf(cluster: LocalCluster, faults: FaultTools): FaultCluster
         }
       : {}),
     stop,
-    notes: faults.notes,
+    notes: [...cluster.notes, ...faults.notes],
     faults,
     inner: cluster,
     [Symbol.asyncDispose]: stop,
@@ -395,7 +441,22 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const notes: string[] = [];
   const nodeNames = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
-  const mode = resolveNetworkMode(options.network ?? "proxy", notes);
+  // On hosts over SSH, network faults are iptables on the hosts, whatever mode was asked for.
+  const hostsOptions = options.cluster?.hosts ?? currentHosts();
+  const onHosts = hostsOptions !== undefined;
+  const wantsNetwork = (options.network ?? "proxy") !== "none";
+  const mode = onHosts ? "none" : resolveNetworkMode(options.network ?? "proxy", notes);
+  // Opened here, not by startCluster: clock faults write on the hosts before the nodes start.
+  const backend = hostsOptions ? await SshBackend.open(hostsOptions, options.size) : undefined;
+  let hostsClock: { backend: SshBackend; library: string; nodeNames: readonly string[] } | undefined;
+  if (backend && options.clock) {
+    try {
+      hostsClock = { backend, library: await libfaketimeOnHosts(backend, nodeNames), nodeNames };
+    } catch (error) {
+      await backend.close({ keep: false }).catch(() => {});
+      throw error;
+    }
+  }
 
   const links = new MeshLinks(mode === "proxy", options.identifyDialers ?? true);
   const inner = options.recipe(links.hooks);
@@ -413,13 +474,15 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   }
   let localNodes: readonly LocalNode[] = [];
   const clock = options.clock
-    ? clockTools(recipeFaults, (name) => localNodes.find((node) => node.name === name), notes)
+    ? clockTools(recipeFaults, (name) => localNodes.find((node) => node.name === name), notes, hostsClock)
     : undefined;
 
   const recipe: Recipe = {
     ...inner,
     async setup(node) {
       if (mode !== "none") await links.start(node.cluster, { dials, random: options.random });
+      // On a host the control file is written there, once, before the node's first start.
+      if (hostsClock) await clock?.prepare(node);
       await inner.setup?.(node);
     },
   };
@@ -432,6 +495,7 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
         links.spawned(node.name, pid);
         userOnSpawn?.(node, pid);
       },
+      ...(backend && { backend }),
       random: options.random,
       wrapLaunch: launchWrapper(inner, options.cluster?.wrapLaunch, clock, netns),
       ...(netns ? { hostOf: (index: number) => netns!.host(index) } : {}),
@@ -443,7 +507,19 @@ export async function startFaultCluster(options: StartFaultClusterOptions): Prom
   }
   localNodes = cluster.nodes;
 
-  const network = networkTools(inner.name, links, netns, notes);
+  let hosts: HostsNetwork | undefined;
+  if (onHosts && wantsNetwork && cluster.backend instanceof SshBackend) {
+    try {
+      hosts = await createHostsNetwork(cluster.backend, nodeNames);
+    } catch (error) {
+      await cluster.stop().catch(() => {});
+      throw error;
+    }
+    notes.push(
+      `network faults by iptables on the hosts (chains ${hosts.chains.partition}, ${hosts.chains.loss}); latency, bandwidth and resets are not made on hosts`,
+    );
+  }
+  const network = hosts ?? networkTools(inner.name, links, netns, notes);
   for (const note of notes) log(`crucible: ${note}`);
-  return faultClusterOf(cluster, { network, clock, mesh: links.mesh, netns, notes });
+  return faultClusterOf(cluster, { network, clock, mesh: links.mesh, netns, hosts, notes });
 }

@@ -30,6 +30,7 @@ export {
   type StartFaultClusterOptions,
   startFaultCluster,
 } from "./fault-cluster.js";
+export { createHostsNetwork, type HostsNetwork } from "./hosts-network.js";
 export { type ExpectNoLeaksOptions, expectNoLeaks, findLeaks, type Leak } from "./leaks.js";
 export {
   type CreateNetnsOptions,

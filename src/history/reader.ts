@@ -5,11 +5,11 @@
  * reported as a warning, not an error. A malformed line anywhere else is bad
  * input: a `UsageError` naming file:line and what was expected.
  */
-import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { describeError, UsageError } from "../errors/index.js";
 import type { Op } from "./op.js";
-import { scanOp } from "./scan.js";
+import { scanEnd, scanOp } from "./scan.js";
 import { findUnsafeJsonInteger, NESTING_DEPTH_MAX, nestsDeeperThan, unsafeIntegerMessage } from "./values.js";
 
 const OP_TYPES = new Set(["invoke", "ok", "fail", "info"]);
@@ -62,58 +62,119 @@ export async function* streamHistory(path: string, options: StreamHistoryOptions
 const CHUNK_BYTES_MIN = 16 * 1024;
 const CHUNK_BYTES_MAX = 1024 * 1024;
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /**
- * The file's text a chunk at a time, each chunk whole lines ending in `\n` (the last may lack it).
- * Line breaks are made `\n` first, as `readline` splits (`\r\n` and a lone `\r` end a line too), so
- * line numbers stay what they were.
+ * The file's bytes a chunk at a time, each chunk whole lines ending in `\n` (the last may lack it),
+ * never decoded: the scanner reads ops from the bytes, and only a line it leaves to `JSON.parse` is
+ * decoded (UTF-8). A chunk is a view of one reused buffer, valid until the next is asked for. Line
+ * breaks are made `\n` first, as `readline` splits (`\r\n` and a lone `\r` end a line too), so line
+ * numbers stay what they were; a file without `\r` (the journal's) is never copied for that.
  */
-async function* streamChunks(path: string): AsyncGenerator<string> {
-  const decoder = new StringDecoder("utf8");
-  let rest = "";
+async function* streamChunks(path: string): AsyncGenerator<Buffer> {
   // Big reads for big files; a small file gets a small buffer (a megabyte per file slowed many small reads).
   let chunkBytes = CHUNK_BYTES_MIN;
   try {
-    chunkBytes = Math.min(CHUNK_BYTES_MAX, Math.max(CHUNK_BYTES_MIN, statSync(path).size));
+    chunkBytes = Math.min(CHUNK_BYTES_MAX, Math.max(CHUNK_BYTES_MIN, statSync(path).size + 1));
   } catch {
-    // Not stat-able (a pipe, gone): the stream below reports what is wrong.
+    // Not stat-able (a pipe, gone): opening it below reports what is wrong.
   }
-  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes })) {
-    let text = rest + decoder.write(chunk as Buffer);
-    // A chunk ending in "\r" may be half of a "\r\n": that "\r" waits for the next chunk.
-    const heldBack = text.endsWith("\r");
-    if (heldBack) text = text.slice(0, -1);
-    if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
-    const last = text.lastIndexOf("\n");
-    rest = text.slice(last + 1) + (heldBack ? "\r" : "");
-    if (last >= 0) yield text.slice(0, last + 1);
+  const handle = await open(path, "r");
+  try {
+    let buffer = Buffer.allocUnsafe(chunkBytes);
+    /** Bytes of `buffer` read and not yet yielded: the start of a line the last read cut short. */
+    let filled = 0;
+    for (;;) {
+      // A line longer than the buffer: grow it (a line is held whole, as a string of it would be).
+      if (filled === buffer.length) {
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, filled);
+        buffer = bigger;
+      }
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      const view = buffer.subarray(0, filled);
+      let consumed: number;
+      if (view.indexOf(CR) < 0) {
+        consumed = view.lastIndexOf(LF) + 1;
+        if (consumed > 0) yield view.subarray(0, consumed);
+      } else {
+        // A chunk ending in "\r" may be half of a "\r\n": that "\r" waits for the next chunk.
+        const limit = view[filled - 1] === CR ? filled - 1 : filled;
+        const region = view.subarray(0, limit);
+        consumed = Math.max(region.lastIndexOf(LF), region.lastIndexOf(CR)) + 1;
+        if (consumed > 0) yield normalizeLineBreaks(region.subarray(0, consumed));
+      }
+      if (consumed > 0) {
+        buffer.copyWithin(0, consumed, filled);
+        filled -= consumed;
+      }
+    }
+    if (filled > 0) {
+      const rest = buffer.subarray(0, filled);
+      yield rest.indexOf(CR) >= 0 ? normalizeLineBreaks(rest) : rest;
+    }
+  } finally {
+    await handle.close();
   }
-  rest += decoder.end();
-  if (rest.includes("\r")) rest = rest.replace(/\r\n?/g, "\n");
-  if (rest !== "") yield rest;
 }
 
-/** `streamHistory` a chunk of ops at a time: what `readHistoryFile` reads, without a promise per op. */
-async function* streamHistoryBatches(path: string, options: StreamHistoryOptions): AsyncGenerator<Op[]> {
+/** `\r\n` and a lone `\r` made `\n`, in a copy (only files written elsewhere have them). */
+function normalizeLineBreaks(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c !== CR) out[length++] = c;
+    else {
+      out[length++] = LF;
+      if (bytes[i + 1] === LF) i++;
+    }
+  }
+  return out.subarray(0, length);
+}
+
+/** A UTF-8 byte order mark at the start of the file. */
+function startsWithBom(bytes: Buffer): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/**
+ * `streamHistory` a chunk of ops at a time, without a promise per op. Each chunk's ops are pushed onto
+ * `into` when given (what `readHistoryFile` does: no batch arrays to copy from) and it is yielded;
+ * otherwise onto a fresh array per chunk.
+ */
+async function* streamHistoryBatches(
+  path: string,
+  options: StreamHistoryOptions,
+  into?: Op[],
+): AsyncGenerator<Op[]> {
   let lineNumber = 0;
   // Hold back one bad line: only when nothing follows it do we know it is the torn tail.
   let pendingBad: { lineNumber: number; message: string } | undefined;
   const openInvokes = new Map<Op["process"], OpenInvoke>();
   let expectedIndex = 0;
-  for await (const text of streamChunks(path)) {
-    const batch: Op[] = [];
-    for (let start = 0; start < text.length; ) {
-      const newline = text.indexOf("\n", start);
-      const end = newline < 0 ? text.length : newline;
+  for await (const bytes of streamChunks(path)) {
+    const batch: Op[] = into ?? [];
+    const pushedBefore = batch.length;
+    const length = bytes.length;
+    for (let start = 0; start < length; ) {
       let lineStart = start;
-      start = end + 1;
       lineNumber++;
       // A byte order mark is not part of the first op; left in, it shows as an invisible character in messages.
-      if (lineNumber === 1 && text.charCodeAt(0) === 0xfeff) lineStart = 1;
+      if (lineNumber === 1 && startsWithBom(bytes)) lineStart = 3;
       if (pendingBad) throw new UsageError(pendingBad.message, `${path}:${pendingBad.lineNumber}`);
-      // The journal's own lines take the scanner, in place; any other shape gets JSON.parse and every check.
-      let op = scanOp(text, lineStart, end);
-      if (op === undefined) {
-        const line = text.slice(lineStart, end);
+      // The journal's own lines take the scanner, in place, and it finds where the line ends; any other
+      // shape is decoded and gets JSON.parse and every check.
+      let op = scanOp(bytes, lineStart, length);
+      if (op !== undefined) start = scanEnd() + 1;
+      else {
+        const newline = bytes.indexOf(LF, lineStart);
+        const end = newline < 0 ? length : newline;
+        start = end + 1;
+        const line = bytes.toString("utf8", lineStart, end);
         if (line.trim() === "") continue;
         let parsed: unknown;
         try {
@@ -149,7 +210,7 @@ async function* streamHistoryBatches(path: string, options: StreamHistoryOptions
       }
       batch.push(op);
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > pushedBefore) yield batch;
   }
   if (pendingBad) {
     // Torn only if the write was cut short: a complete (newline-ended) bad line is bad input.
@@ -218,10 +279,11 @@ export async function readHistoryFile(
 ): Promise<ReadHistoryResult> {
   const ops: Op[] = [];
   const warnings: string[] = [];
-  for await (const batch of streamHistoryBatches(path, {
-    ...options,
-    onWarning: (message) => warnings.push(message),
-  }))
-    for (const op of batch) ops.push(op);
+  // The ops go straight onto `ops`; the loop only drives the reading.
+  for await (const _ of streamHistoryBatches(
+    path,
+    { ...options, onWarning: (message) => warnings.push(message) },
+    ops,
+  ));
   return { ops, warnings };
 }

@@ -129,7 +129,7 @@ export function renderReport(input: ReportInput): string {
 <body>
 <main>
 <section class="card" id="summary"><h1>${escapeHtml(data.title)}</h1><noscript><p>This report draws with JavaScript; results.json holds the same results as text.</p></noscript></section>
-<section class="card" id="counterexample"></section>
+${data.sync === null ? "" : '<section class="card" id="sync"><h2>Sync run</h2></section>\n'}<section class="card" id="counterexample"></section>
 <section class="card">
 <h2>Timeline</h2>
 <p class="plot-note">One bar per operation, from invocation to completion, on the lane of the worker that ran it; shaded bands are fault periods (from the fault's invocation to its healing op's completion).</p>

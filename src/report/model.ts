@@ -12,6 +12,7 @@ import type { Op } from "../history/op.js";
 import type { Results, RunStats, TestInfo } from "../history/results.js";
 import { buildHolds, type HoldsData } from "./holds.js";
 import { describeFaultValue, faultPeriods } from "./periods.js";
+import { buildSyncSection, type SyncSectionData } from "./sync.js";
 
 /** Outcome codes of a timeline bar. `open`: invoked, never completed (the history ended first). */
 export const OUTCOMES = ["ok", "fail", "info", "open"] as const;
@@ -121,6 +122,8 @@ export interface ReportData {
   throughput: { binS: number; binStartS: number[]; series: ThroughputSeries[] };
   /** Who held the lock or slot when; null without an interval log. */
   holds: HoldsData | null;
+  /** A sync run's per-action table and verifications (`sync.ts`); null for any other run. */
+  sync: SyncSectionData | null;
 }
 
 /** Detail JSON per checker is capped so a huge result cannot bloat the page. */
@@ -451,5 +454,6 @@ export function buildReportData(input: ReportInput): ReportData {
     latency: { groups: [...groups.values()].sort(byFThenOutcome), binS, binStartS, quantiles },
     throughput: { binS, binStartS, series: throughputSeries },
     holds: buildHolds(input.intervals, history, results.checkers ?? {}),
+    sync: buildSyncSection(results, history),
   };
 }

@@ -6,6 +6,7 @@
 
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { HostError } from "../cluster/ssh.js";
 import { describeError, OutputError, UsageError } from "../errors/index.js";
 import { crucibleVersion } from "../errors/version.js";
 import type { Op } from "../history/op.js";
@@ -141,7 +142,7 @@ export async function runTest(config: RunTestConfig): Promise<RunTestOutcome> {
   } catch (error) {
     failure = error;
     log(
-      `run failed: ${error instanceof UsageError || error instanceof OutputError ? error.message : error instanceof Error && error.stack ? error.stack : describeError(error)}`,
+      `run failed: ${error instanceof UsageError || error instanceof OutputError || error instanceof HostError ? error.message : error instanceof Error && error.stack ? error.stack : describeError(error)}`,
     );
   } finally {
     await runner.teardown();

@@ -41,6 +41,13 @@ export interface RunOptions {
   variant?: string;
   /** Fault kinds asked for with --nemesis (e.g. ["kill", "pause"]); empty for none. */
   nemesis: readonly string[];
+  /**
+   * False when `nemesis` is the CLI's default (no `--nemesis` given): a
+   * workload may then use a schedule of its own design (the lock workload's
+   * handover schedule). True or absent: the kinds were asked for, and the
+   * seeded mix of `faultSchedule` runs them.
+   */
+  nemesisExplicit?: boolean;
   nemesisIntervalMs: number;
   /** Per-op timeout: a client call still running after it is abandoned and recorded as `info`. */
   opTimeoutMs: number;

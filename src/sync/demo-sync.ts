@@ -265,8 +265,9 @@ export function demoSyncActions(options: { faults?: boolean } = {}): Action[] {
       name: "undo",
       weight: 1,
       async run(engine, actor) {
-        const result = await engine.model.harness.run(actor, "undo");
-        if (result.code === SYNC_CLIENT_EXIT.invalidTransition)
+        const { harness } = engine.model;
+        const result = await harness.run(actor, ...harness.system.verbs.undo());
+        if (harness.system.failureKind(result) === "refused")
           return { outcome: "expectedFail", why: "nothing to undo" };
         if (result.code !== 0) return { outcome: "unexpectedFail", why: describe(result) };
         const id = (JSON.parse(result.stdout) as { id: string }).id;

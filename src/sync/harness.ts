@@ -64,7 +64,28 @@ export interface SyncSystem {
    * down or cut off), `rateLimited` (retry after a pause), or `other`.
    */
   failureKind(result: ExecResult): SyncFailureKind;
+  /**
+   * Verifiers that do not apply to this system, by name (`eventCounts`,
+   * `actionLogConvergence`, `causalOrder`, `monotonicSequence`,
+   * `fieldLevelMerge`, ...), each with the reason: a CRDT server keeps no
+   * event log with sequence numbers, say. Each is reported as N/A with its
+   * reason instead of being run; a run passes only when every other
+   * verifier passed and at least one did. A scenario's `fieldLevelMerge`
+   * against the values it wrote still runs.
+   */
+  readonly notApplicable?: Readonly<Partial<Record<SyncVerifierName, string>>>;
 }
+
+/** The verifiers the sync run applies after the chaos phase. */
+export type SyncVerifierName =
+  | "convergence"
+  | "eventCounts"
+  | "actionLogConvergence"
+  | "causalOrder"
+  | "monotonicSequence"
+  | "readYourWrites"
+  | "fieldLevelMerge"
+  | "idempotency";
 
 export type SyncFailureKind = "refused" | "unreachable" | "rateLimited" | "other";
 

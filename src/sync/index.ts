@@ -37,9 +37,11 @@ export {
   type SyncServerHandle,
   type SyncSystem,
   type SyncVerbs,
+  type SyncVerifierName,
   startSyncHarness,
 } from "./harness.js";
 export { buildSyncReport, formatSyncReport, type SyncReport } from "./report.js";
 export { journalSink, type RunSyncOptions, type RunSyncResult, runSync } from "./run.js";
 export { SCENARIO_NAMES, SCENARIOS, type Scenario, type ScenarioName } from "./scenarios.js";
 export { syncAndVerify, type VerifyAllOptions, type VerifyAllResult, verifySnapshots } from "./verify.js";
+export { YJS_NOT_APPLICABLE, type YjsSyncSystemOptions, yjsSyncSystem } from "./yjs.js";

@@ -1,7 +1,9 @@
 /**
  * The sync run's report for CI: the shape `results.json` carries under
- * `sync`, with `pass` true only when no action failed unexpectedly and every
- * verification passed (an `unknown` verification is not a pass).
+ * `sync`, with `pass` true only when no action failed unexpectedly, every
+ * verification passed or does not apply to the system (N/A, with its
+ * reason), and at least one passed (an `unknown` verification is not a pass,
+ * and a run of nothing but N/A proves nothing).
  */
 import {
   type ReportVerification,
@@ -53,9 +55,14 @@ export function buildSyncReport(options: {
     perAction,
     verifications,
     syncStats: { count: options.syncCount },
-    pass: results.unexpectedFail === 0 && verifications.length > 0 && verifications.every((v) => v.passed),
+    pass:
+      results.unexpectedFail === 0 &&
+      verifications.some((v) => v.passed) &&
+      verifications.every((v) => v.passed || v.status === "notApplicable"),
   };
 }
+
+const STATUS_WORD = { passed: "PASS", failed: "FAIL", unknown: "UNKNOWN", notApplicable: "N/A " } as const;
 
 /** The report as lines for a terminal: the per-action table, then the verification list. */
 export function formatSyncReport(report: SyncReport): string {
@@ -73,9 +80,11 @@ export function formatSyncReport(report: SyncReport): string {
     ),
     "verifications:",
     ...report.verifications.map((v) => {
-      const [head, ...rest] = v.details.split("\n");
+      const [first, ...rest] = v.details.split("\n");
+      // "N/A name: reason", not "N/A name: not applicable: reason".
+      const head = v.status === "notApplicable" ? first?.replace(/^not applicable: /, "") : first;
       return [
-        `  ${v.passed ? "PASS" : "FAIL"} ${v.name}${head ? `: ${head}` : ""}`,
+        `  ${STATUS_WORD[v.status]} ${v.name}${head ? `: ${head}` : ""}`,
         ...rest.slice(0, 10).map((l) => `       ${l}`),
       ].join("\n");
     }),

@@ -10,6 +10,7 @@
  */
 import {
   type CreatedEntity,
+  notApplicable,
   type VerificationResult,
   verifyConvergence,
   verifyFieldLevelMerge,
@@ -238,14 +239,7 @@ export const skewedClock: Scenario = async (harness, random) => {
   const [a, b] = pair(harness);
   const offsetEnv = harness.system.clockOffsetEnv;
   if (offsetEnv === undefined) {
-    return [
-      {
-        name: "skewed-clock/steps",
-        valid: "unknown",
-        explanation: "the system has no clock offset hook",
-        details: [],
-      },
-    ];
+    return [notApplicable("skewed-clock/steps", "the system has no clock offset hook")];
   }
   const id = await steps.create(a, { title: "clock", status: "open" });
   await steps.syncAll();

@@ -8,6 +8,7 @@
  */
 import {
   type CreatedEntity,
+  notApplicable,
   type SyncSnapshot,
   type VerificationResult,
   verifyActionLogConvergence,
@@ -19,7 +20,7 @@ import {
   verifyMonotonicSequence,
   verifyReadYourWrites,
 } from "../checker/sync/index.js";
-import type { SyncHarness } from "./harness.js";
+import type { SyncHarness, SyncVerifierName } from "./harness.js";
 
 export interface VerifyAllOptions {
   /** Who created what, per the model (`readYourWrites`). */
@@ -28,6 +29,8 @@ export interface VerifyAllOptions {
   readonly eventBounds?: ReadonlyMap<string, { readonly min: number; readonly max: number }>;
   /** Extra sync rounds for `idempotency`. Default 2. */
   readonly idempotencyRounds?: number;
+  /** Verifiers reported as N/A with their reason instead of run (the system's `notApplicable`). */
+  readonly notApplicable?: Readonly<Partial<Record<SyncVerifierName, string>>>;
 }
 
 export interface VerifyAllResult {
@@ -44,15 +47,26 @@ export function verifySnapshots(
   options: VerifyAllOptions,
 ): VerificationResult[] {
   const expected = options.eventBounds === undefined ? undefined : Object.fromEntries(options.eventBounds);
-  return [
-    verifyConvergence(snapshots),
-    verifyEventCounts(snapshots, expected === undefined ? {} : { expected }),
-    verifyActionLogConvergence(snapshots),
-    verifyCausalOrder(snapshots),
-    verifyMonotonicSequence(snapshots),
-    verifyReadYourWrites(snapshots, options.created),
-    verifyFieldLevelMerge(snapshots),
+  const verifiers: [SyncVerifierName, () => VerificationResult][] = [
+    ["convergence", () => verifyConvergence(snapshots)],
+    ["eventCounts", () => verifyEventCounts(snapshots, expected === undefined ? {} : { expected })],
+    ["actionLogConvergence", () => verifyActionLogConvergence(snapshots)],
+    ["causalOrder", () => verifyCausalOrder(snapshots)],
+    ["monotonicSequence", () => verifyMonotonicSequence(snapshots)],
+    ["readYourWrites", () => verifyReadYourWrites(snapshots, options.created)],
+    ["fieldLevelMerge", () => verifyFieldLevelMerge(snapshots)],
   ];
+  return verifiers.map(([name, verify]) => applicable(name, options, verify));
+}
+
+/** The verifier's result, or N/A with the system's reason when the system says it does not apply. */
+function applicable(
+  name: SyncVerifierName,
+  options: Pick<VerifyAllOptions, "notApplicable">,
+  verify: () => VerificationResult,
+): VerificationResult {
+  const reason = options.notApplicable?.[name];
+  return reason === undefined ? verify() : notApplicable(name, reason);
 }
 
 export async function syncAndVerify(
@@ -60,11 +74,14 @@ export async function syncAndVerify(
   options: VerifyAllOptions,
 ): Promise<VerifyAllResult> {
   const rounds = options.idempotencyRounds ?? 2;
+  const withSystem = { ...options, notApplicable: options.notApplicable ?? harness.system.notApplicable };
   let syncs = await harness.syncAll();
   const snapshots = await harness.snapshots();
-  const verifications = verifySnapshots(snapshots, options);
+  const verifications = verifySnapshots(snapshots, withSystem);
   syncs += await harness.syncAll(rounds, { retry: true });
   const after = await harness.snapshots();
-  verifications.push(verifyIdempotency(snapshots, after, { rounds }));
+  verifications.push(
+    applicable("idempotency", withSystem, () => verifyIdempotency(snapshots, after, { rounds })),
+  );
   return { verifications, snapshots, syncs };
 }

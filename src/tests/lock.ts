@@ -42,8 +42,12 @@ import type { Client, ClientConnection } from "../client/types.js";
 import { etcd } from "../cluster/recipes/etcd.js";
 import { crucibleCliCommand } from "../demo/launch.js";
 import { UsageError } from "../errors/index.js";
-import { actorNemesis } from "../faults/actor-nemesis.js";
-import { repeat, stagger, timeLimit } from "../generator/index.js";
+import { actorNemesis, HOLDER_TARGET } from "../faults/actor-nemesis.js";
+import { healOps, nemesisForKinds } from "../faults/schedule.js";
+import type { Nemesis, NemesisPackage } from "../faults/types.js";
+import { type FaultKind, RECOVERY_F } from "../faults/vocabulary.js";
+import { repeat, sleep, stagger, timeLimit } from "../generator/index.js";
+import type { GeneratorLike } from "../generator/types.js";
 import type { Completion, Op } from "../history/op.js";
 import { nemesisForRun } from "../runner/nemesis-for-run.js";
 import { defineTest, type RunOptions } from "../runner/spec.js";
@@ -75,6 +79,81 @@ export const LOCK_LOSS_RULES = {
   ...DEFAULT_LOSS_RULES,
   "actor-stop": { kind: "stop", heals: ["actor-start"] },
 } as const;
+/**
+ * The handover schedule's gap between revoking the holder's lease and
+ * pausing its successor: long enough for the next waiter to claim the slot
+ * and start its child (a watch event, a txn, a launcher and a recorder;
+ * tens of ms on an idle machine), short against the TTL, so the pause
+ * lands in the first second of the new hold.
+ */
+export const LOCK_HANDOVER_GAP_MS = 1_000;
+/** The fault kinds of the handover schedule (the CLI's default `--nemesis` for this workload). */
+export const LOCK_HANDOVER_KINDS: readonly FaultKind[] = ["lease-revoke", "actor-pause"];
+
+/**
+ * How long the handover schedule pauses the successor: the nemesis interval,
+ * but at most what leaves an unsafe child 1 s of its hold past the loss
+ * window (hold − gap − window − 1 s = 5 s at the defaults; a longer pause
+ * would let the hold end inside the window and hide the bug), and at least
+ * TTL + 0.5 s (shorter, the lease would not be lost at all).
+ */
+export function lockHandoverPauseMs(intervalMs: number): number {
+  const longest = LOCK_HOLD_S * 1000 - LOCK_HANDOVER_GAP_MS - LOCK_LOSS_WINDOW_MS - 1_000;
+  return Math.max(LOCK_TTL_S * 1000 + 500, Math.min(intervalMs, longest));
+}
+
+/**
+ * The lock workload's own fault schedule, used when no `--nemesis` is given
+ * (docs/detection.md, "The lock workload"). Each round, `intervalMs` apart:
+ *
+ *   sleep interval · lease-revoke {leases: "holder"} · sleep 1 s ·
+ *   actor-pause {actors: "holder"} · sleep pause · actor-resume
+ *
+ * (pause: {@link lockHandoverPauseMs}, the interval at the defaults.)
+ *
+ * Why: a loss event only shows a wrapper that does not stop its child if
+ * the rest of the hold outlasts the loss window; a fault at a random moment
+ * of a hold does that only sometimes (a pause of 5 s plus a 3 s window
+ * needs 8 s of a 10 s hold left: 1 time in 5). The revoke hands the lock
+ * over at once, so the pause that follows hits a hold in its first second,
+ * for longer than the TTL: its successor takes over after the TTL, and an
+ * unsafe child runs on ~1 s past the window, every time. The revoke itself
+ * is a loss event of a random-aged hold (found 7 times in 10). A safe
+ * wrapper stops its child within a keepalive period of either, well inside
+ * the window. Seeded like every schedule (it draws nothing: the same run
+ * gives the same ops); the final phase heals and waits for recovery.
+ */
+export function lockHandoverSchedule(options: {
+  readonly intervalMs: number;
+  readonly timeLimitMs: number;
+  readonly actorNemesis: Nemesis;
+}): NemesisPackage {
+  if (!(options.intervalMs > 0))
+    throw new RangeError(`lockHandoverSchedule: intervalMs must be > 0, got ${options.intervalMs}`);
+  const pauseMs = lockHandoverPauseMs(options.intervalMs);
+  const roundMs = options.intervalMs + LOCK_HANDOVER_GAP_MS + pauseMs;
+  const rounds = Math.min(10_000, Math.ceil(options.timeLimitMs / roundMs) + 1);
+  const generator: GeneratorLike[] = [];
+  for (let round = 0; round < rounds; round++)
+    generator.push(
+      sleep(options.intervalMs),
+      { f: "lease-revoke", value: { leases: "holder" } },
+      sleep(LOCK_HANDOVER_GAP_MS),
+      { f: "actor-pause", value: { actors: HOLDER_TARGET } },
+      sleep(pauseMs),
+      { f: "actor-resume", value: "all" },
+    );
+  return {
+    nemesis: nemesisForKinds(LOCK_HANDOVER_KINDS, options.actorNemesis),
+    generator,
+    finalGenerator: [
+      ...healOps(LOCK_HANDOVER_KINDS),
+      { f: RECOVERY_F, value: { timeoutMs: 30_000, settleMs: 1_000 } },
+    ],
+    kinds: LOCK_HANDOVER_KINDS,
+  };
+}
+
 /** Pause between one wrapper run ending and the actor's next. */
 const RESPAWN_DELAY_MS = 100;
 
@@ -235,15 +314,25 @@ export default defineTest((options) => {
   const state = { prefix: `crucible/${randomBytes(6).toString("hex")}/lock/` };
   let actors: Actors | undefined;
   let leaseClient: EtcdLeaseClient | undefined;
+  const lockNemesis = actorNemesis({
+    actors: () => actors,
+    leases: () => (leaseClient ? { client: leaseClient, prefix: state.prefix } : undefined),
+  });
   const plan = nemesisForRun(options, {
     actorNames: names,
     // A pause must hit the holder to matter: "all" always does, a minority often (one would, 1 time in K).
     actorTargets: ["minority", "all"],
-    actorNemesis: actorNemesis({
-      actors: () => actors,
-      leases: () => (leaseClient ? { client: leaseClient, prefix: state.prefix } : undefined),
-    }),
+    actorNemesis: lockNemesis,
   });
+  // No --nemesis given: the handover schedule, designed so that every round has a loss event that matters.
+  const nemesis =
+    options.nemesisExplicit === false
+      ? lockHandoverSchedule({
+          intervalMs: options.nemesisIntervalMs,
+          timeLimitMs: options.timeLimitMs,
+          actorNemesis: lockNemesis,
+        })
+      : plan.nemesis;
   const toolName = settings.tool === "etcdctl" ? "etcdctl" : settings.unsafe ? "demo-unsafe" : "demo";
   return {
     name: `etcd-lock-${toolName}${settings.max > 1 ? `-max${settings.max}` : ""}`,
@@ -283,7 +372,7 @@ export default defineTest((options) => {
     generator: stagger(500, repeat({ f: "holders", value: null })),
     // Observe long enough after the last heal for convergence to be judged (quiet period + a whole hold).
     finalGenerator: timeLimit(LOCK_FINAL_PHASE_MS, stagger(500, repeat({ f: "holders", value: null }))),
-    ...(plan.nemesis && { nemesis: plan.nemesis }),
+    ...(nemesis && { nemesis }),
     checker: [
       stats(),
       unhandledExceptions(),
@@ -293,7 +382,7 @@ export default defineTest((options) => {
         lossWindowMs: LOCK_LOSS_WINDOW_MS,
         lossRules: LOCK_LOSS_RULES,
       }),
-      fencingTokens({ by: "slot" }),
+      fencingTokens({ by: "slot", lossRules: LOCK_LOSS_RULES }),
       lockConvergence({
         expectedHolders: Math.min(settings.max, settings.actors),
         quietMs: LOCK_LOSS_WINDOW_MS,
@@ -314,6 +403,7 @@ export default defineTest((options) => {
       holdS: LOCK_HOLD_S,
       lossWindowMs: LOCK_LOSS_WINDOW_MS,
       keyPrefix: state.prefix,
+      faultSchedule: options.nemesisExplicit === false ? "handover" : "seeded mix",
     },
   };
 });

@@ -50,6 +50,9 @@ describe("crucible check --model list-append", () => {
       consistencyModels: ["snapshot-isolation"],
     });
     expect(valid.code).toBe(0);
+    // What snapshot isolation allows is still reported, with the models it rules out.
+    expect(valid.out).toMatch(/allowed: G2-item \(not repeatable-read\), 1 found/);
+    expect(valid.out).toMatch(/nothing the models forbid; found G2-item, which they allow/);
   });
 
   it("duplicate appends: unknown (exit 2), naming them", async () => {

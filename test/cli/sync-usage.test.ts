@@ -26,7 +26,12 @@ afterEach(() => {
 describe("crucible run --workload sync: bad input exits 64 naming the flag", () => {
   it("a target that is not a sync target", async () => {
     expect(await main(["run", "--workload", "sync", "--target", "etcd", "--store", store])).toBe(64);
-    expect(stderr).toContain("--workload sync runs against demo-sync, not --target etcd");
+    expect(stderr).toContain("--workload sync runs against demo-sync, yjs, not --target etcd");
+  });
+
+  it("a demo-sync server mode for the yjs target", async () => {
+    expect(await main(["run", "--target", "yjs", "--demo-mode", "row-lww", "--store", store])).toBe(64);
+    expect(stderr).toContain("--demo-mode for yjs must be one of correct, drop-offline-edits, not row-lww");
   });
 
   it("a register demo mode for demo-sync", async () => {

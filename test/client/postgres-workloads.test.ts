@@ -6,6 +6,7 @@
  */
 import { rmSync } from "node:fs";
 import { expect, test } from "vitest";
+import { anomaliesForbiddenBy, type TxnCheckResult } from "../../src/checker/txn/index.js";
 import { runOptionsFromFlags } from "../../src/cli/run.js";
 import { UsageError } from "../../src/errors/index.js";
 import { readHistoryFile } from "../../src/history/reader.js";
@@ -91,3 +92,30 @@ test("bad workload flags are usage errors naming the flag", () => {
     rmSync(base.storeDir, { recursive: true, force: true });
   }
 });
+
+test("--workload list-append --isolation read-committed: nothing read committed forbids; what it allows is reported, not held against it", async () => {
+  const options = e2eOptions({
+    seed: 13,
+    nodes: 1,
+    timeLimitMs: 5_000,
+    nemesis: [],
+    extra: { target: "postgres", workload: "list-append", isolation: "read-committed" },
+  });
+  try {
+    const outcome = await runTest({ definition: postgresTxnTest, options, writeReports: false });
+    expect(outcome.test.name).toBe("postgres-list-append-read-committed");
+    const result = outcome.results.checkers["list-append"] as TxnCheckResult;
+    expect(result.consistencyModels).toEqual(["read-committed"]);
+    // PostgreSQL's read committed prevents G0 and G1: finding either would be a checker bug.
+    expect(result.anomalyTypes).toEqual([]);
+    expect(result.valid).toBe(true);
+    const forbidden = anomaliesForbiddenBy(["read-committed"]);
+    for (const type of result.allowedAnomalyTypes) expect(forbidden.has(type), type).toBe(false);
+    // Ten keys, ten workers, five seconds: read committed shows its read skew (G-single) and more.
+    expect(result.allowedAnomalyTypes.length, JSON.stringify(result.stats)).toBeGreaterThan(0);
+    for (const type of result.allowedAnomalyTypes)
+      expect(result.notByAnomaly[type]!.length).toBeGreaterThan(0);
+  } finally {
+    rmSync(options.storeDir, { recursive: true, force: true });
+  }
+}, 60_000);

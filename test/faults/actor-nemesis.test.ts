@@ -9,7 +9,7 @@ import { type Actors, startActors } from "../../src/actors/index.js";
 import { EtcdLeaseClient } from "../../src/client/etcd-lease.js";
 import { type ServerHandle, startServer } from "../../src/cluster/fixture.js";
 import { etcd } from "../../src/cluster/recipes/etcd.js";
-import { actorNemesis } from "../../src/faults/actor-nemesis.js";
+import { actorNemesis, HOLDER_TARGET, newestHolder } from "../../src/faults/actor-nemesis.js";
 import { faultScheduleOps } from "../../src/faults/schedule.js";
 import type { NemesisContext } from "../../src/faults/types.js";
 import type { Op } from "../../src/history/op.js";
@@ -81,15 +81,60 @@ describe("actor nemesis", () => {
     const nemesis = actorNemesis({ actors: () => actors, leases: () => ({ client, prefix }) });
     const one = await nemesis.invoke(op("lease-revoke", { leases: "holder" }), ctx);
     expect(one).toMatchObject({ type: "ok", value: { leases: [holder], actors: ["a1"], prefix } });
-    expect((one.value as { keys: unknown[] }).keys).toEqual([
-      { key: `${prefix}q/${holder}`, createRevision: expect.stringMatching(/^\d+$/), lease: holder },
+    const oneValue = one.value as { keys: { createRevision: string }[]; revokedAt: Record<string, number> };
+    expect(oneValue.keys).toEqual([
+      {
+        key: `${prefix}q/${holder}`,
+        createRevision: expect.stringMatching(/^\d+$/),
+        lease: holder,
+        holder: "a1",
+      },
     ]);
+    // The revision the revoke took effect at: after the key it deleted was created.
+    expect(Object.keys(oneValue.revokedAt)).toEqual([holder]);
+    expect(oneValue.revokedAt[holder]).toBeGreaterThan(Number(oneValue.keys[0]!.createRevision));
     expect((await client.timeToLive(waiter)).ttl).toBeGreaterThan(0);
     const all = await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx);
     expect(all.value).toMatchObject({ leases: [waiter], actors: ["a2"] });
+    expect((all.value as { revokedAt: Record<string, number> }).revokedAt[waiter]).toBeGreaterThan(
+      oneValue.revokedAt[holder]!,
+    );
     expect((await client.timeToLive(stranger)).ttl).toBeGreaterThan(0);
     expect((await nemesis.invoke(op("lease-revoke", { leases: "all" }), ctx)).type).toBe("fail");
     await client.revoke(stranger);
+  });
+
+  it('{ actors: "holder" } hits the actor of the newest slot when the fault runs, and the completion names it', async () => {
+    const prefix = "nemesis-test/holder/";
+    const old = await client.grant(30);
+    const fresh = await client.grant(30);
+    const waiting = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${old}`, "a1", old);
+    await client.createIfAbsent(`${prefix}q/${fresh}`, "a3", fresh);
+    await client.createIfAbsent(`${prefix}q/${waiting}`, "a2", waiting);
+    await client.createIfAbsent(`${prefix}s/0`, old, old);
+    // A semaphore of two: a3 claimed slot 1 last, so it holds the newest hold.
+    await client.createIfAbsent(`${prefix}s/1`, fresh, fresh);
+    const leases = { client, prefix };
+    expect(await newestHolder(leases, actors.names)).toBe("a3");
+    const nemesis = actorNemesis({ actors: () => actors, leases: () => leases });
+    const paused = await nemesis.invoke(op("actor-pause", { actors: HOLDER_TARGET }), ctx);
+    // The revision once the pause took effect: what was claimed before it has a token at or below it.
+    expect(paused).toEqual({ type: "ok", value: { actors: ["a3"], revision: expect.any(Number) } });
+    const { revision } = paused.value as { revision: number };
+    expect(revision).toBeGreaterThanOrEqual(
+      Number((await client.rangePrefix(prefix)).kvs.at(-1)?.createRevision),
+    );
+    expect(state(actors.get("a3").pid)).toBe("T");
+    expect((await nemesis.invoke(op("actor-resume", "all"), ctx)).value).toEqual({ actors: ["a3"] });
+    // No key names an actor (etcdctl lock stores none): every actor is hit, so the holder is for certain.
+    expect(await newestHolder({ client, prefix: "nemesis-test/nobody/" }, actors.names)).toBeUndefined();
+    const blind = actorNemesis({ actors: () => actors });
+    expect((await blind.invoke(op("actor-pause", { actors: HOLDER_TARGET }), ctx)).value).toEqual({
+      actors: ["a1", "a2", "a3"],
+    });
+    await blind.invoke(op("actor-resume", "all"), ctx);
+    for (const lease of [old, fresh, waiting]) await client.revoke(lease);
   });
 
   it("actor faults mix into the seeded schedule, each lasting fault followed by its heal", () => {

@@ -107,4 +107,40 @@ describe("the reader's fast path (scanOpLine)", () => {
     expect(read.warnings).toEqual([]);
     expect(read.ops).toEqual(ops);
   });
+  it("reads a line longer than the read buffer, and UTF-8 text, as JSON.parse does", async () => {
+    const long = "x".repeat(3 * 2 ** 20); // > the 1 MiB read buffer: it grows to hold the line
+    const ops: Op[] = [
+      { index: 0, time: 1, type: "invoke", process: 0, f: "write", key: "clé ✓", value: long },
+      { index: 1, time: 2, type: "ok", process: 0, f: "write", key: "clé ✓", value: long },
+      { index: 2, time: 3, type: "invoke", process: 1, f: "rëad", value: null },
+      { index: 3, time: 4, type: "ok", process: 1, f: "rëad", value: ["ü", 1] },
+    ];
+    const path = join(dir(), "long.jsonl");
+    writeFileSync(path, `${ops.map(opToJson).join("\n")}\n`);
+    const read = await readHistoryFile(path, { validatePairs: true });
+    expect(read.warnings).toEqual([]);
+    expect(read.ops).toStrictEqual(ops);
+  });
+
+  it("a torn last line of a file of many chunks is torn wherever it is cut (stale bytes never complete it)", async () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 40_000; i++)
+      ops.push({ index: i, time: i, type: i % 2 ? "ok" : "invoke", process: 0, f: "write", value: i });
+    const text = `${ops.map(opToJson).join("\n")}\n`;
+    const lastLine = opToJson(ops[ops.length - 1]!);
+    const path = join(dir(), "torn.jsonl");
+    for (const cut of [1, 9, 10, 20, lastLine.length - 2, lastLine.length - 1]) {
+      writeFileSync(path, text.slice(0, text.length - 1 - lastLine.length + cut));
+      const read = await readHistoryFile(path);
+      expect(read.ops).toStrictEqual(ops.slice(0, -1));
+      expect(read.warnings, `cut at ${cut}`).toEqual([
+        `${path}:${ops.length}: torn last line ignored (a runner killed while writing leaves one)`,
+      ]);
+    }
+    // Uncut but without its final newline, the last line is whole.
+    writeFileSync(path, text.slice(0, -1));
+    const whole = await readHistoryFile(path);
+    expect(whole.ops).toStrictEqual(ops);
+    expect(whole.warnings).toEqual([]);
+  });
 });

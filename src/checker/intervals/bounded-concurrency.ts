@@ -33,6 +33,13 @@
  *   instant, `holders − excused zombies ≤ limit` must hold. So a kill of an
  *   etcd member, which hits no holder, excuses nothing, and a pause of a3
  *   does not excuse a1 and a2 holding at once.
+ * - One exception: a hold that began after the fault's heal but whose
+ *   fencing token is below the event's `tokensBelow` (loss-events.ts) was
+ *   claimed before the fault took effect: it is a zombie from its first
+ *   instant, excused until the window's end. This happens when a revoke of
+ *   every lease goes one lease at a time and a waiter claims a freed slot in
+ *   between (its child records its start only after the last revoke), and
+ *   when a wrapper is paused between its claim and its child's first record.
  * - Open intervals (a child killed mid-hold) end as `openEnd` says
  *   (`ends.ts`): at its actor's kill, else at the end of the run.
  * - Several offices (locks) in one log are judged apart, each with `limit`.
@@ -153,6 +160,15 @@ interface HolderEvents {
   readonly windowEnd: Float64Array;
   /** Max of `heal` over events 0..j: the latest heal among the events that began by a given time. */
   readonly prefixMaxHeal: Float64Array;
+  /** The events that bound the tokens of holds claimed before them (`tokensBelow`), by start. */
+  readonly claimed: {
+    readonly start: Float64Array;
+    readonly heal: Float64Array;
+    readonly windowEnd: Float64Array;
+    readonly tokensBelow: Float64Array;
+    /** Longest `windowEnd - start` among them: how far back a hold's start must look. */
+    readonly spanMax: number;
+  };
 }
 
 function byHolder(events: readonly LossEvent[], windowNs: number): Map<string, HolderEvents> {
@@ -179,9 +195,27 @@ function byHolder(events: readonly LossEvent[], windowNs: number): Map<string, H
       max = Math.max(max, heal[j] as number);
       prefixMaxHeal[j] = max;
     }
-    out.set(holder, { start, heal, windowEnd, prefixMaxHeal });
+    const bounded = list.filter((event) => event.tokensBelow !== undefined && event.healedAt !== undefined);
+    const claimed = {
+      start: Float64Array.from(bounded, (event) => event.start),
+      heal: Float64Array.from(bounded, (event) => event.healedAt as number),
+      windowEnd: Float64Array.from(bounded, (event) => (event.healedAt as number) + windowNs),
+      tokensBelow: Float64Array.from(bounded, (event) => event.tokensBelow as number),
+      spanMax: bounded.reduce(
+        (m, event) => Math.max(m, (event.healedAt as number) + windowNs - event.start),
+        0,
+      ),
+    };
+    out.set(holder, { start, heal, windowEnd, prefixMaxHeal, claimed });
   }
   return out;
+}
+
+/** A fencing token as a number (`57` or `"57"`), or undefined when it is none. */
+function tokenNumber(token: string | number | undefined): number | undefined {
+  if (token === undefined) return undefined;
+  const value = typeof token === "number" ? token : token.trim() === "" ? Number.NaN : Number(token);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /** The last index j with start[j] < at, or -1. */
@@ -504,6 +538,25 @@ export function checkBoundedConcurrency(
           rangeFrom[ranges] = from;
           rangeTo[ranges] = to;
           ranges++;
+        }
+      }
+      // Claimed before the fault, recorded after its heal: a hold whose token is below the event's bound
+      // (a slot taken between two revokes of one fault; a wrapper paused between its claim and its child's
+      // first record) is a zombie from its first instant, up to the window's end.
+      const revokes = mine.claimed;
+      if (revokes.start.length > 0) {
+        const token = tokenNumber((intervals[index] as Interval).token);
+        if (token !== undefined) {
+          for (let e = lastStartBefore(revokes.start, start + 1); e >= 0; e--) {
+            if ((revokes.start[e] as number) < start - revokes.spanMax) break;
+            if ((revokes.heal[e] as number) > start || token >= (revokes.tokensBelow[e] as number)) continue;
+            const to = Math.min(end, revokes.windowEnd[e] as number);
+            if (to > start) {
+              rangeFrom[ranges] = start;
+              rangeTo[ranges] = to;
+              ranges++;
+            }
+          }
         }
       }
       if (ranges === 0) continue;

@@ -14,7 +14,12 @@
  * - "Order of acquisition" is the order of the holds' starts (the child's
  *   start record is written after it acquired); holds that start at one
  *   instant are ordered by their line in the log, the order the kernel
- *   appended them.
+ *   appended them. One exception: a hold whose token is below a loss
+ *   event's `tokensBelow` (loss-events.ts) for its holder was claimed before
+ *   that fault, though its start was recorded later (a wrapper paused
+ *   between its claim and its child's first record): it is placed at the
+ *   fault's start. A zombie is judged by when it got its token, not by when
+ *   its child woke up.
  * - Tokens are compared as integers (numbers or decimal strings, compared
  *   exactly as BigInt): revisions and counters are integers, and "10" < "9"
  *   as text would be a false alarm. A token that is not an integer makes the
@@ -29,11 +34,14 @@
 import type { Interval } from "../../history/intervals.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, Checker, CheckResult } from "../types.js";
+import { type LossRule, lossEvents } from "./loss-events.js";
 import { secondsText } from "./words.js";
 
 export interface FencingTokensOptions {
   /** What a token sequence belongs to: each office (lock), or each slot (permit) of a semaphore. Default `"office"`. */
   readonly by?: "office" | "slot";
+  /** Which fault `f` is which loss event (default `DEFAULT_LOSS_RULES`), for holds recorded after their claim. */
+  readonly lossRules?: Readonly<Record<string, LossRule>>;
   /** Violations described in full; default 20. */
   readonly maxReported?: number;
 }
@@ -145,10 +153,30 @@ const NO_GROUP = "(none)";
 export function checkFencingTokens(
   intervals: readonly Interval[],
   options: FencingTokensOptions = {},
+  history: readonly Op[] = [],
 ): CheckResult {
   const by = options.by ?? "office";
   if (intervals.length === 0)
     return { valid: "unknown", explanation: "no interval log (or an empty one): no token to judge" };
+  // Faults that bound the tokens claimed before them, by holder (usually few).
+  const bounded = new Map<string, Array<{ start: number; tokensBelow: bigint }>>();
+  for (const event of lossEvents(history, {
+    holders: new Set(intervals.map((interval) => interval.holder)),
+    ...(options.lossRules ? { rules: options.lossRules } : {}),
+  })) {
+    if (event.tokensBelow === undefined || !Number.isSafeInteger(event.tokensBelow)) continue;
+    const list = bounded.get(event.holder) ?? [];
+    list.push({ start: event.start, tokensBelow: BigInt(event.tokensBelow) });
+    bounded.set(event.holder, list);
+  }
+  const acquiredAt = (interval: Interval, token: string | number): number => {
+    const events = bounded.get(interval.holder);
+    const value = events && integerToken(token);
+    if (!events || value === undefined) return interval.start;
+    let at = interval.start;
+    for (const event of events) if (event.start < at && value < event.tokensBelow) at = event.start;
+    return at;
+  };
   const items: Tokened[] = [];
   let skipped = 0;
   for (const interval of intervals) {
@@ -161,7 +189,7 @@ export function checkFencingTokens(
       holder: interval.holder,
       pid: interval.pid,
       token: interval.token,
-      start: interval.start,
+      start: acquiredAt(interval, interval.token),
       line: interval.line,
       group: group === undefined ? NO_GROUP : `${by} ${group}`,
     });
@@ -172,8 +200,8 @@ export function checkFencingTokens(
 export function fencingTokens(options: FencingTokensOptions = {}): Checker {
   return {
     name: "fencing-tokens",
-    check(_history: readonly Op[], ctx: CheckContext): CheckResult {
-      return checkFencingTokens(ctx.intervals ?? [], options);
+    check(history: readonly Op[], ctx: CheckContext): CheckResult {
+      return checkFencingTokens(ctx.intervals ?? [], options, history);
     },
   };
 }

@@ -14,7 +14,9 @@
  * - a **stop** or **kill** of a holder (`actor-stop`, `actor-kill`): the
  *   wrapper is gone, its lease expires after TTL; "healed" at once;
  * - a **revoke** of the holder's lease (`lease-revoke`): the lease is gone now,
- *   the wrapper learns it on its next keepalive; healed at once;
+ *   the wrapper learns it on its next keepalive; healed at once. When the
+ *   completion says at which revision each lease went ({@link revokedTokenBound}),
+ *   a hold with a token below it is lease-less even if it began after the heal;
  * - a **partition** of a holder from the quorum (`start-partition` whose value
  *   names the holder): healed by `stop-partition` or `heal-network`.
  *
@@ -81,6 +83,59 @@ export interface LossEvent {
   readonly healedAt: number | undefined;
   /** History index of the op that healed it, when there is one. */
   readonly healIndex: number | undefined;
+  /**
+   * Holds of this holder with a numeric token below this were claimed
+   * before the fault took effect, so they are its zombies whenever their
+   * start record came: for a revoke, the revision it revoked the holder's
+   * lease at ({@link revokedTokenBound}); for a pause or stop, the
+   * revision once it took effect, plus one ({@link revisionTokenBound}).
+   * Absent when the completion does not say.
+   */
+  readonly tokensBelow?: number;
+}
+
+/**
+ * The fencing-token bound of a pause or stop whose completion says
+ * the store's `revision` once it took effect: a frozen or dead wrapper
+ * claims nothing, so a token at or below it was claimed before the fault
+ * (bound: revision + 1). It matters for a wrapper paused between its claim
+ * and its child's first record: the child records its start after the
+ * resume, yet it holds under the lease the pause cost.
+ */
+export function revisionTokenBound(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const revision = (value as { revision?: unknown }).revision;
+  return typeof revision === "number" && Number.isFinite(revision) ? revision + 1 : undefined;
+}
+
+/**
+ * The fencing-token bound a revoke's completion gives for `holder`: the
+ * highest `revokedAt[lease]` over the `keys` whose `holder` is `holder`.
+ * The shape (what the actor nemesis records):
+ * `{ keys: [{ lease, holder }], revokedAt: { [lease]: revision } }`.
+ *
+ * Why it matters: `lease-revoke {leases: "all"}` revokes one lease after
+ * another. A waiter can claim a freed slot between two of them, under its
+ * own lease that is revoked a few ms later; its child records its start
+ * after the revoke's heal, so the rule "only holds that began before the
+ * heal are excused" would count it, and call its overlap with the next
+ * legitimate holder a violation. Its slot key was created before its lease
+ * was revoked, so its token (that key's create revision) is below the
+ * revoke's revision: that is what marks it as a lease-less hold.
+ */
+export function revokedTokenBound(value: unknown, holder: string): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { keys, revokedAt } = value as { keys?: unknown; revokedAt?: unknown };
+  if (!Array.isArray(keys) || typeof revokedAt !== "object" || revokedAt === null) return undefined;
+  let bound: number | undefined;
+  for (const key of keys) {
+    if (typeof key !== "object" || key === null) continue;
+    const { lease, holder: owner } = key as { lease?: unknown; holder?: unknown };
+    if (owner !== holder || typeof lease !== "string" || !Object.hasOwn(revokedAt, lease)) continue;
+    const revision = Number((revokedAt as Record<string, unknown>)[lease]);
+    if (Number.isFinite(revision) && (bound === undefined || revision > bound)) bound = revision;
+  }
+  return bound;
 }
 
 /**
@@ -158,6 +213,13 @@ export function lossEvents(history: readonly Op[], options: LossEventOptions): L
       const hit = new Set(namedTargets(invoke.value, holders));
       if (value !== invoke.value) for (const holder of namedTargets(value, holders)) hit.add(holder);
       for (const holder of hit) {
+        // A kill has none: a killed wrapper's child dies with it, and its respawned run may claim anew soon.
+        const tokensBelow =
+          rule.kind === "revoke"
+            ? revokedTokenBound(value, holder)
+            : rule.kind === "pause" || rule.kind === "stop"
+              ? revisionTokenBound(value)
+              : undefined;
         const event = {
           f: invoke.f,
           kind: rule.kind,
@@ -166,6 +228,7 @@ export function lossEvents(history: readonly Op[], options: LossEventOptions): L
           start: invoke.time,
           healedAt: instant ? completion?.time : undefined,
           healIndex: instant ? completion?.index : undefined,
+          ...(tokensBelow !== undefined && { tokensBelow }),
         };
         events.push(event);
         if (!instant) open.push(event);

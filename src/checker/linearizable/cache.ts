@@ -69,10 +69,10 @@ export class SearchCache {
   }
 
   /**
-   * Record `(bits, state)` as seen under `hash`; false when it was already there. `lowId` is the smallest
-   * op not in the set and `maxId` the largest in it. When the cache is full, true (unseen as far as it knows).
+   * Whether `(bits, state)` is recorded under `hash`. `lowId` is the smallest op not in the set and
+   * `maxId` the largest in it.
    */
-  add(bits: Bitset, state: unknown, hash: number, lowId: number, maxId: number): boolean {
+  has(bits: Bitset, state: unknown, hash: number, lowId: number, maxId: number): boolean {
     const lowWord = lowId >>> 5;
     const length = Math.max(lowWord, maxId >>> 5) - lowWord + 1;
     // The probe is the search's hottest loop: the fields it reads are read once, into locals.
@@ -82,7 +82,7 @@ export class SearchCache {
     let slot = hash & tableMask;
     for (;;) {
       const e = table[slot]!;
-      if (e === EMPTY) break;
+      if (e === EMPTY) return false;
       if (
         entryHash[e] === hash &&
         this.entryLowWord[e] === lowWord &&
@@ -90,35 +90,34 @@ export class SearchCache {
         bits.sameWords(lowWord, this.arena, this.entryOffset[e]!, length) &&
         this.model.equal(this.entryState[e], state)
       )
-        return false;
+        return true;
       slot = (slot + 1) & tableMask;
     }
-    if (this.full) return true;
-    if (this.arenaUsed + length > this.arena.length || this.entries >= this.capacity) {
-      if (!this.grow(length)) return true;
-      slot = this.freeSlot(hash);
-    }
-    this.record(bits, state, hash, lowWord, length, slot);
-    return true;
   }
 
-  private record(
-    bits: Bitset,
-    state: unknown,
-    hash: number,
-    lowWord: number,
-    length: number,
-    slot: number,
-  ): void {
+  /**
+   * Record `(bits, state)` under `hash`, which `has` said is not there. When the cache is full, nothing
+   * is recorded (the search goes on uncached).
+   */
+  add(bits: Bitset, state: unknown, hash: number, lowId: number, maxId: number): void {
+    if (this.full) return;
+    const lowWord = lowId >>> 5;
+    const length = Math.max(lowWord, maxId >>> 5) - lowWord + 1;
+    if (this.arenaUsed + length > this.arena.length || this.entries >= this.capacity) {
+      if (!this.grow(length)) return;
+    }
     const e = this.entries++;
-    this.arena.set(bits.words.subarray(lowWord, lowWord + length), this.arenaUsed);
-    this.entryOffset[e] = this.arenaUsed;
+    const arena = this.arena;
+    const words = bits.words;
+    const offset = this.arenaUsed;
+    for (let w = 0; w < length; w++) arena[offset + w] = words[lowWord + w]!;
+    this.entryOffset[e] = offset;
     this.arenaUsed += length;
     this.entryLowWord[e] = lowWord;
     this.entryLength[e] = length;
     this.entryHash[e] = hash;
     this.entryState.push(state);
-    this.table[slot] = e;
+    this.table[this.freeSlot(hash)] = e;
   }
 
   /** Make room for one more entry of `length` words; false (and `full`) when that would pass the cap. */

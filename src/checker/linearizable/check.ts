@@ -7,7 +7,12 @@ import type { Key, Op } from "../../history/op.js";
 import { createPrepareContext, describeValue } from "../models/context.js";
 import type { AnyModel, PrepareContext } from "../models/types.js";
 import type { Validity } from "../types.js";
-import { dropUnobservedOptionalWrites, type FastPathKind, findRegisterViolation } from "./fastpath.js";
+import {
+  dropUnobservedOptionalWrites,
+  type FastPathKind,
+  findRegisterViolation,
+  registerViews,
+} from "./fastpath.js";
 import { type Partition, type PreparedOp, prepareHistory } from "./prepare.js";
 import { type SearchOutcome, searchPartition } from "./search.js";
 
@@ -175,14 +180,20 @@ export function planCheck(
   for (let position = 0; position < partitions.length; position++) {
     const partition = partitions[position]!;
     const label = partition.key === undefined ? "all" : `key ${String(partition.key)}`;
+    const views = registerViews(partition.ops, model);
     if (options.fastPath ?? true) {
-      const violation = findRegisterViolation(partition.ops, model);
+      const violation = findRegisterViolation(partition.ops, model, views);
       if (violation) {
         fastFinding = { position, verdict: describeFastPath(partition, label, violation, model, ctx) };
         break;
       }
     }
-    jobs.push({ position, partition, label, searched: dropUnobservedOptionalWrites(partition.ops, model) });
+    jobs.push({
+      position,
+      partition,
+      label,
+      searched: dropUnobservedOptionalWrites(partition.ops, model, views),
+    });
   }
   return {
     model,

@@ -28,23 +28,29 @@ export class EventList {
     this.next = new Int32Array(2 * n + 1).fill(NIL);
     this.prev = new Int32Array(2 * n + 1).fill(NIL);
     this.hasReturn = new Uint8Array(n);
-    // Ordered by history position.
-    const events: { at: number; id: number }[] = [];
+    // Ordered by history position: each event is one number, its position (calls at 2p, returns at 2p + 1,
+    // so a call sorts first) times the node count plus its node, sorted natively with no objects or
+    // comparator (an object per event and a comparator cost more than the rest of this constructor).
+    // Positions and nodes are below 2^26 each in any history that fits in memory, so the product stays exact.
+    const nodes = 2 * n + 1;
+    const keys = new Float64Array(2 * n);
+    let count = 0;
     for (let i = 0; i < n; i++) {
       const op = ops[i]!;
-      events.push({ at: op.callAt * 2, id: i });
+      keys[count++] = op.callAt * 2 * nodes + i;
       if (Number.isFinite(op.returnAt)) {
-        // A return at the same position as a call cannot happen (positions are distinct); *2+1 keeps calls first anyway.
-        events.push({ at: op.returnAt * 2 + 1, id: n + i });
+        keys[count++] = (op.returnAt * 2 + 1) * nodes + n + i;
         this.hasReturn[i] = 1;
       }
     }
-    events.sort((a, b) => a.at - b.at);
+    const sorted = keys.subarray(0, count).sort();
     let last = this.head;
-    for (const event of events) {
-      this.next[last] = event.id;
-      this.prev[event.id] = last;
-      last = event.id;
+    for (let e = 0; e < count; e++) {
+      const key = sorted[e]!;
+      const id = key % nodes;
+      this.next[last] = id;
+      this.prev[id] = last;
+      last = id;
     }
   }
 

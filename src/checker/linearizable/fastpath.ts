@@ -39,21 +39,34 @@ export interface FastPathViolation {
 }
 
 /**
+ * Each op's register view (`model.registerView`), computed once for both the fast path and the pruning
+ * below; `undefined` when the model has none.
+ */
+export function registerViews(
+  ops: readonly PreparedOp[],
+  model: AnyModel,
+): (RegisterView | undefined)[] | undefined {
+  const viewOf = model.registerView;
+  if (!viewOf) return undefined;
+  const views: (RegisterView | undefined)[] = new Array(ops.length);
+  for (let i = 0; i < ops.length; i++) views[i] = viewOf.call(model, ops[i]!.input);
+  return views;
+}
+
+/**
  * Look for a definite violation; `undefined` when none is found or the fast
  * path does not apply (no register view, several keys, or values written twice).
  */
 export function findRegisterViolation(
   ops: readonly PreparedOp[],
   model: AnyModel,
+  views: readonly (RegisterView | undefined)[] | undefined = registerViews(ops, model),
 ): FastPathViolation | undefined {
-  const viewOf = model.registerView;
-  if (!viewOf) return undefined;
-  const views: (RegisterView | undefined)[] = new Array(ops.length);
+  if (!views) return undefined;
   let key: number | undefined;
   const writer = new Map<number, number>();
   for (let i = 0; i < ops.length; i++) {
-    const view = viewOf.call(model, ops[i]!.input);
-    views[i] = view;
+    const view = views[i];
     if (!view) continue;
     if (key === undefined) key = view.key;
     else if (key !== view.key) return undefined;
@@ -138,10 +151,11 @@ export function findRegisterViolation(
 export function dropUnobservedOptionalWrites(
   ops: readonly PreparedOp[],
   model: AnyModel,
+  views: readonly (RegisterView | undefined)[] | undefined = registerViews(ops, model),
 ): readonly PreparedOp[] {
-  const viewOf = model.registerView;
-  if (!viewOf) return ops;
-  const views = ops.map((op) => viewOf.call(model, op.input));
+  if (!views) return ops;
+  // Without an optional op there is nothing to drop.
+  if (ops.every((op) => op.required)) return ops;
   // An op without a view (a cas whose compare failed) observes "not v" for some v: removing a write could
   // then make it illegal, so the argument above needs every op to have a view.
   if (views.includes(undefined)) return ops;

@@ -13,7 +13,10 @@
  * Lowe's cache makes it practical: a (linearized set, state) pair already
  * explored is never explored again. The set is a bitset; its hash is kept
  * incrementally (Zobrist: XOR of a fixed random word per op), so a cache
- * probe costs one map lookup and, on a hit, one bitset comparison.
+ * probe costs one map lookup and, on a hit, one bitset comparison. A pair
+ * is recorded when the search backtracks out of it (everything after it
+ * failed), not when it is reached: the pruning is the same, and a valid
+ * history that never backtracks records nothing.
  *
  * `info` ops have no return event (they complete at +infinity) and are not
  * required: they are linearized only where they help, which is exactly "may
@@ -209,7 +212,7 @@ class PartitionSearch {
     const nextLow = i === this.lowId ? this.bits.firstClear(i) : this.lowId;
     const nextMax = i > this.maxId ? i : this.maxId;
     if (
-      !this.cache.add(this.bits, nextState, this.zob ^ mix32(this.model.hash(nextState)), nextLow, nextMax)
+      this.cache.has(this.bits, nextState, this.zob ^ mix32(this.model.hash(nextState)), nextLow, nextMax)
     ) {
       this.bits.clear(i);
       this.zob ^= this.zobrist[i]!;
@@ -229,8 +232,20 @@ class PartitionSearch {
     return true;
   }
 
-  /** Undo the last linearized op and return it; the walk resumes after its call. */
+  /**
+   * Undo the last linearized op and return it; the walk resumes after its call. The (set, state) being
+   * left is recorded in the cache here, when everything after it has been tried and failed, not when it
+   * was reached: that prunes exactly the same (a pair still on the stack cannot be reached again, as
+   * the set only grows along a path), and a valid history that never backtracks records nothing.
+   */
   private backtrack(): number {
+    this.cache.add(
+      this.bits,
+      this.state,
+      this.zob ^ mix32(this.model.hash(this.state)),
+      this.lowId,
+      this.maxId,
+    );
     const depth = --this.depth;
     if (depth < this.prefixFrom) this.prefixFrom = depth;
     const i = this.stackOps[depth]!;

@@ -164,14 +164,20 @@ export const casRegisterModel = singleRegister(
 const keyTables = new WeakMap<PrepareContext, Map<unknown, number>>();
 const keyNames = new WeakMap<PrepareContext, Key[]>();
 
+/** The last check's table: `prepare` asks for every op of one check in a row, so one WeakMap lookup per check, not per op. */
+let lastContext: PrepareContext | undefined;
+let lastTable: Map<unknown, number> | undefined;
+
 /** A dense id for a key, per check (shared by the keyed models). */
 export function keyIndex(ctx: PrepareContext, key: Key): number {
-  let table = keyTables.get(ctx);
+  let table = ctx === lastContext ? lastTable : keyTables.get(ctx);
   if (!table) {
     table = new Map();
     keyTables.set(ctx, table);
     keyNames.set(ctx, []);
   }
+  lastContext = ctx;
+  lastTable = table;
   const identity = keyIdentity(key);
   let id = table.get(identity);
   if (id === undefined) {

@@ -15,12 +15,15 @@ export {
 } from "./event-log.js";
 export {
   canonicalJson,
+  notApplicable,
   type ReportVerification,
   type SnapshotEvent,
   type SyncSnapshot,
   snapshotHash,
   toReportVerification,
   type VerificationResult,
+  type VerificationStatus,
+  verificationStatus,
 } from "./snapshot.js";
 export {
   type CreatedEntity,

@@ -47,14 +47,30 @@ export interface VerificationResult extends CheckResult {
   readonly name: string;
   /** What was compared and what differed, one finding per line (empty when there is nothing to say). */
   readonly details: readonly string[];
+  /**
+   * The verifier does not apply to this system (it needs evidence the
+   * system does not keep, such as a server event log with sequence
+   * numbers): `valid` is then `"unknown"` and `explanation` says why. Not a
+   * pass and not a failure; see {@link notApplicable}.
+   */
+  readonly notApplicable?: true;
 }
+
+/** How a verification ended, for the report: `notApplicable` is neither a pass nor a failure. */
+export type VerificationStatus = "passed" | "failed" | "unknown" | "notApplicable";
 
 /** The report's shape of a verification (`results.json` `verifications`). */
 export interface ReportVerification {
   readonly name: string;
-  /** True only for `valid: true`: unknown is not a pass. */
+  /** True only for `valid: true`: unknown and not applicable are not a pass. */
   readonly passed: boolean;
+  readonly status: VerificationStatus;
   readonly details: string;
+}
+
+export function verificationStatus(result: VerificationResult): VerificationStatus {
+  if (result.notApplicable === true) return "notApplicable";
+  return result.valid === true ? "passed" : result.valid === false ? "failed" : "unknown";
 }
 
 export function toReportVerification(result: VerificationResult): ReportVerification {
@@ -62,6 +78,7 @@ export function toReportVerification(result: VerificationResult): ReportVerifica
   return {
     name: result.name,
     passed: result.valid === true,
+    status: verificationStatus(result),
     details: [head, ...result.details].filter((line) => line !== "").join("\n"),
   };
 }
@@ -102,6 +119,22 @@ export function verdict(
 
 export function unknown(name: string, reason: string): VerificationResult {
   return { name, valid: "unknown", explanation: reason, details: [] };
+}
+
+/**
+ * A verifier that does not apply to the system under test, with the reason
+ * in words ("a Yjs server keeps no event log with sequence numbers"). It is
+ * reported as N/A, never as a pass: a run passes on it only when some other
+ * verifier passed.
+ */
+export function notApplicable(name: string, reason: string): VerificationResult {
+  return {
+    name,
+    valid: "unknown",
+    explanation: `not applicable: ${reason}`,
+    details: [],
+    notApplicable: true,
+  };
 }
 
 /** A value as words: strings quoted, absent as "nothing". */

@@ -16,13 +16,90 @@ export interface CycleStep {
   previous?: unknown;
   /** process: the process both ran on. */
   process?: number | string;
+  /** list-append rw: the whole list `from` read (a prefix of the key's version order, ending in `previous`). */
+  read?: unknown[];
+  /** The edge with the values that justify it, transactions named by op index: `rw key x (T3 read [1 2], T5 appended 3)`. */
+  label: string;
 }
 
 export interface CycleAnomaly {
   /** The transactions of the cycle, as op indices (completions), in order. */
   cycle: number[];
   steps: CycleStep[];
+  /** Which workload's words the edges are in (appended or wrote). */
+  workload: "list-append" | "rw-register";
+  /** The cycle on one line, each edge labelled: `T3 -rw key x (T3 read [1 2], T5 appended 3)-> T5 -wr x=3-> T3`. */
+  diagram: string;
   explanation: string;
+}
+
+/** Lists longer than this are shown by their ends in edge labels: `[1 2 …28 more… 31 32]`. */
+const LABEL_LIST_MAX = 8;
+
+/** A key or value as edge labels write it, EDN-like: `x`, `3`, `[1 2]`; strings quoted only when they must be. */
+export function labelValue(value: unknown): string {
+  if (value === null || value === undefined) return "nil";
+  if (Array.isArray(value)) {
+    const shown =
+      value.length <= LABEL_LIST_MAX
+        ? value.map(labelValue)
+        : [
+            ...value.slice(0, 2).map(labelValue),
+            `…${value.length - 4} more…`,
+            ...value.slice(-2).map(labelValue),
+          ];
+    return `[${shown.join(" ")}]`;
+  }
+  if (typeof value === "string")
+    return /^[\w.:/-]+$/.test(value) && !/^-?\d/.test(value) ? value : JSON.stringify(value);
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * The label of one edge of a cycle, `from` and `to` being the names of its
+ * transactions: ww `ww key x (T1 appended 2, T2 appended 3)`, wr `wr x=3`
+ * (what `to` read of `from`'s write), rw `rw key x (T1 read [1 2], T2
+ * appended 3)`, `process 4`, `realtime`. rw-register says `wrote` for
+ * `appended` and shows the single value read.
+ */
+export function edgeLabel(
+  step: CycleStep,
+  workload: CycleAnomaly["workload"],
+  from: string,
+  to: string,
+): string {
+  const verb = workload === "list-append" ? "appended" : "wrote";
+  const key = labelValue(step.key);
+  switch (step.type) {
+    case "ww":
+      return `ww key ${key} (${from} ${verb} ${labelValue(step.previous)}, ${to} ${verb} ${labelValue(step.value)})`;
+    case "wr":
+      return `wr ${key}=${labelValue(step.value)}`;
+    case "rw": {
+      const read =
+        workload === "list-append"
+          ? labelValue(step.read ?? (step.previous === undefined ? [] : ["…", step.previous]))
+          : labelValue(step.previous);
+      return `rw key ${key} (${from} read ${read}, ${to} ${verb} ${labelValue(step.value)})`;
+    }
+    case "process":
+      return `process ${labelValue(step.process)}`;
+    case "realtime":
+      return "realtime";
+  }
+}
+
+/** A cycle on one line: `T1 -wr x=3-> T2 -rw key x (...)-> T1`, with `name` naming each transaction (op index). */
+export function cycleDiagram(
+  steps: readonly CycleStep[],
+  workload: CycleAnomaly["workload"],
+  name: (op: number) => string,
+): string {
+  if (steps.length === 0) return "";
+  const edges = steps.map(
+    (step) => ` -${edgeLabel(step, workload, name(step.from), name(step.to))}-> ${name(step.to)}`,
+  );
+  return `${name(steps[0]!.from)}${edges.join("")}`;
 }
 
 export interface OpAnomaly {
@@ -105,12 +182,15 @@ export interface DuplicateWrite {
 
 /** What a workload's analysis hands the shared pipeline. */
 export interface WorkloadAnalysis {
-  readonly keys: Interner<Scalar>;
-  readonly values: Interner<unknown>;
+  /** Keys and values by id (an `Interner`, or a columnar history's tables). */
+  readonly keys: { readonly items: readonly Scalar[] };
+  readonly values: { readonly items: readonly unknown[] };
   readonly anomalies: AnomalyLog;
   readonly duplicates: DuplicateWrite[];
   /** Notes for the result: what was assumed, what could not be inferred. */
   readonly notes: string[];
   /** Words for a dependency edge, for explanations. */
   describe(step: CycleStep, name: (op: number) => string): string;
+  /** list-append: the whole list a read of `key` ending in `last` saw (ids; NONE for an empty read), when the version order says. */
+  readList?(key: number, last: number): unknown[] | undefined;
 }

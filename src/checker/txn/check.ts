@@ -6,11 +6,12 @@
  * anomaly class the models forbid → the verdict, the anomalies in words,
  * and the models ruled out (`not`, `alsoNot`).
  */
+import { UsageError } from "../../errors/index.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, CheckResult, OpHighlight, Validity } from "../types.js";
 import type { CycleAnomaly, CycleStep, OpAnomaly, TxnAnomaly, WorkloadAnalysis } from "./anomaly.js";
-import { show } from "./anomaly.js";
-import { CYCLE_SPECS, CycleSearcher, classify, simplify } from "./cycles.js";
+import { cycleDiagram, edgeLabel, show } from "./anomaly.js";
+import { CYCLE_SPECS, CycleSearcher, type CycleSpec, classify, simplify } from "./cycles.js";
 import {
   evidenceRow,
   type Graph,
@@ -25,7 +26,15 @@ import {
   WW,
 } from "./graph.js";
 import { anomaliesForbiddenBy, modelBoundary } from "./models.js";
-import { collectTransactions, NEVER_COMPLETED, type Transactions } from "./transactions.js";
+import {
+  isTxnHistory,
+  NEVER_COMPLETED,
+  type Transactions,
+  type TxnHistory,
+  type TxnWorkload,
+  transactionsOf,
+  txnHistoryFromOps,
+} from "./transactions.js";
 
 export interface TxnCheckOptions {
   /** Models the history must satisfy. Default `["strict-serializable"]`. */
@@ -36,6 +45,12 @@ export interface TxnCheckOptions {
   cycleSearchBudgetMs?: number;
   /** Cycles kept per anomaly type, at most. Default 32. */
   maxCyclesPerType?: number;
+  /**
+   * After the classes the models forbid, also search the cycle classes they
+   * allow (on the edges the forbidden ones needed), and report what is found
+   * in `allowedAnomalies`: never held against the history. Default true.
+   */
+  searchAllowed?: boolean;
 }
 
 export const DEFAULT_CONSISTENCY_MODELS: readonly string[] = ["strict-serializable"];
@@ -48,9 +63,11 @@ export interface TxnCheckResult extends CheckResult {
   /** Anomaly types found that the models allow (reported, not held against the history). */
   allowedAnomalyTypes: string[];
   allowedAnomalies: Record<string, TxnAnomaly[]>;
-  /** The weakest models the anomalies found rule out, and the stronger ones. */
+  /** The weakest models the anomalies found (forbidden and allowed) rule out, and the stronger ones. */
   not: string[];
   alsoNot: string[];
+  /** Per anomaly type found, forbidden or allowed: the weakest models it alone rules out. */
+  notByAnomaly: Record<string, string[]>;
   consistencyModels: string[];
   notes: string[];
   stats: {
@@ -68,9 +85,17 @@ export type Workload = (
   graph: (nodeCount: number) => GraphBuilder,
 ) => { analysis: WorkloadAnalysis; builder: GraphBuilder | undefined };
 
+/** The columnar form of a history for `workload`: converted from ops, or checked to be of that workload. */
+function columnsOf(history: readonly Op[] | TxnHistory, workload: TxnWorkload): TxnHistory {
+  if (!isTxnHistory(history)) return txnHistoryFromOps(history, workload);
+  if (history.workload !== workload)
+    throw new UsageError(`a ${history.workload} history cannot be checked as ${workload}`);
+  return history;
+}
+
 export function checkTransactions(
-  history: readonly Op[],
-  writeVerb: string,
+  history: readonly Op[] | TxnHistory,
+  workloadName: TxnWorkload,
   workload: Workload,
   options: TxnCheckOptions,
   ctx: CheckContext,
@@ -81,7 +106,7 @@ export function checkTransactions(
   // Anomalies asked for by name are searched and reported as named (as elle-cli's
   // --anomalies does): asking for G-single-process does not also ask for G-single.
   const wanted = new Set([...forbidden, ...(options.anomalies ?? [])]);
-  const input = collectTransactions(history, writeVerb);
+  const input = transactionsOf(columnsOf(history, workloadName));
   let committed = 0;
   for (let id = 0; id < input.count; id++) committed += input.committed[id]!;
   const notes: string[] = [];
@@ -94,6 +119,7 @@ export function checkTransactions(
     allowedAnomalies: {},
     not: [],
     alsoNot: [],
+    notByAnomaly: {},
     consistencyModels: models,
     notes,
     stats: {
@@ -136,7 +162,6 @@ export function checkTransactions(
   const all = WW | WR | RW | PROCESS | REALTIME;
   const { nontrivial } = stronglyConnected(graph, all, undefined, undefined, input.arena);
   const found = new Map<string, CycleAnomaly[]>();
-  const timedOut = new Set<string>();
   const searcher = new CycleSearcher(graph);
   const budgetMs = options.cycleSearchBudgetMs ?? DEFAULT_CYCLE_SEARCH_BUDGET_MS;
   const maxCycles = options.maxCyclesPerType ?? 32;
@@ -144,50 +169,89 @@ export function checkTransactions(
     ctx.timeLimitMs === undefined ? Number.POSITIVE_INFINITY : started + ctx.timeLimitMs;
   const name = nameTransactions(input);
   let aborted = false;
-  for (const component of nontrivial.sort((a, b) => a.length - b.length)) {
-    if (ctx.signal?.aborted || performance.now() > overallDeadline) {
-      aborted = true;
-      break;
-    }
-    const componentStart = performance.now();
-    for (let s = 0; s < searched.length; s++) {
-      const spec = searched[s]!;
-      if ((found.get(spec.name)?.length ?? 0) >= maxCycles) continue;
-      // What is left of this component's budget, shared evenly by the classes still to search.
-      const left = componentStart + budgetMs - performance.now();
-      const deadline = Math.min(overallDeadline, performance.now() + left / (searched.length - s));
-      const cycle = searcher.search(component, spec, deadline);
-      if (cycle === "timeout") {
-        timedOut.add(spec.name);
-        continue;
+  /** Search every component for each of `specs`, most severe first; the classes that timed out somewhere. */
+  const searchComponents = (specs: readonly CycleSpec[]): Set<string> => {
+    const timedOut = new Set<string>();
+    for (const component of nontrivial) {
+      if (ctx.signal?.aborted || performance.now() > overallDeadline) {
+        aborted = true;
+        break;
       }
-      if (!cycle) continue;
-      const simple = simplify(graph, cycle);
-      const type = classify(simple.map((e) => graph.kind[e]!));
-      const list = found.get(type) ?? [];
-      if (list.length < maxCycles) list.push(explainCycle(graph, simple, type, analysis, input, name));
-      found.set(type, list);
+      const componentStart = performance.now();
+      for (let s = 0; s < specs.length; s++) {
+        const spec = specs[s]!;
+        if ((found.get(spec.name)?.length ?? 0) >= maxCycles) continue;
+        // What is left of this component's budget, shared evenly by the classes still to search.
+        const left = componentStart + budgetMs - performance.now();
+        const deadline = Math.min(overallDeadline, performance.now() + left / (specs.length - s));
+        const cycle = searcher.search(component, spec, deadline);
+        if (cycle === "timeout") {
+          timedOut.add(spec.name);
+          continue;
+        }
+        if (!cycle) continue;
+        const simple = simplify(graph, cycle);
+        const type = classify(simple.map((e) => graph.kind[e]!));
+        const list = found.get(type) ?? [];
+        if (list.length < maxCycles)
+          list.push(explainCycle(workloadName, graph, simple, type, analysis, input, name));
+        found.set(type, list);
+      }
     }
-  }
+    return timedOut;
+  };
+  nontrivial.sort((a, b) => a.length - b.length);
+  const timedOut = searchComponents(searched);
+  const forbiddenCut = aborted;
+  // Then the classes the models allow, on the edges already built: reported as
+  // allowed, with the models they rule out, never held against the history
+  // (nor is running out of time on them), as Elle reports every anomaly it finds.
+  const allowedSpecs =
+    options.searchAllowed === false || aborted
+      ? []
+      : CYCLE_SPECS.filter(
+          (spec) =>
+            !wanted.has(spec.name) &&
+            (!spec.name.endsWith("-process") || needProcess) &&
+            (!spec.name.endsWith("-realtime") || (needRealtime && input.timed)),
+        );
+  const allowedTimedOut = searchComponents(allowedSpecs);
   const allFound = new Map<string, TxnAnomaly[]>([...analysis.anomalies.byType, ...found]);
   const anomalyTypes = [...allFound.keys()].filter((type) => forbidden.has(type) || wanted.has(type)).sort();
   const allowedAnomalyTypes = [...allFound.keys()].filter((type) => !anomalyTypes.includes(type)).sort();
   const pick = (types: string[]) => Object.fromEntries(types.map((type) => [type, allFound.get(type)!]));
   const boundary = modelBoundary(allFound.keys());
   const unsearched = [...timedOut].filter((type) => !found.has(type));
-  if (unsearched.length > 0)
+  let unknownWhy: string | undefined;
+  if (unsearched.length > 0) {
+    unknownWhy = `the cycle search ran out of its ${budgetMs} ms budget per component before finishing ${unsearched.join(", ")}`;
+    notes.push(unknownWhy);
+  }
+  const allowedUnsearched = [...allowedTimedOut].filter((type) => !found.has(type));
+  if (allowedUnsearched.length > 0)
     notes.push(
-      `the cycle search ran out of its ${budgetMs} ms budget per component before finishing ${unsearched.join(", ")}`,
+      `the search for cycles the models allow (reported, not judged) ran out of its budget before finishing ${allowedUnsearched.join(", ")}`,
     );
-  if (aborted) notes.push("the check was stopped (time limit or abort) before every component was searched");
+  if (forbiddenCut) {
+    unknownWhy = "the check was stopped (time limit or abort) before every component was searched";
+    notes.push(unknownWhy);
+  } else if (aborted)
+    notes.push(
+      "the check was stopped (time limit or abort) while searching the cycles the models allow; every forbidden one was searched",
+    );
   const valid: Validity =
-    anomalyTypes.length > 0 ? false : unsearched.length > 0 || aborted ? "unknown" : true;
+    anomalyTypes.length > 0 ? false : unsearched.length > 0 || forbiddenCut ? "unknown" : true;
   const explanation =
     valid === false
       ? `${anomalyTypes.join(", ")} found, so not ${boundary.not.join(", ")}: ${firstExplanation(allFound, anomalyTypes)}`
       : valid === "unknown"
-        ? notes[notes.length - 1]
-        : undefined;
+        ? unknownWhy
+        : allowedAnomalyTypes.length > 0
+          ? `nothing the models forbid; found ${allowedAnomalyTypes.join(", ")}, which they allow${boundary.not.length > 0 ? ` (so not ${boundary.not.join(", ")})` : ""}`
+          : undefined;
+  const notByAnomaly = Object.fromEntries(
+    [...allFound.keys()].sort().map((type) => [type, modelBoundary([type]).not]),
+  );
   const largest = nontrivial.reduce((max, c) => Math.max(max, c.length), 0);
   return {
     valid,
@@ -199,6 +263,7 @@ export function checkTransactions(
     allowedAnomalies: pick(allowedAnomalyTypes),
     not: boundary.not,
     alsoNot: boundary.alsoNot,
+    notByAnomaly,
     consistencyModels: models,
     notes,
     stats: {
@@ -224,9 +289,9 @@ function firstExplanation(found: Map<string, TxnAnomaly[]>, types: readonly stri
  * Jepsen's rule) must not make it precede anything.
  */
 function addProcessEdges(input: Transactions, builder: GraphBuilder): void {
-  const last = new Map<unknown, number>();
+  const last = new Map<number, number>();
   for (let id = 0; id < input.count; id++) {
-    const process = input.process[id];
+    const process = input.process[id]!;
     const before = last.get(process);
     if (before !== undefined) builder.add(before, id, PROCESS);
     if (input.committed[id] === 1) last.set(process, id);
@@ -275,6 +340,7 @@ function nameTransactions(_input: Transactions): (op: number) => string {
 }
 
 function explainCycle(
+  workload: TxnWorkload,
   graph: Graph,
   edges: readonly number[],
   type: string,
@@ -285,7 +351,7 @@ function explainCycle(
   const opOf = (node: number) => input.opIndex[node]!;
   const steps: CycleStep[] = edges.map((e) => {
     const kind = KIND_NAMES[graph.kind[e]!]!;
-    const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!) };
+    const step: CycleStep = { type: kind, from: opOf(graph.from[e]!), to: opOf(graph.to[e]!), label: "" };
     const row = evidenceRow(graph, e);
     if (row !== NONE && graph.key[row] !== NONE) step.key = analysis.keys.items[graph.key[row]!]!;
     if (kind === "ww") {
@@ -295,7 +361,10 @@ function explainCycle(
     else if (kind === "rw") {
       if (graph.valueA[row] !== NONE) step.previous = analysis.values.items[graph.valueA[row]!];
       step.value = analysis.values.items[graph.valueB[row]!];
-    } else if (kind === "process") step.process = input.process[graph.from[e]!]!;
+      const read = analysis.readList?.(graph.key[row]!, graph.valueA[row]!);
+      if (read !== undefined) step.read = read;
+    } else if (kind === "process") step.process = input.history.processes[input.process[graph.from[e]!]!]!;
+    step.label = edgeLabel(step, workload, name(step.from), name(step.to));
     return step;
   });
   const cycle = steps.map((step) => step.from);
@@ -303,12 +372,18 @@ function explainCycle(
     .map((step) => `${name(step.from)} < ${name(step.to)}, because ${analysis.describe(step, name)}`)
     .join("; ");
   const processes = edges
-    .map((e) => `${name(opOf(graph.from[e]!))} (process ${input.process[graph.from[e]!]!})`)
+    .map(
+      (e) =>
+        `${name(opOf(graph.from[e]!))} (process ${input.history.processes[input.process[graph.from[e]!]!]!})`,
+    )
     .join(", ");
+  const diagram = cycleDiagram(steps, workload, name);
   return {
     cycle,
     steps,
-    explanation: `${processes}: ${because}; so ${name(cycle[0]!)} precedes itself, a cycle (${type}).`,
+    workload,
+    diagram,
+    explanation: `${processes}: ${because}; so ${name(cycle[0]!)} precedes itself, a cycle (${type}): ${diagram}.`,
   };
 }
 
@@ -325,7 +400,8 @@ export const HIGHLIGHTED_ANOMALIES_PER_TYPE = 3;
 /**
  * The ops of the forbidden anomalies as highlights, so the report marks the
  * cycle's transactions on the timeline, each labelled with its place in the
- * cycle and the edge to the next one (`G-single #1: T1 -rw key 7-> T2`).
+ * cycle and the edge to the next one, with the values that justify it
+ * (`G-single #1: T1 -rw key x (T1 read [1 2], T2 appended 3)-> T2`).
  */
 export function anomalyHighlights(anomalies: Record<string, readonly TxnAnomaly[]>): OpHighlight[] {
   const highlights: OpHighlight[] = [];
@@ -334,11 +410,12 @@ export function anomalyHighlights(anomalies: Record<string, readonly TxnAnomaly[
       const tag = `${type} #${n + 1}`;
       if (isCycleAnomaly(anomaly)) {
         const position = new Map(anomaly.cycle.map((index, i) => [index, i + 1]));
+        const named = (index: number) => `T${position.get(index) ?? "?"}`;
         for (const step of anomaly.steps) {
-          const edge = step.key === undefined ? step.type : `${step.type} key ${String(step.key)}`;
+          const edge = edgeLabel(step, anomaly.workload ?? "list-append", named(step.from), named(step.to));
           highlights.push({
             index: step.from,
-            label: `${tag}: T${position.get(step.from) ?? "?"} -${edge}-> T${position.get(step.to) ?? "?"}`,
+            label: `${tag}: ${named(step.from)} -${edge}-> ${named(step.to)}`,
           });
         }
       } else {

@@ -19,8 +19,10 @@ import { checkTransactions, type TxnCheckOptions, type TxnCheckResult } from "./
 import { analyzeListAppend } from "./list-append.js";
 import { canonicalModel } from "./models.js";
 import { analyzeRwRegister, type KeyAssumption } from "./rw-register.js";
+import type { TxnHistory } from "./transactions.js";
 
 export type { CycleAnomaly, CycleStep, DuplicateWrite, OpAnomaly, TxnAnomaly } from "./anomaly.js";
+export { cycleDiagram, edgeLabel, labelValue } from "./anomaly.js";
 export {
   DEFAULT_CONSISTENCY_MODELS,
   DEFAULT_CYCLE_SEARCH_BUDGET_MS,
@@ -29,6 +31,19 @@ export {
 } from "./check.js";
 export { anomaliesForbiddenBy, anomalyNames, consistencyModelNames, modelBoundary } from "./models.js";
 export type { KeyAssumption } from "./rw-register.js";
+export {
+  isTxnHistory,
+  READ_NIL,
+  READ_SCALAR,
+  TXN_FAIL,
+  TXN_INFO,
+  TXN_OK,
+  type TxnEvent,
+  type TxnHistory,
+  TxnHistoryBuilder,
+  type TxnWorkload,
+  txnHistoryFromOps,
+} from "./transactions.js";
 
 export interface ListAppendOptions extends TxnCheckOptions {}
 
@@ -39,7 +54,8 @@ export interface RwRegisterOptions extends TxnCheckOptions {
 
 /** A transactional checker: synchronous, with the detailed result type. */
 export interface TxnChecker extends Checker {
-  check(history: readonly Op[], ctx?: CheckContext): TxnCheckResult;
+  /** Ops, or the same history in columns (`TxnHistoryBuilder`): the same verdict either way. */
+  check(history: readonly Op[] | TxnHistory, ctx?: CheckContext): TxnCheckResult;
 }
 
 /** Checks the models up front, so a typo fails when the checker is made, not after a run. */
@@ -52,7 +68,7 @@ export function listAppend(options: ListAppendOptions = {}): TxnChecker {
   validated(options);
   return {
     name: "list-append",
-    check: (history, ctx = {}) => checkTransactions(history, "append", analyzeListAppend, options, ctx),
+    check: (history, ctx = {}) => checkTransactions(history, "list-append", analyzeListAppend, options, ctx),
   };
 }
 
@@ -64,7 +80,7 @@ export function rwRegister(options: RwRegisterOptions = {}): TxnChecker {
     check: (history, ctx = {}) =>
       checkTransactions(
         history,
-        "w",
+        "rw-register",
         (input, graph) => analyzeRwRegister(input, graph, options.assume),
         options,
         ctx,

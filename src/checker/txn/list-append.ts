@@ -13,9 +13,10 @@
  * longest read (else that read would show it): it follows the key's last
  * observed element, as Elle infers.
  *
- * Reads are kept as references into the history (no copies): a read is its
- * transaction, key, length and last element; the longest read of each key is
- * the only one turned into ids.
+ * Everything here is ids: the columnar history's keys, values and read
+ * elements (see transactions.ts); a read is its transaction, key, read row and
+ * last element, and the longest read of each key is its version order, a view
+ * of the history's elements (no copies).
  *
  * Non-cycle anomalies found on the way: `duplicate-elements` (a value twice
  * in one read), `internal` (a read that disagrees with the transaction's own
@@ -28,37 +29,30 @@
  * key and both appended to it).
  */
 import { UsageError } from "../../errors/index.js";
-import {
-  AnomalyLog,
-  type CycleStep,
-  type DuplicateWrite,
-  Interner,
-  show,
-  type WorkloadAnalysis,
-} from "./anomaly.js";
+import { AnomalyLog, type CycleStep, type DuplicateWrite, show, type WorkloadAnalysis } from "./anomaly.js";
 import type { Arena } from "./arena.js";
 import { type GraphBuilder, GrowableInt32, NONE, RW, WR, WW } from "./graph.js";
-import type { MicroOp, Scalar, Transactions } from "./transactions.js";
+import { observedOf, READ_SCALAR, type Scalar, type Transactions } from "./transactions.js";
 import { WriteIndex } from "./writers.js";
 
-/** The reads of committed transactions, as parallel arrays (one entry per read micro-op), off the heap but for `raw`. */
+/** The reads of committed transactions, as parallel arrays (one entry per read micro-op). */
 class Reads {
   readonly txn: GrowableInt32;
   readonly key: GrowableInt32;
   /** Value id of the last element, NONE for an empty read. */
   readonly last: GrowableInt32;
+  /** The read's row in the history's read columns. */
+  readonly row: GrowableInt32;
   constructor(capacity: number, arena: Arena) {
     this.txn = new GrowableInt32(capacity, arena);
     this.key = new GrowableInt32(capacity, arena);
     this.last = new GrowableInt32(capacity, arena);
+    this.row = new GrowableInt32(capacity, arena);
   }
-  readonly raw: (readonly unknown[])[] = [];
   get length(): number {
-    return this.raw.length;
+    return this.row.length;
   }
 }
-
-const EMPTY: readonly unknown[] = [];
 
 export function analyzeListAppend(
   input: Transactions,
@@ -67,14 +61,23 @@ export function analyzeListAppend(
   analysis: WorkloadAnalysis;
   builder: GraphBuilder | undefined;
 } {
-  const { failed } = input;
+  const history = input.history;
+  const { microStart, microWrite, microValue, readStart, readLength, elements } = history;
   const count = input.count;
   const opIndexOf = input.opIndex;
-  const opsOf = input.ops;
-  const keys = new Interner<Scalar>();
-  const values = new Interner<unknown>();
+  const rowOf = input.row;
+  const { microKey, items: keyItems } = keysInCheckOrder(input);
+  const keys = { items: keyItems };
+  const values = { items: history.values };
   const anomalies = new AnomalyLog();
   const notes: string[] = [];
+  /** Elements of a read row: `elements[startOf(row) .. startOf(row) + lengthOf(row))`. */
+  const lengthOf = (read: number): number => {
+    const length = readLength[read]!;
+    return length < 0 ? 0 : length;
+  };
+  const startOf = (read: number): number => (readLength[read]! < 0 ? 0 : readStart[read]!);
+  const listOf = (read: number): unknown[] => (observedOf(history, read) ?? []) as unknown[];
   // Exact sizes for the write index and the reads, from the counts taken while collecting.
   const writes = new WriteIndex(Math.max(1024, input.writeCount), input.arena);
   const aborted: Map<number, number>[] = [];
@@ -93,36 +96,29 @@ export function analyzeListAppend(
   // Transactions are small (a handful of micro-ops), so "is there a later append
   // to the same key" is a scan of the rest of the transaction, not a map.
   for (let txn = 0; txn < count; txn++) {
-    const ops = opsOf[txn]!;
-    for (let i = 0; i < ops.length; i++) {
-      // Indexed, not destructured: array destructuring runs the iterator protocol, per micro-op.
-      const micro = ops[i]!;
-      const f = micro[0];
-      const k = micro[1];
-      const v = micro[2];
-      if (f !== "append") continue;
-      const key = keys.id(k);
-      const value = values.id(v);
+    const row = rowOf[txn]!;
+    const end = microStart[row + 1]!;
+    for (let m = microStart[row]!; m < end; m++) {
+      if (microWrite[m] !== 1) continue;
+      const key = microKey[m]!;
+      const value = microValue[m]!;
       let intermediate = false;
-      for (let j = i + 1; j < ops.length; j++) {
-        const later = ops[j]!;
-        if (later[0] === "append" && later[1] === k) {
+      for (let j = m + 1; j < end; j++)
+        if (microWrite[j] === 1 && microKey[j] === key) {
           intermediate = true;
           break;
         }
-      }
       const previous = writes.add(key, value, txn, intermediate);
       if (previous !== -1)
         duplicate(key, value, [opIndexOf[writes.writer.data[previous]!]!, opIndexOf[txn]!]);
     }
   }
-  for (const { opIndex, ops } of failed) {
-    for (const micro of ops) {
-      if (micro[0] !== "append") continue;
-      const k = micro[1];
-      const v = micro[2];
-      const key = keys.id(k);
-      const value = values.id(v);
+  for (const row of input.failedRows) {
+    const opIndex = history.completeIndex[row]!;
+    for (let m = microStart[row]!; m < microStart[row + 1]!; m++) {
+      if (microWrite[m] !== 1) continue;
+      const key = microKey[m]!;
+      const value = microValue[m]!;
       const writer = writes.writerOf(key, value);
       const byValue = keyTable(aborted, key, () => new Map());
       const abortedBefore = byValue.get(value);
@@ -133,7 +129,16 @@ export function analyzeListAppend(
   }
   const duplicates = [...duplicateOps.values()];
   const describe = (step: CycleStep, name: (op: number) => string) => describeStep(step, name);
-  const analysis: WorkloadAnalysis = { keys, values, anomalies, duplicates, notes, describe };
+  // A read that ends in `last` is the prefix of its key's version order up to `last` (its
+  // first place: a key with a duplicated element has no single answer, and shows the shortest).
+  const orders: (Int32Array | undefined)[] = [];
+  const readList = (key: number, last: number): unknown[] | undefined => {
+    if (last === NONE) return [];
+    const order = orders[key];
+    const at = order === undefined ? -1 : order.indexOf(last);
+    return at === -1 ? undefined : Array.from(order!.subarray(0, at + 1), (value) => values.items[value]);
+  };
+  const analysis: WorkloadAnalysis = { keys, values, anomalies, duplicates, notes, describe, readList };
   if (duplicates.length > 0) return { analysis, builder: undefined };
 
   // Pass 2: reads of committed transactions. What a transaction's own earlier
@@ -150,66 +155,62 @@ export function analyzeListAppend(
   const lostUpdate = new Map<string, { key: number; value: number; txns: number[] }>();
   for (let txn = 0; txn < count; txn++) {
     if (input.committed[txn] !== 1) continue;
-    const ops = opsOf[txn]!;
+    const row = rowOf[txn]!;
+    const start = microStart[row]!;
+    const end = microStart[row + 1]!;
     const opIndex = opIndexOf[txn]!;
-    for (let i = 0; i < ops.length; i++) {
-      const micro = ops[i]!;
-      const k = micro[1];
-      const v = micro[2];
-      if (micro[0] === "append") {
-        lostUpdateCandidate(txn, ops, i);
+    for (let m = start; m < end; m++) {
+      const key = microKey[m]!;
+      if (microWrite[m] === 1) {
+        lostUpdateCandidate(txn, start, m);
         continue;
       }
-      if (v !== null && !Array.isArray(v))
+      const read = microValue[m]!;
+      if (readLength[read] === READ_SCALAR)
         throw new UsageError(
-          `expected a read of key ${show(k)} to be a list or null, got ${show(v)}`,
+          `expected a read of key ${show(keys.items[key])} to be a list or null, got ${show(values.items[readStart[read]!])}`,
           `op ${opIndex}`,
         );
-      const key = keys.id(k);
-      const raw = (v ?? EMPTY) as readonly unknown[];
-      // Only the last element is interned here: duplicates within a read are
-      // found below, once per key on its longest read (a prefix of it holds a
-      // duplicate exactly when it reaches the first repeat), element by element
-      // only for a read that is not a prefix.
-      const last = raw.length === 0 ? NONE : values.id(raw[raw.length - 1]);
-      internalCheck(opIndex, ops, i);
+      const length = lengthOf(read);
+      const from = startOf(read);
+      const last = length === 0 ? NONE : elements[from + length - 1]!;
+      internalCheck(opIndex, start, m);
       // Future read: an append this transaction makes later is already in the read.
-      for (let j = i + 1; j < ops.length; j++) {
-        const later = ops[j]!;
-        if (later[0] !== "append" || later[1] !== k || !raw.includes(later[2])) continue;
+      for (let j = m + 1; j < end; j++) {
+        if (microWrite[j] !== 1 || microKey[j] !== key) continue;
+        if (elements.subarray(from, from + length).indexOf(microValue[j]!) === -1) continue;
         anomalies.add("future-read", {
           ops: [opIndex],
-          key: k,
-          value: v,
-          explanation: `op ${opIndex} read key ${show(k)} as ${show(v)}, which holds an append the same transaction makes only later`,
+          key: keys.items[key]!,
+          value: listOf(read),
+          explanation: `op ${opIndex} read key ${show(keys.items[key])} as ${show(listOf(read))}, which holds an append the same transaction makes only later`,
         });
         break;
       }
-      if (aborted[key] !== undefined) abortedReads(txn, key, raw);
+      if (aborted[key] !== undefined) abortedReads(txn, key, read);
       const index = reads.length;
       reads.txn.push(txn);
       reads.key.push(key);
       reads.last.push(last);
-      reads.raw.push(raw);
+      reads.row.push(read);
       const best = longestRead[key];
-      if (best === undefined || reads.raw[best]!.length < raw.length) longestRead[key] = index;
+      if (best === undefined || lengthOf(reads.row.data[best]!) < length) longestRead[key] = index;
     }
   }
 
   /** Read earlier in this transaction, then appended with no append of its own before: a candidate lost update. */
-  function lostUpdateCandidate(txn: number, ops: readonly MicroOp[], i: number): void {
-    const k = ops[i]![1];
+  function lostUpdateCandidate(txn: number, start: number, m: number): void {
+    const key = microKey[m]!;
     let readAt = -1;
-    for (let j = i - 1; j >= 0; j--) {
-      const earlier = ops[j]!;
-      if (earlier[1] !== k) continue;
-      if (earlier[0] === "append") return;
+    for (let j = m - 1; j >= start; j--) {
+      if (microKey[j] !== key) continue;
+      if (microWrite[j] === 1) return;
       if (readAt === -1) readAt = j;
     }
     if (readAt === -1) return;
-    const list = (ops[readAt]![2] ?? EMPTY) as readonly unknown[];
-    const key = keys.id(k);
-    const last = list.length > 0 ? values.id(list[list.length - 1]) : NONE;
+    const read = microValue[readAt]!;
+    const length = lengthOf(read);
+    const last = length > 0 ? elements[startOf(read) + length - 1]! : NONE;
     const first = firstCandidate.writerOf(key, last + 1);
     if (first === undefined) {
       firstCandidate.add(key, last + 1, txn, false);
@@ -221,55 +222,63 @@ export function analyzeListAppend(
     lostUpdate.set(id, group);
   }
 
-  function internalCheck(opIndex: number, ops: readonly MicroOp[], i: number): void {
-    const k = ops[i]![1];
-    const v = ops[i]![2];
-    const list = (v ?? EMPTY) as readonly unknown[];
-    // Scan back to the last read of k, counting the appends to k after it.
+  function internalCheck(opIndex: number, start: number, m: number): void {
+    const key = microKey[m]!;
+    const read = microValue[m]!;
+    // Scan back to the last read of the key, counting the appends to it after that read.
     let readAt = -1;
     let appends = 0;
-    for (let j = i - 1; j >= 0; j--) {
-      const earlier = ops[j]!;
-      if (earlier[1] !== k) continue;
-      if (earlier[0] === "append") appends++;
+    for (let j = m - 1; j >= start; j--) {
+      if (microKey[j] !== key) continue;
+      if (microWrite[j] === 1) appends++;
       else {
         readAt = j;
         break;
       }
     }
     if (readAt === -1 && appends === 0) return;
-    const expected: unknown[] = readAt === -1 ? [] : [...((ops[readAt]![2] ?? EMPTY) as readonly unknown[])];
-    for (let j = readAt + 1; j < i; j++) {
-      const earlier = ops[j]!;
-      if (earlier[0] === "append" && earlier[1] === k) expected.push(earlier[2]);
+    const expected: number[] = [];
+    if (readAt !== -1) {
+      const earlier = microValue[readAt]!;
+      const from = startOf(earlier);
+      for (let e = 0; e < lengthOf(earlier); e++) expected.push(elements[from + e]!);
     }
-    const offset = list.length - expected.length;
+    for (let j = readAt === -1 ? start : readAt + 1; j < m; j++)
+      if (microWrite[j] === 1 && microKey[j] === key) expected.push(microValue[j]!);
+    const length = lengthOf(read);
+    const from = startOf(read);
+    const offset = length - expected.length;
     const ok =
       (readAt === -1 ? offset >= 0 : offset === 0) &&
-      expected.every((value, e) => list[offset + e] === value);
+      expected.every((value, e) => elements[from + offset + e] === value);
     if (ok) return;
+    const list = listOf(read);
+    const k = keys.items[key]!;
+    const shown = expected.map((value) => values.items[value]);
     anomalies.add("internal", {
       ops: [opIndex],
       key: k,
-      value: v,
+      value: observedOf(history, read),
       explanation:
         readAt === -1
-          ? `op ${opIndex} read key ${show(k)} as ${show(list)} after appending ${show(expected)} to it, which the read must end with`
-          : `op ${opIndex} read key ${show(k)} as ${show(list)}, but its own earlier read and appends say it must be ${show(expected)}`,
+          ? `op ${opIndex} read key ${show(k)} as ${show(list)} after appending ${show(shown)} to it, which the read must end with`
+          : `op ${opIndex} read key ${show(k)} as ${show(list)}, but its own earlier read and appends say it must be ${show(shown)}`,
     });
   }
 
-  function abortedReads(reader: number, key: number, list: readonly unknown[]): void {
+  function abortedReads(reader: number, key: number, read: number): void {
     const opIndex = opIndexOf[reader]!;
     const k = keys.items[key]!;
-    for (const element of list) {
-      const abortedBy = aborted[key]!.get(values.id(element));
+    const from = startOf(read);
+    for (let e = 0; e < lengthOf(read); e++) {
+      const element = elements[from + e]!;
+      const abortedBy = aborted[key]!.get(element);
       if (abortedBy === undefined) continue;
       anomalies.add("G1a", {
         ops: [opIndex, abortedBy],
         key: k,
-        value: element,
-        explanation: `op ${opIndex} read key ${show(k)} and saw ${show(element)}, appended by op ${abortedBy}, which failed (aborted read)`,
+        value: values.items[element],
+        explanation: `op ${opIndex} read key ${show(k)} and saw ${show(values.items[element])}, appended by op ${abortedBy}, which failed (aborted read)`,
       });
     }
   }
@@ -290,46 +299,49 @@ export function analyzeListAppend(
 
   // Version orders: the longest read of each key, as ids; every read must be a prefix of it.
   // `firstRepeat[key]`: where the longest read first repeats an element (its length when it never does).
-  const orders: (number[] | undefined)[] = [];
   const firstRepeat = new Int32Array(longestRead.length);
-  let seen = new Int32Array(Math.max(1024, values.items.length));
+  const seen = new Int32Array(Math.max(1024, values.items.length));
   let stamp = 0;
-  const repeatAt = (raw: readonly unknown[]): number => {
+  const repeatAt = (read: number): number => {
     stamp++;
-    for (let e = 0; e < raw.length; e++) {
-      const value = values.id(raw[e]);
-      if (value >= seen.length) {
-        const grown = new Int32Array(Math.max(seen.length * 2, value + 1));
-        grown.set(seen);
-        seen = grown;
-      }
+    const from = startOf(read);
+    const length = lengthOf(read);
+    for (let e = 0; e < length; e++) {
+      const value = elements[from + e]!;
       if (seen[value] === stamp) return e;
       seen[value] = stamp;
     }
-    return raw.length;
+    return length;
+  };
+  const isPrefix = (read: number, of: number): boolean => {
+    const length = lengthOf(read);
+    if (length > lengthOf(of)) return false;
+    const a = startOf(read);
+    const b = startOf(of);
+    for (let e = 0; e < length; e++) if (elements[a + e] !== elements[b + e]) return false;
+    return true;
   };
   for (let key = 0; key < longestRead.length; key++) {
     const index = longestRead[key];
     if (index === undefined) continue;
-    const longest = reads.raw[index]!;
-    const order = new Array<number>(longest.length);
-    for (let e = 0; e < longest.length; e++) order[e] = values.id(longest[e]);
-    orders[key] = order;
+    const longest = reads.row.data[index]!;
+    const from = startOf(longest);
+    orders[key] = elements.subarray(from, from + lengthOf(longest));
     firstRepeat[key] = repeatAt(longest);
   }
   const incompatible = new Set<number>();
   for (let r = 0; r < reads.length; r++) {
     const key = reads.key.data[r]!;
-    const longest = reads.raw[longestRead[key]!]!;
-    const raw = reads.raw[r]!;
-    const prefix = raw === longest || isPrefix(raw, longest);
-    if (prefix ? raw.length > firstRepeat[key]! : repeatAt(raw) < raw.length) {
+    const longest = reads.row.data[longestRead[key]!]!;
+    const read = reads.row.data[r]!;
+    const prefix = read === longest || isPrefix(read, longest);
+    if (prefix ? lengthOf(read) > firstRepeat[key]! : repeatAt(read) < lengthOf(read)) {
       const opIndex = opIndexOf[reads.txn.data[r]!]!;
       anomalies.add("duplicate-elements", {
         ops: [opIndex],
         key: keys.items[key]!,
-        value: raw,
-        explanation: `op ${opIndex} read key ${show(keys.items[key])} as ${show(raw)}, which holds the same element twice`,
+        value: listOf(read),
+        explanation: `op ${opIndex} read key ${show(keys.items[key])} as ${show(listOf(read))}, which holds the same element twice`,
       });
     }
     if (prefix || incompatible.has(key)) continue;
@@ -339,9 +351,9 @@ export function analyzeListAppend(
     anomalies.add("incompatible-order", {
       ops: [opIndexOf[reads.txn.data[r]!]!, other],
       key: k,
-      value: raw,
-      longest,
-      explanation: `op ${opIndexOf[reads.txn.data[r]!]!} read key ${show(k)} as ${show(raw)}, which is not a prefix of ${show(longest)} read by op ${other}: no single order of appends explains both`,
+      value: listOf(read),
+      longest: listOf(longest),
+      explanation: `op ${opIndexOf[reads.txn.data[r]!]!} read key ${show(k)} as ${show(listOf(read))}, which is not a prefix of ${show(listOf(longest))} read by op ${other}: no single order of appends explains both`,
     });
   }
   if (incompatible.size > 0)
@@ -388,25 +400,25 @@ export function analyzeListAppend(
   // rw edges below.
   const unread: (number[] | undefined)[] = [];
   const duplicated = new Set<number>();
-  let inOrder = new Int32Array(values.items.length);
+  const inOrder = new Int32Array(values.items.length);
   let orderStamp = 0;
-  writes.seal(keys.items.length);
+  const keyCount = keys.items.length;
+  writes.seal(keyCount);
   // The write of each position of each key's version order, plus one (0: nobody's),
   // at `orderWrite[orderStart[key] + position]`: a read of a key whose reads are all
   // prefixes then finds the writes of its last element and of the next one by
   // position, instead of by two more probes of the (cache-missing) write index.
-  const keyCount = keys.items.length;
   const orderStart = input.arena.int32(keyCount + 1);
   for (let key = 0; key < keyCount; key++)
     orderStart[key + 1] = orderStart[key]! + (orders[key]?.length ?? 0);
   const orderWrite = input.arena.int32(orderStart[keyCount]!);
   const keyIncompatible = input.arena.uint8(keyCount);
   for (const key of incompatible) keyIncompatible[key] = 1;
+  const noOrder = new Int32Array(0);
   for (let key = 0; key < keyCount; key++) {
     if (writes.countOf(key) === 0 || incompatible.has(key)) continue;
-    const order = orders[key] ?? [];
+    const order = orders[key] ?? noOrder;
     const start = orderStart[key]!;
-    if (inOrder.length < values.items.length) inOrder = new Int32Array(values.items.length);
     orderStamp++;
     let previousWriter = -1;
     let previous = NONE;
@@ -448,9 +460,10 @@ export function analyzeListAppend(
     const key = reads.key.data[r]!;
     const txn = reads.txn.data[r]!;
     const last = reads.last.data[r]!;
+    const read = reads.row.data[r]!;
     if (keyIncompatible[key] === 0 && !duplicated.has(key)) {
       // Every read of the key is a prefix of its order: positions, no lookups.
-      const length = reads.raw[r]!.length;
+      const length = lengthOf(read);
       const start = orderStart[key]!;
       if (last !== NONE) {
         const write = orderWrite[start + length - 1]! - 1;
@@ -473,9 +486,9 @@ export function analyzeListAppend(
       if (write !== -1) builder.add(writes.writer.data[write]!, txn, WR, key, last);
     }
     if (incompatible.has(key) || writes.countOf(key) === 0) continue;
-    const order = orders[key] ?? [];
-    let length = reads.raw[r]!.length;
-    if (duplicated.has(key)) length = new Set(reads.raw[r]!).size;
+    const order = orders[key] ?? noOrder;
+    let length = lengthOf(read);
+    if (duplicated.has(key)) length = new Set(elements.subarray(startOf(read), startOf(read) + length)).size;
     const distinct = duplicated.has(key) ? [...new Set(order)] : order;
     if (length < distinct.length) {
       const next = distinct[length]!;
@@ -489,10 +502,9 @@ export function analyzeListAppend(
 
   /** The value `writer` appended last to `key` (for the evidence of an rw edge to an unread append). */
   function lastAppendOf(key: number, writer: number): number {
-    const k = keys.items[key]!;
-    const ops = opsOf[writer]!;
-    for (let j = ops.length - 1; j >= 0; j--)
-      if (ops[j]![0] === "append" && ops[j]![1] === k) return values.id(ops[j]![2]);
+    const row = rowOf[writer]!;
+    for (let m = microStart[row + 1]! - 1; m >= microStart[row]!; m--)
+      if (microWrite[m] === 1 && microKey[m] === key) return microValue[m]!;
     return NONE;
   }
   for (const group of lostUpdate.values()) {
@@ -509,10 +521,39 @@ export function analyzeListAppend(
   return { analysis, builder };
 }
 
-function isPrefix(prefix: readonly unknown[], list: readonly unknown[]): boolean {
-  if (prefix.length > list.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== list[i]) return false;
-  return true;
+/**
+ * Key ids numbered in the order this check first meets them — appends of ok
+ * and info transactions, then failed appends, then reads of committed
+ * transactions — rather than the history's: the order edges are added in
+ * follows key ids, and the cycle search, which reports the first cycle it
+ * meets, then finds the same cycles whatever built the history (ops read
+ * from a file, or columns written by a generator). Per micro-op, in the arena.
+ */
+function keysInCheckOrder(input: Transactions): { microKey: Int32Array; items: Scalar[] } {
+  const history = input.history;
+  const { microStart, microWrite } = history;
+  const rank = new Int32Array(history.keys.length).fill(-1);
+  const items: Scalar[] = [];
+  const rankRow = (row: number, write: number) => {
+    for (let m = microStart[row]!; m < microStart[row + 1]!; m++) {
+      if (microWrite[m] !== write) continue;
+      const key = history.microKey[m]!;
+      if (rank[key] !== -1) continue;
+      rank[key] = items.length;
+      items.push(history.keys[key]!);
+    }
+  };
+  for (let txn = 0; txn < input.count; txn++) rankRow(input.row[txn]!, 1);
+  for (const row of input.failedRows) rankRow(row, 1);
+  for (let txn = 0; txn < input.count; txn++) if (input.committed[txn] === 1) rankRow(input.row[txn]!, 0);
+  for (let key = 0; key < rank.length; key++)
+    if (rank[key] === -1) {
+      rank[key] = items.length;
+      items.push(history.keys[key]!);
+    }
+  const microKey = input.arena.int32(history.microKey.length);
+  for (let m = 0; m < microKey.length; m++) microKey[m] = rank[history.microKey[m]!]!;
+  return { microKey, items };
 }
 
 function describeStep(step: CycleStep, name: (op: number) => string): string {

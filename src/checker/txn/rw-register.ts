@@ -29,7 +29,13 @@ import {
 } from "./anomaly.js";
 import type { GraphBuilder } from "./graph.js";
 import { RW, WR, WW } from "./graph.js";
-import { type Scalar, type Transaction, type Transactions, transactionObjects } from "./transactions.js";
+import {
+  failedObjects,
+  type Scalar,
+  type Transaction,
+  type Transactions,
+  transactionObjects,
+} from "./transactions.js";
 
 export type KeyAssumption = "sequential-keys" | "linearizable-keys";
 
@@ -46,7 +52,7 @@ export function analyzeRwRegister(
 ): { analysis: WorkloadAnalysis; builder: GraphBuilder | undefined } {
   // Not the hot path the list-append one is: transactions as objects.
   const txns = transactionObjects(input);
-  const { failed } = input;
+  const failed = failedObjects(input);
   const keys = new Interner<Scalar>();
   const values = new Interner<unknown>();
   const initial = values.id(null);

@@ -86,6 +86,12 @@ tr.clickable { cursor: pointer; }
 tr.clickable:hover { background: #f8fafc; }
 ul.files { columns: 3 220px; margin: 0; padding-left: 18px; }
 a { color: #1d4ed8; }
+#sync .sync-actions td.num, #sync .sync-actions th.num { text-align: right; font-variant-numeric: tabular-nums; }
+#sync .sync-actions tfoot td { font-weight: 650; border-top: 2px solid var(--line); }
+#sync td.bad { color: #991b1b; font-weight: 650; }
+#sync ul.evidence { margin: 4px 0 0; padding-left: 18px; }
+#sync ul.evidence li { word-break: break-all; font-family: ui-monospace, monospace; font-size: 12.5px; }
+#sync h3 { font-size: 14px; margin: 14px 0 6px; }
 #files h2 { margin-top: 16px; }
 #files h2:first-child { margin-top: 0; }
 `;

@@ -506,3 +506,113 @@ describe("lossEvents", () => {
     expect(events.map((e) => [e.kind, e.holder, e.healIndex])).toEqual([["pause", "a1", 3]]);
   });
 });
+
+describe("boundedConcurrency: a slot claimed between two revokes of one lease-revoke", () => {
+  // The shape `crucible run --workload lock --max 2 --actors 5 --seed 5` produced: `lease-revoke
+  // {leases: "all"}` revokes five leases one after another (5.029–5.053 s); waiter a2 claims slot 0
+  // (token 21) after a1's lease went (revision 20) and before its own did (23); its child records its
+  // start at 5.109 s, after the heal, and overlaps the legitimate holds of a5 and a4.
+  const revokeAll: Fault = [
+    5_029,
+    "lease-revoke",
+    {
+      leases: ["L1", "L3", "L2"],
+      actors: ["a1", "a2", "a3"],
+      keys: [
+        { key: "p/s/0", lease: "L1", holder: "a1", createRevision: "10" },
+        { key: "p/s/1", lease: "L3", holder: "a3", createRevision: "12" },
+        { key: "p/q/L2", lease: "L2", holder: "a2", createRevision: "11" },
+      ],
+      revokedAt: { L1: 20, L3: 22, L2: 23 },
+    },
+    5_053,
+  ];
+  const shape = (a2: Partial<{ token: number; endMs: number }> = {}): Hold[] => [
+    ["a1", 1_000, 5_700, { token: 10, slot: 0 }],
+    ["a3", 1_500, 5_800, { token: 12, slot: 1 }],
+    ["a2", 5_109, a2.endMs ?? 6_000, { token: a2.token ?? 21, slot: 0 }],
+    ["a5", 5_300, 20_000, { token: 25, slot: 0 }],
+    ["a4", 5_400, 20_000, { token: 26, slot: 1 }],
+  ];
+  const run = (list: Hold[]) => check(list, [revokeAll], { limit: 2, lossWindowMs: 3_000 }, 21_000);
+
+  it("the loss event of the waiter carries its lease's revoke revision as the token bound", () => {
+    const events = lossEvents(nemesisHistory([revokeAll]), { holders: ["a1", "a2", "a3", "a4", "a5"] });
+    expect(Object.fromEntries(events.map((e) => [e.holder, e.tokensBelow]))).toEqual({
+      a1: 20,
+      a2: 23,
+      a3: 22,
+    });
+  });
+
+  it("a hold whose token is below its lease's revoke revision is excused though it began after the heal", () => {
+    const result = run(shape());
+    expect(result.valid, result.explanation).toBe(true);
+    // The overlap happened and is measured against the waiter's window, not ignored.
+    expect(result.holdersMax).toBe(5);
+    const a2 = measured(result).find((event) => event.holder === "a2");
+    expect(a2?.extraHoldersMax).toBeGreaterThan(0);
+    expect(a2?.closed).toBe(true);
+  });
+
+  it("a token at or above the revoke revision was claimed after the revoke: counted, a violation", () => {
+    const result = run(shape({ token: 23 }));
+    expect(result.valid).toBe(false);
+    const [violation] = violations(result);
+    expect(violation?.intervals.map((i) => i.holder)).toEqual(expect.arrayContaining(["a2", "a4", "a5"]));
+    expect(violation?.intervals.find((i) => i.holder === "a2")?.excused).toBe(false);
+  });
+
+  it("the excuse ends with the window: the lease-less hold running past heal + window is a violation", () => {
+    // Heal at 5,053 ms + 3,000 ms window = 8,053 ms; a2 holds on until 9,000 ms.
+    const result = run(shape({ endMs: 9_000 }));
+    expect(result.valid).toBe(false);
+    const [violation] = violations(result);
+    expect(violation?.startMs).toBeCloseTo(8_053, 6);
+    expect(violation?.endMs).toBeCloseTo(9_000, 6);
+  });
+
+  it("without the revisions (an older history) the waiter's hold is counted, as before", () => {
+    const [at, f, value, done] = revokeAll;
+    const { revokedAt: _dropped, ...older } = value as Record<string, unknown>;
+    const result = check(shape(), [[at, f, older, done]], { limit: 2, lossWindowMs: 3_000 }, 21_000);
+    expect(result.valid).toBe(false);
+  });
+});
+
+describe("boundedConcurrency: a wrapper paused between its claim and its child's first record", () => {
+  // b claims the lock (token 25) and is paused at 6 s before its child writes its start record; c takes
+  // over when b's lease expires (token 31); b is resumed at 11.1 s, its child records its start at
+  // 11.2 s and is stopped at 11.6 s. The pause's completion says the revision once it took effect (30).
+  const pause = (value: Record<string, unknown>): Fault[] => [
+    [6_000, "actor-pause", value, 6_010],
+    [11_100, "actor-resume", { actors: ["b"] }],
+  ];
+  const shape = (bToken: number, bEndMs = 11_600): Hold[] => [
+    ["b", 11_200, bEndMs, { token: bToken, slot: 0 }],
+    ["c", 8_000, 18_000, { token: 31, slot: 0 }],
+  ];
+  const run = (list: Hold[], faults: Fault[]) =>
+    check(list, faults, { limit: 1, lossWindowMs: 3_000 }, 20_000);
+
+  it("a token at or below the revision at the pause was claimed before it: excused though recorded after the resume", () => {
+    const events = lossEvents(nemesisHistory(pause({ actors: ["b"], revision: 30 })), {
+      holders: ["b", "c"],
+    });
+    expect(events.map((e) => [e.holder, e.tokensBelow])).toEqual([["b", 31]]);
+    expect(run(shape(25), pause({ actors: ["b"], revision: 30 })).valid).toBe(true);
+    expect(run(shape(30), pause({ actors: ["b"], revision: 30 })).valid).toBe(true);
+  });
+
+  it("a token above it is a claim after the resume: counted; and the excuse ends with the window", () => {
+    expect(run(shape(32), pause({ actors: ["b"], revision: 30 })).valid).toBe(false);
+    // Resume at 11.1 s + 3 s window = 14.1 s; b's child holds on to 15 s.
+    const late = run(shape(25, 15_000), pause({ actors: ["b"], revision: 30 }));
+    expect(late.valid).toBe(false);
+    expect(violations(late)[0]?.startMs).toBeCloseTo(14_100, 6);
+  });
+
+  it("without the revision (an older history) the late record counts, as before", () => {
+    expect(run(shape(25), pause({ actors: ["b"] })).valid).toBe(false);
+  });
+});

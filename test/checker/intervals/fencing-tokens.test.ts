@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkFencingTokens, fencedResource, fencingTokens } from "../../../src/checker/intervals/index.js";
-import { holds } from "./helpers.js";
+import { holds, nemesisHistory } from "./helpers.js";
 
 describe("fencingTokens", () => {
   it("is unknown with no log, and with no two tokened holds in one office", async () => {
@@ -73,6 +73,36 @@ describe("fencingTokens", () => {
     );
     expect(result.valid).toBe("unknown");
     expect(result.explanation).toContain('(line 1) has token "abc", not an integer');
+  });
+});
+
+describe("fencingTokens: a hold claimed before a pause, recorded after its resume", () => {
+  // The safe run that failed (seed 6 of the lock's defaults): a2 claimed slot 0 with token 8, was paused at
+  // 6.1 s before its child's first record, a3 took over at 8.7 s with token 11, and a2's child wrote its
+  // start at 11.1 s, after the resume. a2 got its token first: that is not a token going backwards.
+  const log = (a2Token: number) =>
+    holds([
+      ["a1", 1_000, 5_100, { token: 3, slot: 0 }],
+      ["a3", 8_700, 18_000, { token: 11, slot: 0 }],
+      ["a2", 11_100, 11_400, { token: a2Token, slot: 0 }],
+    ]);
+  const pause = (value: Record<string, unknown>) =>
+    nemesisHistory([
+      [6_100, "actor-pause", value, 6_110],
+      [11_090, "actor-resume", { actors: ["a2"] }],
+    ]);
+
+  it("is placed at the pause by its token (below the pause's revision): valid", () => {
+    const result = checkFencingTokens(log(8), { by: "slot" }, pause({ actors: ["a2"], revision: 9 }));
+    expect(result.valid, result.explanation).toBe(true);
+    expect(result.successionCount).toBe(2);
+  });
+
+  it("a token above the pause's revision was claimed after it: still a violation; as is an old history", () => {
+    const late = checkFencingTokens(log(10), { by: "slot" }, pause({ actors: ["a2"], revision: 9 }));
+    expect(late.valid).toBe(false);
+    expect(late.explanation).toMatch(/a2 .* acquired at 11\.100 s with a smaller token \(10\)/);
+    expect(checkFencingTokens(log(8), { by: "slot" }, pause({ actors: ["a2"] })).valid).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  notApplicable,
   type SnapshotEvent,
   type SyncSnapshot,
   toReportVerification,
@@ -166,8 +167,21 @@ describe("toReportVerification", () => {
     expect(toReportVerification(bad)).toEqual({
       name: "convergence",
       passed: false,
+      status: "failed",
       details: "the snapshots differ (1 difference(s))\nentity a-1: a has it, b does not",
     });
-    expect(toReportVerification(verifyConvergence([snap("a", merged)])).passed).toBe(false);
+    const one = toReportVerification(verifyConvergence([snap("a", merged)]));
+    expect([one.passed, one.status]).toEqual([false, "unknown"]);
+  });
+
+  it("reports a verifier that does not apply as N/A with its reason, never as passed", () => {
+    const na = notApplicable("eventCounts", "the server keeps no event log");
+    expect(na.valid).toBe("unknown");
+    expect(toReportVerification(na)).toEqual({
+      name: "eventCounts",
+      passed: false,
+      status: "notApplicable",
+      details: "not applicable: the server keeps no event log",
+    });
   });
 });

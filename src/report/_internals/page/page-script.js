@@ -264,6 +264,147 @@
     root.replaceChildren.apply(root, parts);
   }
 
+  // ---------- sync run: pass, per-action table, verifications ----------
+  // DATA.sync (src/report/sync.ts): the table's numbers are counted from the history's action ops in Node.
+  function renderSync() {
+    var root = document.getElementById("sync");
+    var S = DATA.sync;
+    if (!root || !S) return;
+    var pass = S.pass === true ? "valid" : S.pass === false ? "invalid" : "unknown";
+    var meta = [];
+    if (S.seed !== null) meta.push("seed " + S.seed);
+    if (S.actors !== null) meta.push(S.actors + " actors");
+    meta.push(fmtInt(S.totals.count) + " actions");
+    if (S.syncs !== null) meta.push(fmtInt(S.syncs) + " syncs");
+    if (S.durationMs !== null) meta.push(fmtSpan(S.durationMs / 1000));
+    var parts = [
+      h("div", { className: "title-row" }, [
+        h("h2", { text: "Sync run" }),
+        h("span", {
+          className: "badge big sync-pass " + pass,
+          text: S.pass === true ? "PASS" : S.pass === false ? "FAIL" : "NO VERDICT",
+        }),
+        h("span", {
+          className: "verdict-words",
+          text:
+            S.pass === true
+              ? "no action failed unexpectedly and every verification passed"
+              : S.pass === false
+                ? "an action failed unexpectedly or a verification did not pass"
+                : "results.json has no pass flag",
+        }),
+      ]),
+      h("div", { className: "meta", text: meta.join(" · ") }),
+    ];
+    for (var m = 0; m < S.mismatches.length; m++)
+      parts.push(
+        h("p", {
+          className: "warning",
+          text: "The engine's count differs from the history: " + S.mismatches[m],
+        }),
+      );
+    var columns = [
+      ["action", ""],
+      ["count", "count"],
+      ["ok", "ok"],
+      ["fail", "fail"],
+      ["info", "info"],
+      ["expected fail", "expectedFail"],
+      ["skipped", "skipped"],
+      ["unexpected", "unexpectedFail"],
+      ["open", "open"],
+      ["time total", "totalMs"],
+      ["mean", "meanMs"],
+      ["max", "maxMs"],
+    ];
+    function cells(row, name, tag) {
+      return columns.map(function (column) {
+        var key = column[1];
+        if (key === "") return h(tag, { className: "mono", "data-col": "action", text: name });
+        var value = row[key];
+        var text = /Ms$/.test(key) ? fmtMs(value) : fmtInt(value);
+        var bad = (key === "unexpectedFail" || key === "info" || key === "open") && value > 0;
+        return h(tag, {
+          className: "num" + (bad ? " bad" : ""),
+          "data-col": key,
+          "data-value": value === null ? "" : String(value),
+          text: text,
+        });
+      });
+    }
+    var head = h(
+      "tr",
+      {},
+      columns.map(function (column) {
+        return h("th", { className: column[1] === "" ? null : "num", text: column[0] });
+      }),
+    );
+    var body = S.actions.map(function (row) {
+      return h("tr", { "data-action": row.action }, cells(row, row.action, "td"));
+    });
+    parts.push(h("h3", { text: "Actions" }));
+    parts.push(
+      h("p", {
+        className: "plot-note",
+        text: "Counted from history.jsonl: each chaos action is an invocation and a completion; ok, fail (an expected failure or a skip) and info (an unexpected failure) are the completion's type; time is invocation to completion.",
+      }),
+    );
+    parts.push(
+      S.actions.length === 0
+        ? h("p", { className: "muted", text: "No chaos phase: no action was run (a scenario run)." })
+        : h("table", { className: "sync-actions" }, [
+            h("thead", {}, [head]),
+            h("tbody", {}, body),
+            h("tfoot", {}, [h("tr", { "data-action": "" }, cells(S.totals, "total", "td"))]),
+          ]),
+    );
+    parts.push(h("h3", { text: "Verifications" }));
+    var rows = S.verifications.map(function (v) {
+      // A status other than passed or failed (not applicable, unknown) is neither a pass nor a failure.
+      var undecided = !v.passed && v.status !== null && v.status !== "passed" && v.status !== "failed";
+      var cls = v.passed ? "valid" : undecided ? "unknown" : "invalid";
+      var label = v.passed
+        ? "PASS"
+        : !undecided
+          ? "FAIL"
+          : v.status === "notApplicable"
+            ? "N/A"
+            : v.status.toUpperCase();
+      var evidence = null;
+      if (v.evidence.length > 0) {
+        var items = v.evidence.map(function (line) {
+          return h("li", { text: line });
+        });
+        if (v.evidenceCut > 0)
+          items.push(h("li", { className: "muted", text: "… " + v.evidenceCut + " more in results.json" }));
+        evidence = h("ul", { className: "evidence" }, items);
+      }
+      return h("tr", { "data-verification": v.name }, [
+        h("td", { className: "mono", text: v.name }),
+        h("td", {}, [h("span", { className: "badge " + cls, text: label })]),
+        h("td", {}, [
+          h("div", { text: v.explanation || (v.passed ? "ok" : "") }),
+          v.passed && evidence ? h("details", {}, [h("summary", { text: "evidence" }), evidence]) : evidence,
+        ]),
+      ]);
+    });
+    parts.push(
+      S.verifications.length === 0
+        ? h("p", { className: "error", text: "No verification ran: a sync run without one is not a pass." })
+        : h("table", { className: "sync-verifications" }, [
+            h("thead", {}, [
+              h("tr", {}, [
+                h("th", { text: "verification" }),
+                h("th", { text: "result" }),
+                h("th", { text: "evidence" }),
+              ]),
+            ]),
+            h("tbody", {}, rows),
+          ]),
+    );
+    root.replaceChildren.apply(root, parts);
+  }
+
   // ---------- counterexample ----------
   function renderCounterexamples() {
     var root = document.getElementById("counterexample");
@@ -1766,6 +1907,7 @@
     PHASES[name + "Ms"] = performance.now();
   }
   guarded("summary", renderHeader);
+  guarded("sync", renderSync);
   guarded("counterexample", renderCounterexamples);
   guarded("timeline", timeline.mount);
   guarded("holds", renderHolds);

@@ -1,0 +1,209 @@
+/**
+ * No process of a CLI sync run outlives it: `crucible run --workload sync
+ * --target demo-sync` as a user runs it (test/cli/fixtures/crucible.ts, the
+ * CLI on src/), ended four ways — a normal end, an error (the server paused
+ * behind the run's back, so the final sync fails and the run exits 3), SIGINT
+ * and SIGKILL of the runner, the last two mid-chaos while actors' client
+ * commands run. While the run goes, the test collects every descendant of the
+ * runner (server, client commands, watchdog) from /proc; after it ends, each
+ * must be gone within 5 s, and no process on the machine may still name the
+ * run's store in its command line or environment (a client's HOME is there).
+ * test/sync/orphans.test.ts covers the harness alone; this covers the CLI.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { isAlive } from "../helpers/processes.js";
+
+const CLI = resolve("test/cli/fixtures/crucible.ts");
+const started: ChildProcess[] = [];
+const stores: string[] = [];
+
+afterEach(async () => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  for (const store of stores.splice(0)) await rm(store, { recursive: true, force: true });
+});
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  cmdline: string;
+}
+
+/** Every process now, with its parent and command line (a process that ends while read is left out). */
+function processes(): Proc[] {
+  const found: Proc[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ");
+      found.push({ pid: Number(name), ppid, cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+function descendants(root: number, all: readonly Proc[]): Proc[] {
+  const out: Proc[] = [];
+  let frontier = [root];
+  while (frontier.length > 0) {
+    const children = all.filter((p) => frontier.includes(p.ppid));
+    out.push(...children);
+    frontier = children.map((p) => p.pid);
+  }
+  return out;
+}
+
+/** Live processes whose command line or environment names `text`. */
+function mentioning(text: string): Proc[] {
+  return processes().filter((p) => {
+    if (!isAlive(p.pid) || p.pid === process.pid) return false;
+    if (p.cmdline.includes(text)) return true;
+    try {
+      return readFileSync(`/proc/${p.pid}/environ`, "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+type Ending = "normal" | "error" | "sigint" | "sigkill";
+
+const ARGS: Record<Ending, string[]> = {
+  // One short scenario, no chaos phase: a whole run that ends by itself, quickly.
+  normal: ["--scenario", "undo-after-sync"],
+  // No fault actions, so nothing in the run resumes the server the test pauses.
+  error: ["--nemesis", "none", "--time-limit", "3"],
+  sigint: ["--time-limit", "120"],
+  sigkill: ["--time-limit", "120"],
+};
+
+const EXPECTED_EXIT: Record<Ending, number | null> = { normal: 0, error: 3, sigint: 3, sigkill: null };
+
+describe("no process of a CLI sync run outlives it", () => {
+  for (const ending of ["normal", "error", "sigint", "sigkill"] as const) {
+    test(`after ${ending === "error" ? "an error" : ending}`, { timeout: 180_000 }, async () => {
+      const store = await mkdtemp(join(tmpdir(), "crucible-sync-cli-orphans-"));
+      stores.push(store);
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          CLI,
+          "run",
+          "--workload",
+          "sync",
+          "--target",
+          "demo-sync",
+          "--actors",
+          "2",
+          "--seed",
+          "3",
+          "--store",
+          store,
+          ...ARGS[ending],
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      started.push(child);
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      let ended = false;
+      void exited.then(() => {
+        ended = true;
+      });
+
+      // Everything the runner starts, as it starts it (polled until it ends).
+      const seen = new Map<number, string>();
+      const watch = (): void => {
+        for (const p of descendants(child.pid!, processes()))
+          if (!seen.has(p.pid)) seen.set(p.pid, p.cmdline);
+      };
+      const poll = setInterval(watch, 50);
+      try {
+        const server = (): number | undefined =>
+          [...seen].find(([pid, cmdline]) => cmdline.includes("demo-sync/server") && isAlive(pid))?.[0];
+        const client = (): boolean =>
+          [...seen].some(([pid, cmdline]) => cmdline.includes("demo-sync/client") && isAlive(pid));
+        if (ending === "error") {
+          // Once the harness is up and actors run commands (a pause before would fail its start instead).
+          await waitFor(
+            "the sync server and a client command",
+            60_000,
+            () => ended || (server() !== undefined && client()),
+          );
+          expect(ended, `the run ended before the server could be paused: ${output}`).toBe(false);
+          // Paused behind the run's back: every later sync times out, the final one fails the run.
+          process.kill(server()!, "SIGSTOP");
+        }
+        if (ending === "sigint" || ending === "sigkill") {
+          // Mid-chaos, while a client command runs: the chaos phase has journaled actions.
+          await waitFor("a chaos action and a client command", 90_000, () => {
+            if (ended) return true;
+            const runs = readdirSync(store).flatMap((test) => {
+              try {
+                return readdirSync(join(store, test))
+                  .filter((d) => d !== "latest")
+                  .map((d) => join(store, test, d));
+              } catch {
+                return [];
+              }
+            });
+            const history = runs.map((dir) => {
+              try {
+                return readFileSync(join(dir, "history.jsonl"), "utf8");
+              } catch {
+                return "";
+              }
+            });
+            return history.some((text) => text.split("\n").length > 4) && client();
+          });
+          expect(ended, `the run ended before it could be stopped: ${output}`).toBe(false);
+          child.kill(ending === "sigint" ? "SIGINT" : "SIGKILL");
+        }
+        const { code } = await exited;
+        watch();
+        clearInterval(poll);
+        if (EXPECTED_EXIT[ending] !== null) expect(code, output).toBe(EXPECTED_EXIT[ending]);
+        const kinds = [...seen.values()];
+        expect(kinds.some((c) => c.includes("demo-sync/server"))).toBe(true);
+        expect(kinds.some((c) => c.includes("demo-sync/client"))).toBe(true);
+        // Gone within 5 s: the runner's own cleanup, or after SIGKILL, the watchdog's.
+        await waitFor("every process of the run to end", 5_000, () =>
+          [...seen.keys()].every((pid) => !isAlive(pid)),
+        ).catch(() => undefined);
+        const alive = [...seen].filter(([pid]) => isAlive(pid)).map(([pid, cmdline]) => `${pid} ${cmdline}`);
+        expect(alive).toEqual([]);
+        expect(mentioning(store).map((p) => `${p.pid} ${p.cmdline}`)).toEqual([]);
+      } finally {
+        clearInterval(poll);
+      }
+    });
+  }
+});
