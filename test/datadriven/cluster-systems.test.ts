@@ -175,7 +175,8 @@ describe.skipIf(whichExecutable("etcd") === undefined)("--target etcd link fault
         "hold link=n2->n1",
         "----",
         "",
-        "exec",
+        // Through n3, which reaches both: whichever member leads, the write commits.
+        "exec node=n3",
         "write x 1",
         "----",
         "ok write x 1",
@@ -188,6 +189,38 @@ describe.skipIf(whichExecutable("etcd") === undefined)("--target etcd link fault
         "----",
         "",
         "release link=n2->n1",
+        "----",
+        "",
+        "wait node=n2",
+        "read x",
+        "----",
+        "ok read x 1",
+        "",
+      ].join("\n"),
+    );
+    const { code, out } = await cli(path, "etcd");
+    expect(code, out).toBe(ExitCode.valid);
+  });
+
+  it("partitions two members exactly, and heals", { timeout: 90_000 }, async () => {
+    const path = join(dir, "etcd-partition.txt");
+    writeFileSync(
+      path,
+      [
+        "cluster nodes=3",
+        "----",
+        "",
+        "partition n1=n2 n2=n1",
+        "----",
+        "cut: n2->n1 n1->n2",
+        "",
+        // Through n3, which reaches both: whichever member leads, the write commits.
+        "exec node=n3",
+        "write x 1",
+        "----",
+        "ok write x 1",
+        "",
+        "heal",
         "----",
         "",
         "wait node=n2",

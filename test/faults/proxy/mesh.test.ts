@@ -157,4 +157,62 @@ describe("startProxyMesh", () => {
     expect(await client.waitForText("lost?", ARRIVE_MS)).toBe(true);
     expect(() => m.clientProxy("n9")).toThrow(/unknown node/);
   });
+
+  it("per-node with dialerPids: the one inbound address routes each dialer to its own link's proxy", async () => {
+    const { peers, clients } = await startNodes();
+    // This process plays n1: the dispatcher finds it as the owner of the dialing socket.
+    const m = await startProxyMesh({
+      nodes: names.map((name) => ({
+        name,
+        client: { host: "127.0.0.1", port: clients.get(name)!.port },
+        peer: { host: "127.0.0.1", port: peers.get(name)!.port },
+      })),
+      peerAddressing: "per-node",
+      random: new Random(9).fork("mesh"),
+      dialerPids: () => new Map([[process.pid, "n1"]]),
+    });
+    cleanups.push(() => m.close());
+    expect(m.exactLinks).toBe(true);
+    // Every dialer of n2 is given the same address...
+    expect(m.peerAddress({ from: "n1", to: "n2" })).toEqual(m.peerAddress({ from: "n3", to: "n2" }));
+    const n1ToN2 = await dial(m.peerAddress({ from: "n1", to: "n2" }));
+    n1ToN2.socket.write("hello n2");
+    await peers.get("n2")!.waitForReceived("hello n2", ARRIVE_MS);
+    // ...and this connection went through n1->n2's proxy, not n3->n2's.
+    expect(m.dialProxy({ from: "n1", to: "n2" })!.stats().connectionsAccepted).toBe(1);
+    expect(m.dialProxy({ from: "n3", to: "n2" })!.stats().connectionsAccepted).toBe(0);
+    expect(m.dialerStats()).toEqual({ routed: 1, unidentified: 0 });
+
+    // Cutting n1 -> n2 alone is exact; n3 -> n2 is untouched.
+    const report = m.applyGrudge(grudgeFrom(names, { n2: ["n1"] }));
+    expect(report).toMatchObject({ complete: true, partial: [], uncut: [] });
+    expect(report.dropped).toEqual(["peer n1->n2 up", "peer n2->n1 down"]);
+    n1ToN2.socket.write("lost?");
+    await quietWindow(QUIET_MS);
+    expect(peers.get("n2")!.received()).toBe("hello n2");
+
+    // A connection from a process that is no node cannot be told, and is reset, never misrouted.
+    const untold = await startProxyMesh({
+      nodes: names.map((name) => ({
+        name,
+        client: { host: "127.0.0.1", port: clients.get(name)!.port },
+        peer: { host: "127.0.0.1", port: peers.get(name)!.port },
+      })),
+      peerAddressing: "per-node",
+      random: new Random(9).fork("mesh2"),
+      dialerPids: () => new Map(),
+      identifyTimeoutMs: 200,
+    });
+    cleanups.push(() => untold.close());
+    const stranger = await dial(untold.peerAddress({ from: "n1", to: "n3" }));
+    expect(await stranger.waitFor((client) => client.closed, ARRIVE_MS)).toBe(true);
+    expect(untold.dialerStats()).toEqual({ routed: 0, unidentified: 1 });
+
+    // Closing the mesh does not wait for the dialer to hang up (its routed connection is stalled).
+    const closed = await Promise.race([
+      m.close().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+    ]);
+    expect(closed).toBe(true);
+  });
 });

@@ -131,7 +131,9 @@ export async function startDispatcher(options: StartDispatcherOptions): Promise<
     close() {
       closing ??= (async () => {
         for (const socket of pending) socket.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Stops listening at once. Not awaited: its callback waits for every connection the server
+        // accepted, and the routed ones belong to the link proxies, which close them (after this).
+        server.close();
         openDispatchers.delete(dispatcher);
       })();
       return closing;
