@@ -79,8 +79,17 @@ export function findRegisterViolation(
   const definite: number[] = [];
   for (let i = 0; i < ops.length; i++)
     if (ops[i]!.required && views[i]?.writes !== undefined) definite.push(i);
-  definite.sort((a, b) => ops[a]!.callAt - ops[b]!.callAt);
-  const calls = Float64Array.from(definite, (i) => ops[i]!.callAt);
+  // A partition's ops come in call order, so `definite` usually is sorted already: check before sorting.
+  const calls = new Float64Array(definite.length);
+  let sorted = true;
+  for (let j = 0; j < definite.length; j++) {
+    calls[j] = ops[definite[j]!]!.callAt;
+    if (j > 0 && calls[j]! < calls[j - 1]!) sorted = false;
+  }
+  if (!sorted) {
+    definite.sort((a, b) => ops[a]!.callAt - ops[b]!.callAt);
+    for (let j = 0; j < definite.length; j++) calls[j] = ops[definite[j]!]!.callAt;
+  }
   const suffixMinReturn = new Float64Array(definite.length + 1).fill(Number.POSITIVE_INFINITY);
   const suffixArg = new Int32Array(definite.length + 1).fill(-1);
   for (let j = definite.length - 1; j >= 0; j--) {
