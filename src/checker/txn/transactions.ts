@@ -399,6 +399,32 @@ export function txnHistoryFromOps(history: readonly Op[], workload: TxnWorkload)
   let openSmall = new Int32Array(64);
   const open = new Map<ProcessId, number>();
   let invocations = 0;
+  // Exact column sizes, counted while pairing (one pass over the ops fewer:
+  // at a million transactions each pass is a cache miss per op object).
+  let microOps = 0;
+  let reads = 0;
+  let elements = 0;
+  const count = (source: Op) => {
+    if (!Array.isArray(source.value)) return;
+    for (const micro of source.value as unknown[]) {
+      microOps++;
+      if (!Array.isArray(micro) || micro[0] !== "r") continue;
+      reads++;
+      if (Array.isArray(micro[2])) elements += (micro[2] as unknown[]).length;
+    }
+  };
+  /** ok: the completion's micro-ops (reads filled in); info: the completion's when it has them; fail: the invocation's. */
+  const sourceOf = (invoke: Op, at: number): Op => {
+    const completion = at === -1 ? undefined : history[at]!;
+    const type = completion?.type ?? "info";
+    return completion !== undefined && (type === "ok" || (type === "info" && Array.isArray(completion.value)))
+      ? completion
+      : invoke;
+  };
+  const paired = (invoked: number, position: number) => {
+    completionOf[invoked] = position;
+    count(sourceOf(history[invoked]!, position));
+  };
   for (let position = 0; position < history.length; position++) {
     const op = history[position]!;
     const process = op.process;
@@ -411,6 +437,9 @@ export function txnHistoryFromOps(history: readonly Op[], workload: TxnWorkload)
       openSmall = grown;
     }
     if (op.type === "invoke") {
+      // An invocation its process leaves open (a new one before a completion) never completes: counted from itself.
+      const left = small ? openSmall[process]! - 1 : (open.get(process) ?? -1);
+      if (left !== -1) count(history[left]!);
       if (small) openSmall[process] = position + 1;
       else open.set(process, position);
       invocations++;
@@ -420,38 +449,18 @@ export function txnHistoryFromOps(history: readonly Op[], workload: TxnWorkload)
       const invoked = openSmall[process]! - 1;
       if (invoked === -1) continue;
       openSmall[process] = 0;
-      completionOf[invoked] = position;
+      paired(invoked, position);
       continue;
     }
     const invoked = open.get(process);
     if (invoked === undefined) continue;
     open.delete(process);
-    completionOf[invoked] = position;
+    paired(invoked, position);
   }
-  // Exact column sizes, from a count of what the loop below will add.
-  let microOps = 0;
-  let reads = 0;
-  let elements = 0;
-  for (let position = 0; position < history.length; position++) {
-    const invoke = history[position]!;
-    if (invoke.process === "nemesis" || invoke.type !== "invoke" || invoke.f !== "txn") continue;
-    const source = sourceOf(invoke, completionOf[position]!);
-    if (!Array.isArray(source.value)) continue;
-    for (const micro of source.value as unknown[]) {
-      microOps++;
-      if (!Array.isArray(micro) || micro[0] !== "r") continue;
-      reads++;
-      if (Array.isArray(micro[2])) elements += (micro[2] as unknown[]).length;
-    }
-  }
-  function sourceOf(invoke: Op, at: number): Op {
-    const completion = at === -1 ? undefined : history[at]!;
-    const type = completion?.type ?? "info";
-    // ok: the completion's micro-ops (reads filled in); info: the completion's when it has them; fail: the invocation's.
-    return completion !== undefined && (type === "ok" || (type === "info" && Array.isArray(completion.value)))
-      ? completion
-      : invoke;
-  }
+  // Those still open at the end never completed.
+  for (let process = 0; process < openSmall.length; process++)
+    if (openSmall[process] !== 0) count(history[openSmall[process]! - 1]!);
+  for (const invoked of open.values()) count(history[invoked]!);
   const builder = new TxnHistoryBuilder(workload, { transactions: invocations, microOps, reads, elements });
   for (let position = 0; position < history.length; position++) {
     const invoke = history[position]!;

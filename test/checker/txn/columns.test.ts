@@ -11,7 +11,11 @@ import { describe, expect, it } from "vitest";
 import { generateColumns, generateHistory } from "../../../bench/txn.js";
 import {
   listAppend,
+  READ_NIL,
   rwRegister,
+  TXN_FAIL,
+  TXN_INFO,
+  TXN_OK,
   type TxnCheckResult,
   type TxnHistory,
   TxnHistoryBuilder,
@@ -208,5 +212,43 @@ describe("columnar history", () => {
     const history = builder.build();
     expect(() => rwRegister().check(history)).toThrow(/list-append history cannot be checked as rw-register/);
     expect(() => builder.build()).toThrow(/already built/);
+  });
+});
+
+describe("txnHistoryFromOps: pairing while counting", () => {
+  it("takes each transaction's micro-ops from its completion or, left open or failed, its invocation", () => {
+    // A process id past the pairing's typed array takes its map path.
+    const BIG = 2_000_000;
+    const op = (process: number, type: OpType, value: unknown): Op => ({
+      index: 0,
+      time: 0,
+      type,
+      process,
+      f: "txn",
+      value,
+    });
+    const ops: Op[] = [
+      op(0, "invoke", [["r", "x", null]]),
+      op(BIG, "invoke", [["append", "x", 1]]),
+      op(0, "invoke", [["append", "y", 1]]), // process 0's first invocation is left open
+      op(BIG, "ok", [["append", "x", 1]]),
+      op(0, "fail", [["append", "y", 1]]),
+      op(1, "invoke", [
+        ["r", "x", null],
+        ["r", "y", null],
+      ]),
+      op(1, "ok", [
+        ["r", "x", [1]],
+        ["r", "y", []],
+      ]),
+      op(BIG + 1, "invoke", [["append", "z", 1]]), // never completed
+    ].map((o, index) => ({ ...o, index, time: index * 10 }));
+    const history = txnHistoryFromOps(ops, "list-append");
+    expect(history.count).toBe(5);
+    expect(Array.from(history.type)).toEqual([TXN_INFO, TXN_OK, TXN_FAIL, TXN_OK, TXN_INFO]);
+    expect(Array.from(history.microStart)).toEqual([0, 1, 2, 3, 5, 6]);
+    // Row 3's reads: [1] and [] (3 reads in all: row 0's null read, and row 3's two).
+    expect(Array.from(history.readLength)).toEqual([READ_NIL, 1, 0]);
+    expect(history.elements.length).toBe(1);
   });
 });
