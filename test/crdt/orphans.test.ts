@@ -2,6 +2,8 @@
  * No Yjs server or client outlives the runner: after a normal end and after
  * a SIGKILL of the runner (with a client mid-sync on a stalled link), the
  * server, the client and the watchdog are gone within 5 s. Checked by pid.
+ * An error and a SIGINT of a `crucible run --workload sync --target yjs`
+ * are test/sync/cli-orphans.test.ts's.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
