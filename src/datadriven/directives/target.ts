@@ -97,11 +97,23 @@ export interface DataDrivenTarget {
 /** How long a request to a demo node's admin endpoints (`/clock/tick`, `/state`) may take. */
 export const ADMIN_TIMEOUT_MS = 5_000;
 
-/** Why `tick` cannot drive a target other than the demo server, in words. */
+/**
+ * Why `tick` cannot drive a target other than the demo server, in words.
+ *
+ * Redis is a C program, so libfaketime could move its wall clock (its key
+ * expiry reads `mstime()`, i.e. `gettimeofday`), but Debian's redis-server
+ * 7.0 is linked with jemalloc (`ldd`: libjemalloc.so.2), and a jemalloc
+ * program hangs at start under libfaketime 0.9.10: jemalloc's initialisation
+ * calls `clock_gettime` before libfaketime has set itself up, libfaketime's
+ * set-up allocates, and the process waits on a futex forever (libfaketime
+ * issues #130 and #327, unfixed upstream). Measured here: the server prints
+ * "libfaketime: Cannot recover from unexpected recursive calls to
+ * clock_gettime()" and never opens its port.
+ */
 export function noLogicalClock(kind: TargetKind): string {
   return kind === "etcd"
     ? "tick: etcd has no logical clock to advance, and libfaketime cannot reach a Go binary's clock (it reads the time through the vDSO)"
-    : `tick: ${kind} has no logical clock to advance; move its wall clock with a clock fault instead (crucible run --nemesis clock)`;
+    : `tick: ${kind} has no logical clock to advance, and libfaketime cannot fake its wall clock: redis-server is linked with jemalloc, which hangs at start under libfaketime (jemalloc calls clock_gettime before libfaketime is set up; libfaketime issues #130, #327)`;
 }
 
 /** How many nodes a target starts unless told otherwise. */
