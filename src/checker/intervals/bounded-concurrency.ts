@@ -55,7 +55,14 @@ import type { Interval } from "../../history/intervals.js";
 import type { Op } from "../../history/op.js";
 import type { CheckContext, Checker, CheckResult } from "../types.js";
 import { type EndedBy, endedByName, type OpenEnd, resolveEnds } from "./ends.js";
-import { holderEnds, type LossEvent, type LossKind, type LossRule, lossEvents } from "./loss-events.js";
+import {
+  DEFAULT_EXIT_FS,
+  holderEnds,
+  type LossEvent,
+  type LossKind,
+  type LossRule,
+  lossEvents,
+} from "./loss-events.js";
 import { intervalText, lossEventText, msText, secondsText, toMs } from "./words.js";
 
 export interface BoundedConcurrencyOptions {
@@ -358,11 +365,13 @@ interface Piece {
 const HEAL_OR_NEUTRAL =
   /^(resume|start|actor-resume|actor-start|wait-for-recovery|log|reset-clock)$|^stop-|^heal-|-stop$/;
 
-function lastFaultBefore(history: readonly Op[], at: number): Op | undefined {
+/** An actor's exit (`exitFs`) is a record of what a fault did, not a fault: it is skipped, so the fault before it is named. */
+function lastFaultBefore(history: readonly Op[], at: number, exitFs: ReadonlySet<string>): Op | undefined {
   let found: Op | undefined;
   for (const op of history) {
     if (op.time > at) break;
-    if (op.process === "nemesis" && op.type === "invoke" && !HEAL_OR_NEUTRAL.test(op.f)) found = op;
+    if (op.process === "nemesis" && op.type === "invoke" && !HEAL_OR_NEUTRAL.test(op.f) && !exitFs.has(op.f))
+      found = op;
   }
   return found;
 }
@@ -481,6 +490,7 @@ export function checkBoundedConcurrency(
     killed,
     options.openEnd ?? "kill",
   );
+  const exitFs = new Set(options.exitFs ?? DEFAULT_EXIT_FS);
   const eventsByName = byHolder(events, windowNs);
   const eventsByHolder = cols.holderNames.map((name) => eventsByName.get(name));
 
@@ -628,6 +638,7 @@ export function checkBoundedConcurrency(
           measuredOf,
           windowNs,
           history,
+          exitFs,
         }),
       );
     }
@@ -751,6 +762,7 @@ function describeViolation(args: {
   measuredOf: (event: LossEvent) => LossEventOverlap | undefined;
   windowNs: number;
   history: readonly Op[];
+  exitFs: ReadonlySet<string>;
 }): ConcurrencyViolation {
   const { from, to, group, intervals, ends, endedBy } = args;
   const involved: ViolationInterval[] = [];
@@ -791,7 +803,7 @@ function describeViolation(args: {
       lastOwnEvent = event;
   }
   lastEvent = lastOwnEvent ?? lastEvent;
-  const fault = lastFaultBefore(args.history, from);
+  const fault = lastFaultBefore(args.history, from, args.exitFs);
   const context: string[] = [];
   if (lastEvent) {
     const windowEnd = lastEvent.healedAt === undefined ? undefined : lastEvent.healedAt + args.windowNs;

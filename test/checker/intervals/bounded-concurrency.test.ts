@@ -285,6 +285,25 @@ describe("boundedConcurrency", () => {
     );
   });
 
+  it("an actor's exit is not named as the fault: the member kill before it is", () => {
+    // Seen in a run: etcd's leader killed, then a waiter's wrapper exited 70, then the overlap.
+    const result = check(
+      [
+        ["a1", 0, 10, { token: 42 }],
+        ["a2", 6, 20, { token: 51 }],
+      ],
+      [
+        [3, "kill", ["n2"]],
+        [4, "actor-exit", { actor: "a3", pid: 77, code: 70, signal: null, cause: "exited" }, 4, "info"],
+      ],
+    );
+    expect(result.valid).toBe(false);
+    expect(result.explanation).toContain(
+      'the last fault before it: kill ["n2"] at 0.003 s (op 0), which is not a loss event',
+    );
+    expect(result.explanation).not.toContain("the last fault before it: actor-exit");
+  });
+
   it("a loss event excuses only the holder it hit", () => {
     const result = check(
       [
