@@ -160,11 +160,12 @@ describe("no process of a CLI sync run outlives it", () => {
         ended = true;
       });
 
-      // Everything the runner starts, as it starts it (polled until it ends).
+      // Everything the runner starts, as it starts it (polled until it ends). The latest command
+      // line wins: a process sampled between fork and exec still shows its parent's.
       const seen = new Map<number, string>();
       const watch = (): void => {
         for (const p of descendants(child.pid!, processes()))
-          if (!seen.has(p.pid)) seen.set(p.pid, p.cmdline);
+          if (p.cmdline !== "") seen.set(p.pid, p.cmdline);
       };
       const poll = setInterval(watch, 50);
       try {
