@@ -130,16 +130,7 @@ export class ManagedProcess {
 
   /** Wait for the process to exit; undefined if it did not within `timeoutMs`. */
   async waitForExit(timeoutMs: number): Promise<ExitStatus | undefined> {
-    if (this.status) return this.status;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.status ?? (await exitWithin(this.exited, timeoutMs));
   }
 
   /** SIGKILL the group and wait until the leader is reaped. */
@@ -314,4 +305,20 @@ export function readLog(logPath: string): string {
 export function logTail(logPath: string, lines = 50): string {
   const all = readLog(logPath).trimEnd().split("\n");
   return all.slice(-lines).join("\n");
+}
+
+/** `exited`'s status, or undefined if it has not settled within `timeoutMs` (the timer is always cleared). */
+export async function exitWithin(
+  exited: Promise<ExitStatus>,
+  timeoutMs: number,
+): Promise<ExitStatus | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

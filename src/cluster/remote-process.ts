@@ -18,7 +18,7 @@
  */
 import type { NodeLaunch, NodeProcess } from "./backend.js";
 import type { ExitStatus } from "./process.js";
-import { KILL_WAIT_MS } from "./process.js";
+import { exitWithin, KILL_WAIT_MS } from "./process.js";
 import { HostError, type SshHost, type SshSession, shellJoin, shellQuote } from "./ssh.js";
 
 /** How often the watcher looks at the process on the host. */
@@ -110,16 +110,7 @@ export class RemoteProcess implements NodeProcess {
   }
 
   async waitForExit(timeoutMs: number): Promise<ExitStatus | undefined> {
-    if (this.status) return this.status;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.status ?? (await exitWithin(this.exited, timeoutMs));
   }
 
   async kill(timeoutMs = KILL_WAIT_MS): Promise<void> {
