@@ -4,39 +4,20 @@
  *   const { command, args } = syncDemoCommand("server");
  *   spawn(command, [...args, "--data-dir", dir, "--port", "0"], ...)
  *
- * Prefers the compiled `dist/demo-sync/<part>.js` (fast start); falls back to
- * `src/demo-sync/<part>.ts` through tsx in a checkout that was not built, or
- * whose source is newer than the build, so a test never runs a stale binary.
+ * `dist/demo-sync/<part>.js` when built and not older than its sources, else
+ * `src/demo-sync/<part>.ts` through tsx (../programs/launch.ts).
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { type ProgramCommand, programCommand } from "../programs/launch.js";
 
-export interface SyncDemoCommand {
-  /** The Node.js executable running this process. */
-  readonly command: string;
-  /** Arguments before the program's own. */
-  readonly args: readonly string[];
-}
+export type SyncDemoCommand = ProgramCommand;
 
 /** `server` is the sync server, `client` the per-actor command-line app. */
 export type SyncDemoPart = "server" | "client";
 
 export function syncDemoCommand(part: SyncDemoPart): SyncDemoCommand {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-  const built = join(root, "dist", "demo-sync", `${part}.js`);
-  const sourceDir = join(root, "src", "demo-sync");
-  const source = join(sourceDir, `${part}.ts`);
-  const haveSource = existsSync(source);
-  if (existsSync(built) && (!haveSource || !newerThan(sourceDir, statSync(built).mtimeMs))) {
-    return { command: process.execPath, args: [built] };
-  }
-  if (!haveSource) throw new Error(`neither ${built} nor ${source} exists`);
-  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return { command: process.execPath, args: ["--import", tsxLoader, source] };
-}
-
-function newerThan(dir: string, mtimeMs: number): boolean {
-  return readdirSync(dir).some((name) => name.endsWith(".ts") && statSync(join(dir, name)).mtimeMs > mtimeMs);
+  return programCommand({
+    built: `dist/demo-sync/${part}.js`,
+    source: `src/demo-sync/${part}.ts`,
+    watch: ["demo-sync"],
+  });
 }

@@ -19,6 +19,8 @@ import { describe, expect, it } from "vitest";
 /** Bottom first. A folder is the first path segment under src/; `index.ts` is the package entry. */
 const LAYERS: readonly (readonly string[])[] = [
   ["errors"],
+  // Finding the package's own programs (dist/ or the source through tsx), for the systems under test and the CLI.
+  ["programs"],
   // Leaves: the seeded random streams, and the shipped systems under test (not part of the engine).
   ["random", "demo", "demo-sync", "yjs-sync"],
   ["history", "store"],
