@@ -4,55 +4,27 @@
  * watchdog are gone within 5 s, and the actors' temp dir is removed. Checked
  * by pid.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
-import { isAlive } from "../helpers/processes.js";
+import { isAlive, killFixtureRunners, startFixtureRunner, stillAlive } from "../helpers/processes.js";
 
 const runnerPath = fileURLToPath(new URL("./fixtures/runner.ts", import.meta.url));
-const started: ChildProcess[] = [];
 
-afterEach(() => {
-  for (const child of started.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
+afterEach(killFixtureRunners);
 
 async function startRunner(mode: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", runnerPath, mode], {
-    stdio: ["ignore", "pipe", "pipe"],
-    cwd: fileURLToPath(new URL("../..", import.meta.url)),
-  });
-  started.push(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
+  const run = await startFixtureRunner<{ pids: number[]; watchdog: number; runDir: string }>(
+    runnerPath,
+    mode,
   );
-  const info = await new Promise<{ pids: number[]; watchdog: number; runDir: string }>((resolve, reject) => {
-    let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`no PIDS in 30 s; stderr:\n${stderr}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /PIDS (.*)\n/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(JSON.parse(match[1]!));
-      }
-    });
-    void exited.then(() => setTimeout(() => reject(new Error(`exited before PIDS:\n${stderr}`)), 200));
-  });
-  return { child, pids: [...info.pids, info.watchdog], runDir: info.runDir, exited, stderr: () => stderr };
+  return { ...run, pids: [...run.info.pids, run.info.watchdog], runDir: run.info.runDir };
 }
 
 async function expectGone(pids: number[], runDir: string): Promise<void> {
   const deadline = Date.now() + 5_000;
-  while ((pids.some(isAlive) || existsSync(runDir)) && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(pids.filter(isAlive), "pids alive 5 s after the runner ended").toEqual([]);
+  expect(await stillAlive(pids, 5_000), "pids alive 5 s after the runner ended").toEqual([]);
+  while (existsSync(runDir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(existsSync(runDir), `${runDir} left behind`).toBe(false);
 }
 

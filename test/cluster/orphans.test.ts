@@ -4,117 +4,46 @@
  * their grandchildren, the watchdog) is gone within 5 s. Checked by pid.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
 import { afterEach, describe, expect, test } from "vitest";
 import { WATCHDOG_SOURCE } from "../../src/cluster/watchdog.js";
+import {
+  descendants,
+  isAlive,
+  killFixtureRunners,
+  startFixtureRunner,
+  stillAlive,
+} from "../helpers/processes.js";
 
 const runnerPath = fileURLToPath(new URL("./fixtures/runner.ts", import.meta.url));
 const windowPath = fileURLToPath(new URL("./fixtures/watchdog-window.ts", import.meta.url));
 const started: ChildProcess[] = [];
 
 afterEach(() => {
+  killFixtureRunners();
   for (const child of started.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 });
 
-/** Alive and not a zombie (a zombie is dead; who reaps it is not ours to control). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Every live descendant of `root`, from /proc. */
-function descendants(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parentOf.set(Number(entry), Number(fields[1]));
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  const found: number[] = [];
-  for (const pid of parentOf.keys()) {
-    let cursor: number | undefined = parentOf.get(pid);
-    for (let depth = 0; cursor !== undefined && cursor > 1 && depth < 64; depth++) {
-      if (cursor === root) {
-        found.push(pid);
-        break;
-      }
-      cursor = parentOf.get(cursor);
-    }
-  }
-  return found;
-}
-
-interface Started {
-  child: ChildProcess;
-  pids: number[];
-  runDir: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
-
-async function startRunner(mode: string): Promise<Started> {
-  const child = spawn(process.execPath, ["--import", "tsx", runnerPath, mode], {
-    stdio: ["ignore", "pipe", "pipe"],
-    cwd: fileURLToPath(new URL("../..", import.meta.url)),
-  });
-  started.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
+async function startRunner(mode: string) {
+  const run = await startFixtureRunner<{ pids: number[]; watchdog: number; runDir: string }>(
+    runnerPath,
+    mode,
   );
-  const info = await new Promise<{ pids: number[]; watchdog: number; runDir: string }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`runner printed no PIDS in 30 s; stderr:\n${stderr}`)),
-      30_000,
-    );
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /PIDS (.*)\n/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(JSON.parse(match[1]!));
-      }
-    });
-    void exited.then(() => {
-      // Give the stdout reader a chance first.
-      setTimeout(() => reject(new Error(`runner exited before PIDS; stderr:\n${stderr}`)), 200);
-    });
-  });
   // Everything it started: the printed pids (servers, grandchildren, watchdog) and whatever /proc shows.
-  const pids = [...new Set([...info.pids, info.watchdog, ...descendants(child.pid!)])];
-  return { child, pids, runDir: info.runDir, exited, stderr: () => stderr };
+  const pids = [
+    ...new Set([...run.info.pids, run.info.watchdog, ...descendants(run.child.pid!).map((proc) => proc.pid)]),
+  ];
+  return { ...run, pids, runDir: run.info.runDir };
 }
 
 async function expectAllGone(pids: number[], withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  let alive = pids.filter(isAlive);
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    alive = pids.filter(isAlive);
-  }
-  expect(alive, `pids still alive ${withinMs} ms after the runner ended`).toEqual([]);
+  expect(await stillAlive(pids, withinMs), `pids still alive ${withinMs} ms after the runner ended`).toEqual(
+    [],
+  );
 }
 
 describe("no orphans", () => {

@@ -17,7 +17,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { isAlive } from "../helpers/processes.js";
+import { descendants, isAlive, type ProcInfo, processes } from "../helpers/processes.js";
 
 const CLI = resolve("test/cli/fixtures/crucible.ts");
 const started: ChildProcess[] = [];
@@ -30,42 +30,8 @@ afterEach(async () => {
   for (const store of stores.splice(0)) await rm(store, { recursive: true, force: true });
 });
 
-interface Proc {
-  pid: number;
-  ppid: number;
-  cmdline: string;
-}
-
-/** Every process now, with its parent and command line (a process that ends while read is left out). */
-function processes(): Proc[] {
-  const found: Proc[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ");
-      found.push({ pid: Number(name), ppid, cmdline });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-function descendants(root: number, all: readonly Proc[]): Proc[] {
-  const out: Proc[] = [];
-  let frontier = [root];
-  while (frontier.length > 0) {
-    const children = all.filter((p) => frontier.includes(p.ppid));
-    out.push(...children);
-    frontier = children.map((p) => p.pid);
-  }
-  return out;
-}
-
 /** Live processes whose command line or environment names `text`. */
-function mentioning(text: string): Proc[] {
+function mentioning(text: string): ProcInfo[] {
   return processes().filter((p) => {
     if (!isAlive(p.pid) || p.pid === process.pid) return false;
     if (p.cmdline.includes(text)) return true;

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { isAlive } from "../helpers/processes.js";
+import { descendants, isAlive, processes } from "../helpers/processes.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const cli = join(root, "bin", "crucible.js");
@@ -25,42 +25,6 @@ afterEach(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const store of stores.splice(0)) rmSync(store, { recursive: true, force: true });
 });
-
-interface ProcInfo {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly cmdline: string;
-}
-
-function processes(): ProcInfo[] {
-  const list: ProcInfo[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
-      list.push({ pid: Number(entry), ppid, cmdline });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return list;
-}
-
-/** Every process below `rootPid` right now. */
-function descendants(rootPid: number): ProcInfo[] {
-  const all = processes();
-  const found: ProcInfo[] = [];
-  const queue = [rootPid];
-  for (let i = 0; i < queue.length; i++)
-    for (const proc of all)
-      if (proc.ppid === queue[i]) {
-        found.push(proc);
-        queue.push(proc.pid);
-      }
-  return found;
-}
 
 async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
