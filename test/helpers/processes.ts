@@ -45,14 +45,22 @@ export function processes(): ProcInfo[] {
 }
 
 /** Every descendant of `root` in `all` (default: the processes now), nearest first. */
-export function descendants(root: number, all: readonly ProcInfo[] = processes()): ProcInfo[] {
-  const children = new Map<number, ProcInfo[]>();
+export function descendants(root: number): ProcInfo[];
+export function descendants<T extends { readonly pid: number; readonly ppid: number }>(
+  root: number,
+  all: readonly T[],
+): T[];
+export function descendants(
+  root: number,
+  all: readonly { readonly pid: number; readonly ppid: number }[] = processes(),
+): { readonly pid: number; readonly ppid: number }[] {
+  const children = new Map<number, (typeof all)[number][]>();
   for (const info of all) {
     const list = children.get(info.ppid) ?? [];
     list.push(info);
     children.set(info.ppid, list);
   }
-  const found: ProcInfo[] = [];
+  const found: (typeof all)[number][] = [];
   const queue = [root];
   for (let i = 0; i < queue.length; i++)
     for (const child of children.get(queue[i]!) ?? []) {

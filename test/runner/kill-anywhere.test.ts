@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { whichExecutable } from "../../src/cluster/system.js";
 import { netnsAvailability } from "../../src/faults/netns.js";
+import { descendants } from "../helpers/processes.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "bin", "crucible.js");
@@ -85,25 +86,6 @@ function allProcesses(): ProcessInfo[] {
     if (!/^\d+$/.test(entry)) continue;
     const info = readStat(Number(entry));
     if (info) found.push(info);
-  }
-  return found;
-}
-
-/** Descendants of `root` right now. */
-function descendantsOf(root: number, processes: ProcessInfo[]): ProcessInfo[] {
-  const children = new Map<number, ProcessInfo[]>();
-  for (const info of processes) {
-    const list = children.get(info.ppid) ?? [];
-    list.push(info);
-    children.set(info.ppid, list);
-  }
-  const found: ProcessInfo[] = [];
-  const queue = [root];
-  for (let i = 0; i < queue.length; i++) {
-    for (const child of children.get(queue[i]!) ?? []) {
-      found.push(child);
-      queue.push(child.pid);
-    }
   }
   return found;
 }
@@ -209,7 +191,7 @@ async function killOnce(configuration: Configuration, delayMs: number): Promise<
   const remember = (list: ProcessInfo[]) => {
     for (const info of list) seen.set(`${info.pid}/${info.startTicks}`, info);
   };
-  const poll = setInterval(() => remember(descendantsOf(runnerPid, allProcesses())), 10);
+  const poll = setInterval(() => remember(descendants(runnerPid, allProcesses())), 10);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   try {
@@ -232,7 +214,7 @@ async function killOnce(configuration: Configuration, delayMs: number): Promise<
     rmSync(store, { recursive: true, force: true });
     throw error;
   }
-  remember(descendantsOf(runnerPid, allProcesses()));
+  remember(descendants(runnerPid, allProcesses()));
   child.kill("SIGKILL");
   await exited;
   clearInterval(poll);
