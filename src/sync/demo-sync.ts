@@ -15,7 +15,7 @@ import type { CreatedEntity, SyncSnapshot } from "../checker/sync/index.js";
 import { syncDemoCommand } from "../demo-sync/launch.js";
 import { SYNC_CLIENT_EXIT, type SyncDemoMode } from "../demo-sync/protocol.js";
 import type { ActionDef, ActionOutcome, ChaosEngine } from "./engine.js";
-import type { ExecResult, SyncActor, SyncHarness, SyncSystem } from "./harness.js";
+import { type ExecResult, type SyncActor, type SyncHarness, type SyncSystem, WORD_VERBS } from "./harness.js";
 
 export interface DemoSyncSystemOptions {
   /** The server's `--demo-mode` (a deliberately wrong mode, or `correct`). */
@@ -44,14 +44,7 @@ export function demoSyncSystem(options: DemoSyncSystemOptions = {}): SyncSystem 
     }),
     syncArgs: ["sync"],
     retrySyncArgs: ["sync", "--retry-last"],
-    verbs: {
-      create: (fields) => ["create", ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)],
-      createdId: (stdout) => (JSON.parse(stdout) as { id: string }).id,
-      update: (id, fields) => ["update", id, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)],
-      delete: (id) => ["delete", id],
-      restore: (id) => ["restore", id],
-      undo: () => ["undo"],
-    },
+    verbs: WORD_VERBS,
     clockOffsetEnv: (offsetMs) => ({ DEMO_SYNC_CLOCK_OFFSET_MS: String(offsetMs) }),
     snapshotArgs: ["show"],
     parseSnapshot(stdout, actor) {

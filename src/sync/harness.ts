@@ -98,6 +98,24 @@ export interface SyncVerbs {
   undo(): string[];
 }
 
+/**
+ * The verbs of a client CLI that takes them as words and `FIELD=VALUE`
+ * arguments and prints the created entity as `{"id": ...}`: `create a=1`,
+ * `update ID a=2`, `delete ID`, `restore ID`, `undo` (both shipped clients).
+ */
+export const WORD_VERBS: SyncVerbs = {
+  create: (fields) => ["create", ...fieldArgs(fields)],
+  createdId: (stdout) => (JSON.parse(stdout) as { id: string }).id,
+  update: (id, fields) => ["update", id, ...fieldArgs(fields)],
+  delete: (id) => ["delete", id],
+  restore: (id) => ["restore", id],
+  undo: () => ["undo"],
+};
+
+function fieldArgs(fields: Readonly<Record<string, string>>): string[] {
+  return Object.entries(fields).map(([name, value]) => `${name}=${value}`);
+}
+
 export interface SyncServerHandle {
   readonly port: number;
   readonly url: string;

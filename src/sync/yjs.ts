@@ -17,7 +17,7 @@ import type { SyncSnapshot } from "../checker/sync/index.js";
 import { findLibfaketime } from "../faults/clock.js";
 import { yjsSyncCommand } from "../yjs-sync/launch.js";
 import { YJS_CLIENT_EXIT, YJS_ENV, type YjsClientMode } from "../yjs-sync/protocol.js";
-import type { SyncSystem } from "./harness.js";
+import { type SyncSystem, WORD_VERBS } from "./harness.js";
 
 export interface YjsSyncSystemOptions {
   /** The client's mode: `correct`, or the deliberately wrong `drop-offline-edits`. */
@@ -59,14 +59,7 @@ export function yjsSyncSystem(options: YjsSyncSystemOptions = {}): SyncSystem {
     }),
     syncArgs: ["sync"],
     retrySyncArgs: ["sync", "--retry-last"],
-    verbs: {
-      create: (fields) => ["create", ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)],
-      createdId: (stdout) => (JSON.parse(stdout) as { id: string }).id,
-      update: (id, fields) => ["update", id, ...Object.entries(fields).map(([k, v]) => `${k}=${v}`)],
-      delete: (id) => ["delete", id],
-      restore: (id) => ["restore", id],
-      undo: () => ["undo"],
-    },
+    verbs: WORD_VERBS,
     // Yjs merges by causality, not by time; the skew (libfaketime, the whole process's wall clock) must not matter.
     ...(libfaketime === undefined
       ? {}
