@@ -102,11 +102,15 @@ const running = new Set<ChildProcess>();
 export async function startFixtureRunner<Info>(
   path: string,
   mode: string,
-  options: { readonly timeoutMs?: number } = {},
+  options: {
+    readonly timeoutMs?: number;
+    /** Give the runner a stdin pipe (`child.stdin`) instead of /dev/null, for a fixture that waits for a word. */
+    readonly stdin?: boolean;
+  } = {},
 ): Promise<FixtureRunner<Info>> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, ["--import", "tsx", path, mode], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
   });
   running.add(child);

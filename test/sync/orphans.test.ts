@@ -18,8 +18,9 @@ describe("no sync process outlives the runner", () => {
         child,
         info: pids,
         exited,
-      } = await startFixtureRunner<{ server: number; watchdog: number }>(runnerPath, mode);
+      } = await startFixtureRunner<{ server: number; watchdog: number }>(runnerPath, mode, { stdin: true });
       if (mode !== "normal") expect(isAlive(pids.server)).toBe(true);
+      if (mode === "throw") child.stdin!.write("go\n");
       if (mode === "sigint") child.kill("SIGINT");
       if (mode === "sigkill") child.kill("SIGKILL");
       await exited;
