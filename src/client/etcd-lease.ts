@@ -25,8 +25,14 @@ import { errorText } from "./_internals/outcome.js";
 export interface EtcdLeaseClientOptions {
   /** `host:port` or `http://host:port` of each member; each wrapper gets every member's. */
   readonly endpoints: readonly string[];
-  /** Bound on one request. Default 2,000 ms. */
+  /** Bound on one attempt at one member. Default 2,000 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Bound on one request across its attempts: it fails over from member to
+   * member until one answers or this passes (or the caller's signal
+   * aborts). Default twice `requestTimeoutMs`.
+   */
+  readonly failoverMs?: number;
   /** Largest response accepted. Default 16 MiB (a range over a prefix of many keys). */
   readonly maxResponseBytes?: number;
 }
@@ -57,6 +63,63 @@ export class EtcdRequestError extends Error {
 
 /** gRPC NOT_FOUND: etcd's "requested lease not found". */
 export const GRPC_NOT_FOUND = 5;
+
+/**
+ * gRPC codes with which a member says it cannot serve the request now, where
+ * another member (or the same one a moment later) may: 14 unavailable ("no
+ * leader", "leader changed", "request timed out", "server stopped"), 4
+ * deadline exceeded, 8 resource exhausted ("too many requests").
+ */
+const FAILOVER_GRPC_CODES = new Set([4, 8, 14]);
+/** HTTP statuses of a gateway whose member cannot serve: bad gateway, unavailable, gateway timeout. */
+const FAILOVER_HTTP_STATUSES = new Set([502, 503, 504]);
+/** Pause after every endpoint failed once, before the next round. */
+const ROUND_PAUSE_MS = 50;
+
+type Answer =
+  | { readonly kind: "ok"; readonly value: unknown }
+  | { readonly kind: "failover"; readonly message: string; readonly code: number | undefined }
+  | {
+      readonly kind: "error";
+      readonly message: string;
+      readonly maybeApplied: boolean;
+      readonly code: number | undefined;
+    };
+
+/** What one member's HTTP answer means: the result, "try another member", or a final error. */
+function parseAnswer(status: number, body: string): Answer {
+  let answer: { error?: string; message?: string; code?: number };
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    const message = `HTTP ${status}, not JSON: ${body.slice(0, 200)}`;
+    return FAILOVER_HTTP_STATUSES.has(status)
+      ? { kind: "failover", message, code: undefined }
+      : { kind: "error", message, maybeApplied: true, code: undefined };
+  }
+  if (status === 200 && answer.error === undefined) return { kind: "ok", value: answer };
+  const code = typeof answer.code === "number" ? answer.code : undefined;
+  const message = `HTTP ${status}: ${answer.message ?? answer.error ?? body.slice(0, 200)}`;
+  if (
+    (code !== undefined && FAILOVER_GRPC_CODES.has(code)) ||
+    (code === undefined && FAILOVER_HTTP_STATUSES.has(status))
+  )
+    return { kind: "failover", message, code };
+  // A lease not found, an invalid argument: etcd refused before proposing.
+  return { kind: "error", message, maybeApplied: !(code === GRPC_NOT_FOUND || code === 3), code };
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 const unb64 = (text: string | undefined): string =>
@@ -110,8 +173,9 @@ export class EtcdLeaseClient {
   readonly #endpoints: readonly Endpoint[];
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 4 });
   readonly #timeoutMs: number;
+  readonly #failoverMs: number;
   readonly #maxBytes: number;
-  /** The endpoint tried first; moves on when one cannot be reached. */
+  /** The endpoint tried first; moves on when one fails (cannot be reached, does not answer, has no leader). */
   #current = 0;
 
   constructor(options: EtcdLeaseClientOptions) {
@@ -119,58 +183,86 @@ export class EtcdLeaseClient {
     this.endpoints = [...options.endpoints];
     this.#endpoints = options.endpoints.map(parseEndpoint);
     this.#timeoutMs = options.requestTimeoutMs ?? 2_000;
+    this.#failoverMs = options.failoverMs ?? 2 * this.#timeoutMs;
     this.#maxBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
   }
 
-  /** POST one request; tries every endpoint once while nothing could be sent. */
+  /**
+   * POST one request, failing over: a transport error (refused, reset, no
+   * answer within `requestTimeoutMs`) or an answer that says the member
+   * cannot serve it now (gRPC unavailable: "no leader", "leader changed",
+   * "request timed out"; deadline exceeded; HTTP 502–504) moves on to the
+   * next endpoint, round after round, until one answers or the request's
+   * deadline passes: `signal`, and at most `failoverMs` from now.
+   *
+   * A retry may repeat a request that was applied (a reset after sending).
+   * Every request this client sends is safe to repeat: a keepalive, a range
+   * and a revoke are idempotent, a create-if-absent answers with the key
+   * it created the first time (see {@link createIfAbsent}'s `lease`), and a
+   * grant repeated makes a lease nobody keeps alive, which expires.
+   */
   async call<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
     const text = JSON.stringify(body);
-    const errors: string[] = [];
-    for (let attempt = 0; attempt < this.#endpoints.length; attempt++) {
-      const index = (this.#current + attempt) % this.#endpoints.length;
+    const deadline = performance.now() + this.#failoverMs;
+    const overall = signal
+      ? AbortSignal.any([signal, AbortSignal.timeout(this.#failoverMs)])
+      : AbortSignal.timeout(this.#failoverMs);
+    /** The last failure per endpoint, for the message. */
+    const failures = new Map<number, string>();
+    let maybeApplied = false;
+    let lastCode: number | undefined;
+    // Each attempt goes to the member after the last one this request tried, starting at the preferred one.
+    let next = this.#current;
+    for (let attempt = 0; ; attempt++) {
+      const index = next;
+      next = (index + 1) % this.#endpoints.length;
       const endpoint = this.#endpoints[index]!;
+      const remainingMs = deadline - performance.now();
+      if (overall.aborted || remainingMs <= 0) break;
       const outcome = await postJson({
         agent: this.#agent,
         host: endpoint.host,
         port: endpoint.port,
         path,
         body: text,
-        signal: signal ?? AbortSignal.timeout(this.#timeoutMs),
-        timeoutMs: this.#timeoutMs,
+        signal: overall,
+        timeoutMs: Math.max(1, Math.min(this.#timeoutMs, Math.ceil(remainingMs))),
         maxResponseBytes: this.#maxBytes,
       });
       const where = `${endpoint.host}:${endpoint.port}${path}`;
-      if (outcome.kind === "not-sent") {
-        errors.push(`${where}: ${outcome.message}`);
-        if (signal?.aborted) break;
-        continue;
-      }
-      // After an unknown outcome the next call starts at the next member (this one may be dead or cut off).
-      this.#current = outcome.kind === "unknown" ? (index + 1) % this.#endpoints.length : index;
-      if (outcome.kind === "unknown")
-        throw new EtcdRequestError(`${where}: ${outcome.message}`, { maybeApplied: true });
-      let answer: { error?: string; message?: string; code?: number; header?: unknown };
-      try {
-        answer = JSON.parse(outcome.body);
-      } catch {
-        throw new EtcdRequestError(
-          `${where}: HTTP ${outcome.status}, not JSON: ${outcome.body.slice(0, 200)}`,
-          {
-            maybeApplied: true,
-          },
-        );
-      }
-      if (outcome.status !== 200 || answer.error !== undefined) {
-        const code = typeof answer.code === "number" ? answer.code : undefined;
-        throw new EtcdRequestError(
-          `${where}: HTTP ${outcome.status}: ${answer.message ?? answer.error ?? outcome.body.slice(0, 200)}`,
-          // A lease not found, an invalid argument: etcd refused before proposing.
-          { maybeApplied: !(code === GRPC_NOT_FOUND || code === 3), code },
-        );
-      }
-      return answer as T;
+      let failure: { message: string; maybeApplied: boolean; code?: number | undefined };
+      if (outcome.kind === "response") {
+        const answer = parseAnswer(outcome.status, outcome.body);
+        if (answer.kind === "ok") {
+          this.#current = index;
+          return answer.value as T;
+        }
+        if (answer.kind === "error") {
+          this.#current = index;
+          throw new EtcdRequestError(`${where}: ${answer.message}`, {
+            maybeApplied: answer.maybeApplied,
+            ...(answer.code !== undefined && { code: answer.code }),
+          });
+        }
+        failure = { message: answer.message, maybeApplied: true, code: answer.code };
+      } else failure = { message: outcome.message, maybeApplied: outcome.kind === "unknown" };
+      failures.set(index, `${where}: ${failure.message}`);
+      maybeApplied ||= failure.maybeApplied;
+      lastCode = failure.code ?? lastCode;
+      // This member is dead, cut off or leaderless: the next request starts at the next one too.
+      if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
+      // A whole round failed: pause a little before the next, so refused connections do not spin.
+      if ((attempt + 1) % this.#endpoints.length === 0)
+        await sleep(Math.min(ROUND_PAUSE_MS, Math.max(0, deadline - performance.now())), overall);
     }
-    throw new EtcdRequestError(`no etcd endpoint reachable: ${errors.join("; ")}`, { maybeApplied: false });
+    const reasons = [...failures.values()].join("; ");
+    const why = signal?.aborted ? "aborted" : `within ${this.#failoverMs} ms`;
+    throw new EtcdRequestError(
+      maybeApplied || failures.size === 0
+        ? `no etcd endpoint answered ${why}: ${reasons || errorText(signal?.reason)}`
+        : `no etcd endpoint reachable: ${reasons}`,
+      { maybeApplied, ...(lastCode !== undefined && { code: lastCode }) },
+    );
   }
 
   /** Grant a lease of `ttlSeconds`; its id. */
@@ -185,12 +277,18 @@ export class EtcdLeaseClient {
 
   /** Refresh a lease once; its remaining TTL in seconds, 0 when the lease is gone (expired or revoked). */
   async keepAliveOnce(lease: string, signal?: AbortSignal): Promise<number> {
-    const answer = await this.call<{ result?: { TTL?: string } }>(
-      "/v3/lease/keepalive",
-      { ID: lease },
-      signal,
-    );
-    return Number(answer.result?.TTL ?? 0);
+    try {
+      const answer = await this.call<{ result?: { TTL?: string } }>(
+        "/v3/lease/keepalive",
+        { ID: lease },
+        signal,
+      );
+      return Number(answer.result?.TTL ?? 0);
+    } catch (error) {
+      // "requested lease not found", if a member says it as an error rather than TTL 0.
+      if (error instanceof EtcdRequestError && error.code === GRPC_NOT_FOUND) return 0;
+      throw error;
+    }
   }
 
   /** Remaining TTL in seconds, -1 when the lease is gone; with the keys attached to it. */
@@ -261,15 +359,17 @@ export class EtcdLeaseClient {
 
   /**
    * Put `key` attached to `lease` only if it does not exist (compare
-   * create_revision == 0). Either way, the key's create revision: ours when
-   * `created`, the existing key's otherwise.
+   * create_revision == 0). Either way, the key's create revision and lease:
+   * ours when `created`, the existing key's otherwise. A request repeated
+   * after a failover (its first attempt applied, the answer lost) answers
+   * `created: false` with our own lease: the caller tells "mine" by it.
    */
   async createIfAbsent(
     key: string,
     value: string,
     lease: string,
     signal?: AbortSignal,
-  ): Promise<{ created: boolean; createRevision: string }> {
+  ): Promise<{ created: boolean; createRevision: string; lease: string }> {
     const k = b64(key);
     const answer = await this.call<{
       succeeded?: boolean;
@@ -284,9 +384,21 @@ export class EtcdLeaseClient {
       },
       signal,
     );
-    if (answer.succeeded === true) return { created: true, createRevision: answer.header?.revision ?? "0" };
+    if (answer.succeeded === true)
+      return { created: true, createRevision: answer.header?.revision ?? "0", lease };
     const existing = answer.responses?.[0]?.response_range?.kvs?.[0];
-    return { created: false, createRevision: existing?.create_revision ?? "0" };
+    return {
+      created: false,
+      createRevision: existing?.create_revision ?? "0",
+      lease: existing?.lease ?? "0",
+    };
+  }
+
+  /** One key, undefined when it does not exist (a linearizable range). */
+  async get(key: string, signal?: AbortSignal): Promise<EtcdKeyValue | undefined> {
+    const answer = await this.call<{ kvs?: RawKv[] }>("/v3/kv/range", { key: b64(key) }, signal);
+    const kv = answer.kvs?.[0];
+    return kv === undefined ? undefined : toKv(kv);
   }
 
   /** Delete one key; how many were deleted. */
@@ -296,32 +408,75 @@ export class EtcdLeaseClient {
   }
 
   /**
-   * Resolve once `key` (with `prefix`, any key under it) is deleted at or after revision `fromRevision`
-   * (`"deleted"`), or when `timeoutMs` passes or `signal` aborts first
-   * (`"timeout"`). A watch stream on one endpoint; when it breaks, the
-   * answer is `"broken"` and the caller re-reads the state (a recipe
-   * re-ranks its queue anyway).
+   * Resolve once `key` (with `prefix`, any key under it) is deleted at or
+   * after revision `fromRevision` (`"deleted"`), or when `timeoutMs` passes
+   * or `signal` aborts first (`"timeout"`).
+   *
+   * The stream goes to the preferred member. When its connection fails (the
+   * member died, reset, refused), the watch is re-established on the next
+   * member from the same `fromRevision`, so a delete while it was
+   * disconnected is still delivered; before that, a single key is looked up
+   * with a range, and a key already gone is `"deleted"` at once. `"broken"`:
+   * etcd canceled the watch (a compacted start revision) or every member
+   * failed; the caller re-reads the state (a recipe re-ranks its queue).
    */
-  watchDelete(
+  async watchDelete(
     key: string,
     fromRevision: string,
     options: { timeoutMs: number; signal?: AbortSignal; prefix?: boolean },
   ): Promise<"deleted" | "timeout" | "broken"> {
-    const endpoint = this.#endpoints[this.#current]!;
+    const until = performance.now() + options.timeoutMs;
+    const bounded = options.signal
+      ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+      : AbortSignal.timeout(options.timeoutMs);
+    let index = this.#current;
+    for (let attempt = 0; attempt < this.#endpoints.length; attempt++) {
+      const remainingMs = until - performance.now();
+      if (bounded.aborted || remainingMs <= 0) return "timeout";
+      if (attempt > 0 && !options.prefix) {
+        // Re-established after a break: the key may have gone while no stream was open.
+        const present = await this.get(key, bounded).then(
+          (kv) => kv !== undefined,
+          () => undefined,
+        );
+        if (bounded.aborted) return "timeout";
+        if (present === false) return "deleted";
+        index = this.#current;
+      }
+      const outcome = await this.#watchOnce(this.#endpoints[index]!, key, fromRevision, {
+        timeoutMs: until - performance.now(),
+        signal: bounded,
+        prefix: options.prefix === true,
+      });
+      if (outcome !== "disconnected") return outcome;
+      if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
+      index = (index + 1) % this.#endpoints.length;
+      await sleep(Math.min(ROUND_PAUSE_MS, until - performance.now()), bounded);
+    }
+    return "broken";
+  }
+
+  /** One watch stream on one member; `"disconnected"` when its connection failed (try another member). */
+  #watchOnce(
+    endpoint: Endpoint,
+    key: string,
+    fromRevision: string,
+    options: { timeoutMs: number; signal: AbortSignal; prefix: boolean },
+  ): Promise<"deleted" | "timeout" | "broken" | "disconnected"> {
     return new Promise((resolve) => {
       let settled = false;
       let buffered = "";
-      const finish = (outcome: "deleted" | "timeout" | "broken"): void => {
+      const finish = (outcome: "deleted" | "timeout" | "broken" | "disconnected"): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
+        options.signal.removeEventListener("abort", onAbort);
         req.destroy();
         resolve(outcome);
       };
       const onAbort = () => finish("timeout");
-      const timer = setTimeout(() => finish("timeout"), options.timeoutMs);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const timer = setTimeout(() => finish("timeout"), Math.max(0, options.timeoutMs));
+      options.signal.addEventListener("abort", onAbort, { once: true });
       const body = JSON.stringify({
         create_request: {
           key: b64(key),
@@ -337,11 +492,11 @@ export class EtcdLeaseClient {
         path: "/v3/watch",
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       });
-      req.on("error", () => finish("broken"));
+      req.on("error", () => finish("disconnected"));
       req.on("response", (response) => {
         if (response.statusCode !== 200) {
           response.resume();
-          finish("broken");
+          finish(FAILOVER_HTTP_STATUSES.has(response.statusCode ?? 0) ? "disconnected" : "broken");
           return;
         }
         response.setEncoding("utf8");
@@ -358,17 +513,23 @@ export class EtcdLeaseClient {
             try {
               const message = JSON.parse(line) as {
                 result?: { events?: { type?: string }[]; canceled?: boolean };
-                error?: unknown;
+                error?: { grpc_code?: number; http_code?: number };
               };
-              if (message.error !== undefined || message.result?.canceled) finish("broken");
               if (message.result?.events?.some((event) => event.type === "DELETE")) finish("deleted");
+              if (message.error !== undefined) {
+                const code = message.error.grpc_code;
+                finish(code !== undefined && FAILOVER_GRPC_CODES.has(code) ? "disconnected" : "broken");
+              }
+              if (message.result?.canceled) finish("broken");
             } catch {
               finish("broken");
             }
           }
         });
-        response.on("end", () => finish("broken"));
-        response.on("error", () => finish("broken"));
+        // The member went away mid-stream (killed, restarted): another one carries on.
+        response.on("end", () => finish("disconnected"));
+        response.on("error", () => finish("disconnected"));
+        response.on("aborted", () => finish("disconnected"));
       });
       req.end(body);
     });
