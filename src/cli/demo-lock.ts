@@ -18,6 +18,9 @@
  * `--unsafe` it keeps the child running and exits 70 only when the child
  * ends: the bug the lock workload must catch.
  *
+ * Every etcd request fails over from member to member (../client/etcd-lease.ts),
+ * so one member's death, even the leader's, does not end a session.
+ *
  * Exit codes: the child's (128 + signal when a signal ended it) after a
  * clean hold; 70 lease lost; 75 every slot busy with `--nonblock`; 69 etcd
  * unreachable; 64 bad flags.
@@ -120,15 +123,15 @@ export function registerDemoLockCommand(program: Command): Command {
 async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
   const ttlMs = flags.ttl * 1000;
   // Every TTL/6, not the recipe's TTL/3: a leader's death stalls every keepalive until a new leader
-  // answers (1.4-2.4 s after the kill, measured with etcd's defaults), and the wrapper may wait for that
+  // answers (1.0-2.0 s after the kill, measured with etcd's defaults), and the wrapper may wait for that
   // only as long as its last renewal leaves of the TTL: the fresher the renewal, the more of it.
   const periodMs = Math.max(100, Math.floor(ttlMs / 6));
-  // Every request fails over from member to member (a member slow for a keepalive period is joined by the
-  // next, the first answer wins; the whole request at most a TTL or 2 s): a dead, paused or leaderless
-  // member costs an attempt, not the session.
+  // Every request fails over from member to member (a member slow for a third of a keepalive period is
+  // joined by the next, the first answer wins; the whole request at most a TTL or 2 s): a dead, paused or
+  // leaderless member costs an attempt, not the session. A healthy member answers in a few ms.
   const client = new EtcdLeaseClient({
     endpoints: flags.endpoints,
-    requestTimeoutMs: Math.max(100, Math.min(1_000, periodMs)),
+    requestTimeoutMs: Math.max(50, Math.min(1_000, Math.floor(periodMs / 3))),
     failoverMs: Math.max(2_000, ttlMs),
   });
   const lost = new AbortController();

@@ -11,10 +11,13 @@
  *   const lease = await etcd.grant(5);
  *   const mine = await etcd.createIfAbsent("locks/job/" + lease, "a2", lease);
  *
- * Requests go to one endpoint at a time; one that cannot be reached (nothing
- * sent) is skipped for the next. An answer that may follow a sent request
- * (timeout, reset) is an {@link EtcdRequestError} with `maybeApplied: true`:
- * the caller decides (a lock wrapper treats it as "lease state unknown").
+ * Requests fail over (docs/locks.md, "Losing an etcd member"): a member
+ * that cannot be reached, resets, or has no leader is left for the next,
+ * a slow one is joined by the next, and a watch resumes on another member
+ * from its start revision; each request within a deadline. A request that
+ * no member answered in time is an {@link EtcdRequestError}, with
+ * `maybeApplied: true` when one attempt may have reached etcd: the caller
+ * decides (a lock wrapper treats it as "lease state unknown").
  * Int64 fields (lease ids, revisions) are decimal strings, as the gateway
  * writes them: a lease id does not fit a JS number.
  */
@@ -77,6 +80,16 @@ export const GRPC_NOT_FOUND = 5;
 const FAILOVER_GRPC_CODES = new Set([4, 8, 14]);
 /** HTTP statuses of a gateway whose member cannot serve: bad gateway, unavailable, gateway timeout. */
 const FAILOVER_HTTP_STATUSES = new Set([502, 503, 504]);
+/**
+ * A hedged attempt lives this many hedge intervals: long enough for a slow
+ * member to answer while the others are asked, short enough that a request
+ * parked in a member (etcd's `waitLeader` sleeps a whole election timeout
+ * when it saw no leader) gives way to a fresh one, which finds the new
+ * leader at once.
+ */
+const HEDGED_ATTEMPT_FACTOR = 4;
+/** At most this many attempts of one request in flight at one member (a fresh one beside a parked one). */
+const HEDGED_PER_MEMBER = 2;
 /** Pause after every endpoint failed once, before the next round. */
 const ROUND_PAUSE_MS = 50;
 
@@ -202,16 +215,18 @@ export class EtcdLeaseClient {
    * until one answers or the request's deadline passes: `signal`, and at
    * most `failoverMs` from now.
    *
-   * A member that is slow to answer is not given up on: after
-   * `requestTimeoutMs` the next member is asked too (a hedge), and the first
-   * answer wins. That matters after a leader's death: a follower holds a
-   * keepalive until it knows the new leader, and one that saw no leader for
-   * a moment waits a whole election timeout before it looks again (etcd's
-   * `waitLeader`), so one answers ~0.9 s after the kill and the other ~1.9 s
-   * (measured, 3 members, etcd 3.4 defaults); an attempt cut off at its
-   * timeout would throw away the answer that was about to come. With
-   * `hedge: false` (a grant: a second one would make a second lease) an
-   * attempt is abandoned after `requestTimeoutMs` instead.
+   * A member that is slow to answer is not given up on at once: every
+   * `requestTimeoutMs` the next member is asked too (a hedge; round-robin,
+   * at most two attempts in flight per member, each living four intervals),
+   * and the first answer wins. That matters after a leader's death: a
+   * follower holds a keepalive until it knows the new leader, and one that
+   * saw no leader for a moment sleeps a whole election timeout before it
+   * looks again (etcd 3.4's `waitLeader`): measured with 3 members and
+   * etcd's defaults, one member answered ~1.4 s after the kill and the
+   * other ~2.4 s, every request parked in it answering at once. A fresh
+   * attempt after the election is answered at once. With `hedge: false` (a
+   * grant: a second one would make a second lease) one attempt at a time,
+   * abandoned after `requestTimeoutMs`.
    *
    * A retry may repeat a request that was applied (a reset after sending).
    * Every request this client sends is safe to repeat: a keepalive, a range
@@ -233,7 +248,9 @@ export class EtcdLeaseClient {
     return new Promise<T>((resolve, reject) => {
       /** The last failure per endpoint, for the message. */
       const failures = new Map<number, string>();
-      const inFlight = new Set<number>();
+      /** Attempts in flight per member. */
+      const inFlight = new Map<number, number>();
+      let inFlightCount = 0;
       let maybeApplied = false;
       let lastCode: number | undefined;
       let cursor = this.#current;
@@ -265,17 +282,18 @@ export class EtcdLeaseClient {
         });
       const onAbort = () => {
         // The attempts in flight end with "aborted"; the last one to end gives up (or at once if none).
-        if (inFlight.size === 0) giveUp();
+        if (inFlightCount === 0) giveUp();
       };
       const launch = (): void => {
         clearTimeout(hedgeTimer);
         if (settled || overall.aborted) return;
         let index: number | undefined;
         for (let k = 0; k < count && index === undefined; k++)
-          if (!inFlight.has((cursor + k) % count)) index = (cursor + k) % count;
+          if ((inFlight.get((cursor + k) % count) ?? 0) < HEDGED_PER_MEMBER) index = (cursor + k) % count;
         if (index === undefined) return; // every member is being asked already
         cursor = (index + 1) % count;
-        inFlight.add(index);
+        inFlight.set(index, (inFlight.get(index) ?? 0) + 1);
+        inFlightCount++;
         const endpoint = this.#endpoints[index]!;
         const remainingMs = Math.max(1, Math.ceil(deadline - performance.now()));
         const attempt = index;
@@ -286,13 +304,14 @@ export class EtcdLeaseClient {
           path,
           body: text,
           signal: overall,
-          timeoutMs: hedge ? remainingMs : Math.min(this.#timeoutMs, remainingMs),
+          timeoutMs: Math.min(hedge ? HEDGED_ATTEMPT_FACTOR * this.#timeoutMs : this.#timeoutMs, remainingMs),
           maxResponseBytes: this.#maxBytes,
         }).then((outcome) => finished(attempt, endpoint, outcome));
         if (hedge) hedgeTimer = setTimeout(launch, this.#timeoutMs);
       };
       const finished = (index: number, endpoint: Endpoint, outcome: HttpOutcome): void => {
-        inFlight.delete(index);
+        inFlight.set(index, inFlight.get(index)! - 1);
+        inFlightCount--;
         if (settled) return;
         const where = `${endpoint.host}:${endpoint.port}${path}`;
         let failure: { message: string; maybeApplied: boolean; code?: number | undefined };
@@ -324,7 +343,7 @@ export class EtcdLeaseClient {
         // This member is dead, cut off or leaderless: the next request starts at the next one too.
         if (this.#current === index) this.#current = (index + 1) % count;
         if (overall.aborted) {
-          if (inFlight.size === 0) giveUp();
+          if (inFlightCount === 0) giveUp();
           return;
         }
         // Ask the next member now; after a whole round of failures, pause a little so refusals do not spin.
