@@ -1,5 +1,6 @@
 /**
  * Losing one etcd member does not end a demo-lock session (issue 13): the
+ * first endpoint a closed port changes nothing; and the
  * wrapper is given every member's endpoint, and its requests, keepalives
  * and watches fail over. A 3-member etcd; one wrapper (TTL 4 s, kill-after
  * 1 s) holds with a child, a second waits; the member they talk to (the
@@ -56,6 +57,36 @@ const alive = (pid: number): boolean => {
 };
 
 describe("demo-lock when etcd members die", () => {
+  it("holds and hands back through a closed port as its first endpoint", async () => {
+    const actors = await startActors({
+      count: 1,
+      command: cli.command,
+      args: [
+        ...cli.args,
+        "demo-lock",
+        "--endpoints",
+        ["127.0.0.1:1", ...cluster.nodes.map((node) => node.address)].join(","),
+        "--prefix",
+        `closed/${process.pid}/`,
+        "--ttl",
+        "2",
+        "--",
+        "sh",
+        "-c",
+        'test -n "$CRUCIBLE_LOCK_REV" && exit 7',
+      ],
+    });
+    try {
+      const began = performance.now();
+      const exit = await actors.get("a1").exited;
+      // The child's code: granted, queued, claimed and revoked with the first endpoint refusing every time.
+      expect(exit.code).toBe(7);
+      expect(performance.now() - began).toBeLessThan(5_000);
+    } finally {
+      await actors.close();
+    }
+  }, 30_000);
+
   it("holder and waiter keep their sessions through the first endpoint's (the leader's) death; a majority's death loses the lease: exit 70", async () => {
     const prefix = `failover/${process.pid}/`;
     // The leader first: the member the wrappers talk to is the one whose death stalls the cluster.
@@ -127,9 +158,9 @@ describe("demo-lock when etcd members die", () => {
         DEMO_LOCK_EXIT.leaseLost,
         DEMO_LOCK_EXIT.leaseLost,
       ]);
-      // TTL + kill-after + slack (the child stops at SIGTERM, so well inside; the release's revoke
-      // against the dead quorum is bounded at 2 s).
-      expect(tookMs).toBeLessThan(TTL_S * 1000 + KILL_AFTER_MS + 2_500);
+      // TTL + kill-after + the release's revoke (bounded at 2 s, and the quorum is gone) + slack for a
+      // loaded host. The child stops at SIGTERM, so the kill-after is not even used.
+      expect(tookMs, logs()).toBeLessThan(TTL_S * 1000 + KILL_AFTER_MS + 2_000 + 2_000);
       expect(alive(childPid), "the child was stopped").toBe(false);
       expect(logs()).toMatch(/lost: no keepalive succeeded/);
     } finally {
