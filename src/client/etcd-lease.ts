@@ -355,8 +355,12 @@ export class EtcdLeaseClient {
         clearTimeout(pauseTimer);
         pauseTimer = setTimeout(launch, Math.min(ROUND_PAUSE_MS, Math.max(0, deadline - performance.now())));
       };
-      overall.addEventListener("abort", onAbort, { once: true });
-      launch();
+      // An abort listener added to an aborted signal never fires: a request aborted before it began ends now.
+      if (overall.aborted) giveUp();
+      else {
+        overall.addEventListener("abort", onAbort, { once: true });
+        launch();
+      }
     });
   }
 
@@ -560,6 +564,7 @@ export class EtcdLeaseClient {
     fromRevision: string,
     options: { timeoutMs: number; signal: AbortSignal; prefix: boolean },
   ): Promise<"deleted" | "timeout" | "broken" | "disconnected"> {
+    if (options.signal.aborted) return Promise.resolve("timeout");
     return new Promise((resolve) => {
       let settled = false;
       let buffered = "";

@@ -156,6 +156,14 @@ describe("etcd lease client", () => {
     }
   });
 
+  it("a request or watch whose signal is already aborted ends at once (not never)", async () => {
+    const aborted = AbortSignal.abort(new Error("lease lost"));
+    const error = await client.rangePrefix("t9/", aborted).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EtcdRequestError);
+    expect((error as Error).message).toMatch(/aborted: .*lease lost/);
+    expect(await client.watchDelete("t9/k", "1", { timeoutMs: 5_000, signal: aborted })).toBe("timeout");
+  });
+
   it("a create repeated after a lost answer finds its own key: the lease says it is ours", async () => {
     const lease = await client.grant(30);
     await client.createIfAbsent("t7/s/0", lease, lease);
