@@ -6,7 +6,7 @@
  *   crucible demo-lock --endpoints 127.0.0.1:2379,127.0.0.1:2381 --prefix locks/job/ \
  *     --ttl 5 --max 1 --kill-after 2s -- ./child
  *
- * It grants a lease of `--ttl` seconds, keeps it alive (every TTL/3), joins
+ * It grants a lease of `--ttl` seconds, keeps it alive (every TTL/6), joins
  * the queue under `--prefix` and waits for one of `--max` slots (etcd's
  * concurrency recipe: ../client/etcd-semaphore.ts), then runs the child in a
  * process group of its own with the hold in its environment, tethered to the
@@ -18,6 +18,9 @@
  * `--unsafe` it keeps the child running and exits 70 only when the child
  * ends: the bug the lock workload must catch.
  *
+ * Every etcd request fails over from member to member (../client/etcd-lease.ts),
+ * so one member's death, even the leader's, does not end a session.
+ *
  * Exit codes: the child's (128 + signal when a signal ended it) after a
  * clean hold; 70 lease lost; 75 every slot busy with `--nonblock`; 69 etcd
  * unreachable; 64 bad flags.
@@ -26,7 +29,7 @@ import type { ChildProcess } from "node:child_process";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { shellExitCode } from "../actors/record-interval.js";
 import { spawnTethered } from "../actors/tether.js";
-import { EtcdLeaseClient, EtcdRequestError } from "../client/etcd-lease.js";
+import { EtcdLeaseClient, EtcdRequestError, timeoutSignal } from "../client/etcd-lease.js";
 import { acquireSlot, type SlotHold } from "../client/etcd-semaphore.js";
 import { signalTree } from "../cluster/process.js";
 import { durationOption, parsePositiveInt } from "./options.js";
@@ -78,6 +81,21 @@ const parsePrefix = (text: string): string => {
   return text;
 };
 
+/** Pause before a keepalive is sent again after one failed on every member it tried. */
+const KEEPALIVE_RETRY_MS = 100;
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+
 const log = (line: string): void => {
   process.stderr.write(`crucible demo-lock[${process.pid}]: ${line}\n`);
 };
@@ -104,12 +122,21 @@ export function registerDemoLockCommand(program: Command): Command {
 
 async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
   const ttlMs = flags.ttl * 1000;
+  // Every TTL/6, not the recipe's TTL/3: a leader's death stalls every keepalive until a new leader
+  // answers (1.0-2.0 s after the kill, measured with etcd's defaults), and the wrapper may wait for that
+  // only as long as its last renewal leaves of the TTL: the fresher the renewal, the more of it.
+  const periodMs = Math.max(100, Math.floor(ttlMs / 6));
+  // Every request fails over from member to member (a member slow for a third of a keepalive period is
+  // joined by the next, the first answer wins; the whole request at most a TTL or 2 s): a dead, paused or
+  // leaderless member costs an attempt, not the session. A healthy member answers in a few ms.
   const client = new EtcdLeaseClient({
     endpoints: flags.endpoints,
-    requestTimeoutMs: Math.max(200, Math.min(2_000, Math.floor(ttlMs / 3))),
+    requestTimeoutMs: Math.max(50, Math.min(1_000, Math.floor(periodMs / 3))),
+    failoverMs: Math.max(2_000, ttlMs),
   });
   const lost = new AbortController();
   const stopping = new AbortController();
+  const released = new AbortController();
   let stopSignal: NodeJS.Signals | undefined;
   const onStop = (signal: NodeJS.Signals) => () => {
     stopSignal ??= signal;
@@ -121,6 +148,8 @@ async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
   for (const [signal, handler] of stopHandlers) process.on(signal, handler);
 
   let lease: string;
+  // The lease expires no sooner than a TTL after the grant was sent: the first bound.
+  let lastOkMs = performance.now();
   try {
     lease = await client.grant(flags.ttl);
   } catch (error) {
@@ -128,39 +157,64 @@ async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
     client.close();
     return DEMO_LOCK_EXIT.unavailable;
   }
-  // Keepalive: every TTL/3. Lost when etcd says the lease is gone, or when no keepalive has succeeded for a
-  // whole TTL (a pause, a partition): then etcd may have expired it, and safety means assuming it did.
-  let lastOkMs = performance.now();
-  let keepalive: NodeJS.Timeout | undefined;
-  let inFlight = false;
+  // Keepalive every TTL/6, retried on the next member at once when one fails. Lost when etcd says the lease
+  // is gone, or when no keepalive has succeeded for a whole TTL (a pause, a partition, no quorum): then etcd
+  // may have expired it, and safety means assuming it did. A member's death is neither: the next member
+  // answers within the TTL (a leader's death: once a new leader is elected, which keeps every lease).
+  let lastError: string | undefined;
+  let failingSinceMs: number | undefined;
   const declareLost = (why: string) => {
     if (lost.signal.aborted) return;
     log(`lease ${lease} lost: ${why}`);
     lost.abort(new Error(why));
-    clearInterval(keepalive);
+    clearInterval(watchdog);
   };
-  const tick = async () => {
+  const overdue = () => {
     const sinceOkMs = performance.now() - lastOkMs;
     if (sinceOkMs > ttlMs)
-      return declareLost(`no keepalive succeeded for ${Math.round(sinceOkMs)} ms (TTL ${ttlMs} ms)`);
-    if (inFlight) return;
-    inFlight = true;
-    const sentMs = performance.now();
-    try {
-      const ttl = await client.keepAliveOnce(lease);
-      if (ttl <= 0) declareLost("etcd says the lease is gone (expired or revoked)");
-      else lastOkMs = sentMs;
-    } catch {
-      // Unknown: try again next tick (on the next member); the TTL bound above decides.
-    } finally {
-      inFlight = false;
+      declareLost(
+        `no keepalive succeeded for ${Math.round(sinceOkMs)} ms (TTL ${ttlMs} ms)${lastError ? `; last error: ${lastError}` : ""}`,
+      );
+  };
+  // Checks the bound on its own, so a wrapper resumed after a pause sees it at once, even while a
+  // keepalive sent before the pause is still waiting for its answer.
+  const watchdog = setInterval(overdue, Math.min(100, periodMs));
+  const keepalive = async () => {
+    const quit = AbortSignal.any([lost.signal, released.signal]);
+    while (!quit.aborted) {
+      const sentMs = performance.now();
+      const leftMs = lastOkMs + ttlMs - sentMs;
+      if (leftMs <= 0) return overdue();
+      let ttl: number | undefined;
+      try {
+        ttl = await client.keepAliveOnce(lease, AbortSignal.any([quit, timeoutSignal(leftMs)]));
+      } catch (error) {
+        lastError = (error as Error).message;
+        if (failingSinceMs === undefined && !quit.aborted) {
+          failingSinceMs = sentMs;
+          log(`keepalive failed, retrying on the other members: ${lastError}`);
+        }
+      }
+      if (quit.aborted) return;
+      if (ttl !== undefined && ttl <= 0)
+        return declareLost("etcd says the lease is gone (expired or revoked)");
+      if (ttl !== undefined) {
+        lastOkMs = Math.max(lastOkMs, sentMs);
+        if (failingSinceMs !== undefined)
+          log(`keepalive succeeded again after ${Math.round(performance.now() - failingSinceMs)} ms`);
+        failingSinceMs = undefined;
+        lastError = undefined;
+      }
+      await sleep(ttl !== undefined ? periodMs : KEEPALIVE_RETRY_MS, quit);
     }
   };
-  keepalive = setInterval(() => void tick(), Math.max(100, Math.floor(ttlMs / 3)));
+  const keepaliveDone = keepalive();
 
   const either = AbortSignal.any([lost.signal, stopping.signal]);
   const release = async () => {
-    clearInterval(keepalive);
+    released.abort();
+    clearInterval(watchdog);
+    await keepaliveDone;
     await client.revoke(lease, AbortSignal.timeout(2_000)).catch(() => false);
     client.close();
     for (const [signal, handler] of stopHandlers) process.removeListener(signal, handler);

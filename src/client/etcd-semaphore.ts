@@ -13,6 +13,10 @@
  *    strictly increases for each slot across successions, since a slot key
  *    is created anew by every holder.
  *
+ * Every request fails over from member to member (../client/etcd-lease.ts),
+ * so a claim may be sent twice: a slot key already attached to our own
+ * lease is ours. A watch broken by a member's death resumes on another.
+ *
  * A release revokes the lease: the queue key and the slot key go at once,
  * and the next waiter by revision is promoted (its watch fires).
  */
@@ -100,7 +104,9 @@ async function claimSlot(
       options.lease,
       options.signal,
     );
-    if (claimed.created) return { slot, slotKey, token: claimed.createRevision };
+    // Ours also when a create repeated after a failover finds the key its first attempt made.
+    if (claimed.created || claimed.lease === options.lease)
+      return { slot, slotKey, token: claimed.createRevision };
   }
   return undefined;
 }

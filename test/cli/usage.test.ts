@@ -47,6 +47,17 @@ describe("crucible run: bad input exits 64 with a message naming the problem", (
     expect(stderr).toContain("at most 24 days");
   });
 
+  it("--nemesis clock on --target redis: its redis-server never starts under libfaketime", async () => {
+    const began = performance.now();
+    expect(await main(["run", "--target", "redis", "--nemesis", "kill,clock", "--time-limit", "10"])).toBe(
+      64,
+    );
+    expect(performance.now() - began, "refused before any node starts").toBeLessThan(2_000);
+    expect(stderr).toContain("--nemesis clock on --target redis");
+    expect(stderr).toContain("linked with jemalloc, which hangs at start under libfaketime");
+    expect(stderr).not.toContain("seed:");
+  });
+
   it("--tls on a target or workload without TLS", async () => {
     expect(await main(["run", "--tls"])).toBe(64);
     expect(stderr).toContain("--tls needs --target etcd, redis or postgres (the demo server has no TLS)");
