@@ -111,6 +111,13 @@ class PartitionSearch {
    * nothing, or writes what it read: a read, a failed compare, a cas of a value to itself).
    */
   private readonly readOnly: Uint8Array;
+  /**
+   * Per op: its group of writing ops that step alike (same register view), when the group has two or
+   * more; -1 otherwise. See `dominated`.
+   */
+  private readonly effect: Int32Array;
+  /** Per op: `returnAt` (Infinity for an optional op). */
+  private readonly returnAt: Float64Array;
   /** Per depth: 1 when the op linearized there is read-only (`readOnly`). */
   private readonly stackKept: Uint8Array;
   /** Per depth: 1 once the level with that many ops linearized was searched for a candidate that keeps the state. */
@@ -165,11 +172,29 @@ class PartitionSearch {
     this.stackMax = new Int32Array(n);
     this.stackKept = new Uint8Array(n);
     this.readOnly = new Uint8Array(n);
-    if (model.registerView !== undefined)
+    this.effect = new Int32Array(n).fill(-1);
+    this.returnAt = new Float64Array(n);
+    if (model.registerView !== undefined) {
+      // Ops that write, grouped by what they read and write: two of a group step alike from every state.
+      const groups = new Map<string, number[]>();
       for (let i = 0; i < n; i++) {
         const v = model.registerView(this.inputs[i]);
         if (v === undefined || v.writes === undefined || v.writes === v.reads) this.readOnly[i] = 1;
+        else {
+          const name = `${v.key}:${v.reads ?? ""}:${v.writes}`;
+          const group = groups.get(name);
+          if (group === undefined) groups.set(name, [i]);
+          else group.push(i);
+        }
       }
+      let id = 0;
+      for (const group of groups.values()) {
+        if (group.length < 2) continue;
+        for (const i of group) this.effect[i] = id;
+        id++;
+      }
+    }
+    for (let i = 0; i < n; i++) this.returnAt[i] = ops[i]!.returnAt;
     this.levelScanned = new Uint8Array(n + 1);
     this.bestPrefix = new Int32Array(n);
     this.lowId = this.bits.firstClear(0);
@@ -200,6 +225,8 @@ class PartitionSearch {
         const i = entry;
         // pass 1 takes required ops (1), pass 2 optional ones (0): skip the others.
         if (isRequired[i] !== pass && (pass === 1 || isRequired[i] === 1)) {
+          entry = next[i]!;
+        } else if (this.effect[i]! >= 0 && this.dominated(i)) {
           entry = next[i]!;
         } else {
           const tried = this.tryLinearize(i);
@@ -327,6 +354,24 @@ class PartitionSearch {
     this.zob ^= this.zobrist[i]!;
     this.events.unlift(i);
     return i;
+  }
+
+  /**
+   * Whether candidate `i` need not be tried because another candidate here, `j`, steps alike and returns
+   * no later (ties: the lower id): a linearization from here that takes `i` first gives one that takes `j`
+   * first, by swapping the two (`j` may move to the front, being a candidate; `i` may take `j`'s place, as
+   * whatever had to follow `i` had to follow `j`). So `j` is tried here, before or after, and decides.
+   */
+  private dominated(i: number): boolean {
+    const next = this.events.next;
+    const effect = this.effect[i]!;
+    const returnAt = this.returnAt;
+    const own = returnAt[i]!;
+    for (let e = this.events.first(); e !== NIL && e < this.n; e = next[e]!) {
+      if (e !== i && this.effect[e] === effect && (returnAt[e]! < own || (returnAt[e] === own && e < i)))
+        return true;
+    }
+    return false;
   }
 
   /**
