@@ -23,7 +23,7 @@
  * have taken effect at any time after the call, or never".
  */
 import { mix32 } from "../models/context.js";
-import type { AnyModel } from "../models/types.js";
+import type { AnyModel, RegisterView } from "../models/types.js";
 import { Bitset } from "./bitset.js";
 import { SearchCache } from "./cache.js";
 import { EventList, NIL } from "./events.js";
@@ -176,22 +176,28 @@ class PartitionSearch {
     this.returnAt = new Float64Array(n);
     if (model.registerView !== undefined) {
       // Ops that write, grouped by what they read and write: two of a group step alike from every state.
-      const groups = new Map<string, number[]>();
+      // Most histories write each value once: only a value written twice is looked at further.
+      const views: (RegisterView | undefined)[] = new Array(n);
+      const writers = new Map<number, number>();
       for (let i = 0; i < n; i++) {
         const v = model.registerView(this.inputs[i]);
         if (v === undefined || v.writes === undefined || v.writes === v.reads) this.readOnly[i] = 1;
         else {
-          const name = `${v.key}:${v.reads ?? ""}:${v.writes}`;
-          const group = groups.get(name);
-          if (group === undefined) groups.set(name, [i]);
-          else group.push(i);
+          views[i] = v;
+          writers.set(v.writes, (writers.get(v.writes) ?? 0) + 1);
         }
       }
-      let id = 0;
-      for (const group of groups.values()) {
-        if (group.length < 2) continue;
-        for (const i of group) this.effect[i] = id;
-        id++;
+      const groups = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const v = views[i];
+        if (v === undefined || v.writes === undefined || writers.get(v.writes)! < 2) continue;
+        const name = `${v.key}:${v.reads ?? ""}:${v.writes}`;
+        let id = groups.get(name);
+        if (id === undefined) {
+          id = groups.size;
+          groups.set(name, id);
+        }
+        this.effect[i] = id;
       }
     }
     for (let i = 0; i < n; i++) this.returnAt[i] = ops[i]!.returnAt;
