@@ -351,6 +351,95 @@ for (const g of generated) {
   }
 }
 
+// The etcd logs whole-process: one `crucible check` process on all of them (module loading, parsing,
+// checking, printing: what a person waits for) beside the peer's processes on them, one per log (it
+// checks one file per process), their CPU times summed. Porcupine's own test data has 102 logs; the
+// fixtures here hold 60 of them.
+{
+  const etcdDir = join(fixtures, "etcd");
+  const logs = Object.keys(expected.etcd).length;
+  const cli = join(repoRoot, "bin/crucible.js");
+  const built = existsSync(join(repoRoot, "dist/cli/main.js"));
+  const measure = spawnSync("/usr/bin/time", ["-f", "%M", "true"]).status === 0;
+  if (!built || !measure) {
+    console.log(
+      `etcd ${logs} logs, whole process: skipped (${built ? "no /usr/bin/time" : "no dist/: npm run build"})`,
+    );
+  } else {
+    /** Wall, CPU (user + system) and peak RSS of one process, from /usr/bin/time. */
+    const processRun = (argv: readonly string[]) => {
+      const started = performance.now();
+      const run = spawnSync("/usr/bin/time", ["-f", "rss-kb %M cpu-s %U %S", ...argv], {
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+      });
+      const wallMs = performance.now() - started;
+      const m = /rss-kb (\d+) cpu-s ([\d.]+) ([\d.]+)/.exec(run.stderr);
+      return {
+        status: run.status,
+        stdout: run.stdout,
+        wallMs,
+        cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : Number.NaN,
+        rssBytes: m ? Number(m[1]) * 1024 : Number.NaN,
+      };
+    };
+    // Best of three by CPU (each a fresh process, so each pays the whole start), and the startup alone.
+    const runs = [0, 1, 2].map(() =>
+      processRun([process.execPath, cli, "check", etcdDir, "--model", "cas-register", "--json"]),
+    );
+    const best = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+    const startup = [0, 1, 2]
+      .map(() => processRun([process.execPath, cli, "--version"]))
+      .reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
+    let wrong = 0;
+    let parseMs = 0;
+    let checkMs = 0;
+    try {
+      const reports = JSON.parse(best.stdout) as {
+        file: string;
+        valid: unknown;
+        parseMs: number;
+        checkMs: number;
+      }[];
+      for (const r of reports) {
+        const name = r.file.split("/").pop()!;
+        if (r.valid !== expected.etcd[name]) wrong++;
+        parseMs += r.parseMs;
+        checkMs += r.checkMs;
+      }
+      if (reports.length !== logs) wrong += Math.abs(logs - reports.length);
+    } catch {
+      wrong = logs;
+    }
+    let peerText = "—";
+    let peerCpu = 0;
+    let peerWall = 0;
+    let peerNote: string | undefined;
+    if ("skipped" in peer) peerNote = peer.skipped;
+    else {
+      for (const name of Object.keys(expected.etcd)) {
+        const path = join(scratch, `${name}.jsonl`);
+        const started = performance.now();
+        const run = runPeer(peer, path);
+        peerWall += performance.now() - started;
+        if (typeof run === "string") {
+          peerNote = run;
+          break;
+        }
+        peerCpu += run.cpuMs ?? Number.NaN;
+      }
+      if (!peerNote) peerText = `${peerCpu.toFixed(0)}`;
+    }
+    console.log(
+      `${`etcd ${logs} logs, whole process`.padEnd(22)} ${"".padStart(6)} ${"".padStart(31)} ${best.wallMs.toFixed(0).padStart(11)} ${(peerNote ? "—" : peerWall.toFixed(0)).padStart(10)} ${(peerNote ? "—" : (best.wallMs / peerWall).toFixed(2)).padStart(6)}  ${(wrong === 0 ? "agree" : `${wrong} WRONG`).padEnd(12)} ${`${mb(best.rssBytes)} / —`.padEnd(18)} ${best.cpuMs.toFixed(0)}${peerNote ? "" : `, ${peerText} · ${(best.cpuMs / peerCpu).toFixed(2)}`}`,
+    );
+    console.log(
+      `  one \`crucible check\` process on the ${logs} logs (Porcupine's test data has 102; these fixtures hold 60) against ${logs} peer processes, one per log, wall and CPU summed; Crucible's CPU ${best.cpuMs.toFixed(0)} ms = startup ${startup.cpuMs.toFixed(0)} ms (\`crucible --version\`) + parse ${parseMs.toFixed(0)} + check ${checkMs.toFixed(0)} (wall, as its --json reports them) + the rest`,
+    );
+    if (peerNote) console.log(`  peer: ${peerNote}`);
+  }
+}
+
 // ---- Part 2: the earlier figures ----
 if (process.argv.includes("--side-by-side")) process.exit(0);
 console.log("");

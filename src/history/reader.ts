@@ -72,7 +72,7 @@ const CR = 0x0d;
  * breaks are made `\n` first, as `readline` splits (`\r\n` and a lone `\r` end a line too), so line
  * numbers stay what they were; a file without `\r` (the journal's) is never copied for that.
  */
-async function* streamChunks(path: string): AsyncGenerator<Buffer> {
+export async function* streamChunks(path: string): AsyncGenerator<Buffer> {
   // Big reads for big files; a small file gets a small buffer (a megabyte per file slowed many small reads).
   let chunkBytes = CHUNK_BYTES_MIN;
   try {
@@ -122,7 +122,7 @@ async function* streamChunks(path: string): AsyncGenerator<Buffer> {
 }
 
 /** `\r\n` and a lone `\r` made `\n`, in a copy (only files written elsewhere have them). */
-function normalizeLineBreaks(bytes: Buffer): Buffer {
+export function normalizeLineBreaks(bytes: Buffer): Buffer {
   const out = Buffer.allocUnsafe(bytes.length);
   let length = 0;
   for (let i = 0; i < bytes.length; i++) {

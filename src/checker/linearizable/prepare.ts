@@ -15,9 +15,12 @@ import type { AnyModel, ModelOp, PrepareContext } from "../models/types.js";
 export interface PreparedOp {
   /** The model's step input. */
   input: unknown;
-  /** Position of the invocation in the history (the order events happened). */
+  /**
+   * Position of the invocation among its partition's events (the order events happened; when the history
+   * is split by key, each partition counts its own events from 0).
+   */
   callAt: number;
-  /** Position of the completion; Infinity for an `info` op (may take effect any time after its call, or never). */
+  /** Position of the completion, counted alike; Infinity for an `info` op (may take effect any time after its call, or never). */
   returnAt: number;
   /** `index` fields of the invocation and completion, for counterexamples. */
   invokeIndex: number;
@@ -102,6 +105,10 @@ export function prepareHistory(
   const split = options.partition && model.partitionKey !== undefined;
   let only: Partition | undefined;
   let droppedCount = 0;
+  /** Per pair: its prepared op (undefined when dropped) and the number of its partition (split only). */
+  const preparedOf: (PreparedOp | undefined)[] = split ? new Array(invokes.length) : [];
+  const partitionOf = split ? new Int32Array(invokes.length) : undefined;
+  const partitionNumber = new Map<Partition, number>();
   for (let pair = 0; pair < invokes.length; pair++) {
     const invoke = invokes[pair]!;
     const completion = completions[pair];
@@ -148,13 +155,48 @@ export function prepareHistory(
       if (!partition) {
         partition = { key, ops: [] };
         byKey.set(identity, partition);
+        partitionNumber.set(partition, partitionNumber.size);
       }
+      preparedOf[pair] = prepared;
+      partitionOf![pair] = partitionNumber.get(partition)!;
     } else {
       only ??= { key: undefined, ops: [] };
       partition = only;
     }
     partition.ops.push(prepared);
   }
+  if (split && byKey.size > 1) numberWithinPartitions(preparedOf, partitionOf!, byKey.size, position);
   const partitions: Partition[] = split ? [...byKey.values()] : only ? [only] : [];
   return { partitions, opCount: invokes.length, droppedCount };
+}
+
+/**
+ * Give each partition's events positions of their own, 0, 1, 2, ... in history order: the same order
+ * within the partition (all a partition's search and fast path compare), and dense, so the search's event
+ * list places its events by position instead of sorting them. `positions`: the history's client events.
+ */
+function numberWithinPartitions(
+  preparedOf: readonly (PreparedOp | undefined)[],
+  partitionOf: Int32Array,
+  partitions: number,
+  positions: number,
+): void {
+  // Per history position: 2 × pair for a call, 2 × pair + 1 for a return, -1 for none (or dropped).
+  const events = new Int32Array(positions).fill(-1);
+  for (let pair = 0; pair < preparedOf.length; pair++) {
+    const op = preparedOf[pair];
+    if (op === undefined) continue;
+    events[op.callAt] = 2 * pair;
+    if (Number.isFinite(op.returnAt)) events[op.returnAt] = 2 * pair + 1;
+  }
+  const next = new Int32Array(partitions);
+  for (let p = 0; p < positions; p++) {
+    const event = events[p]!;
+    if (event < 0) continue;
+    const pair = event >> 1;
+    const op = preparedOf[pair]!;
+    const local = next[partitionOf[pair]!]!++;
+    if ((event & 1) === 0) op.callAt = local;
+    else op.returnAt = local;
+  }
 }

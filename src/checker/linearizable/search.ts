@@ -23,7 +23,7 @@
  * have taken effect at any time after the call, or never".
  */
 import { mix32 } from "../models/context.js";
-import type { AnyModel } from "../models/types.js";
+import type { AnyModel, RegisterView } from "../models/types.js";
 import { Bitset } from "./bitset.js";
 import { SearchCache } from "./cache.js";
 import { EventList, NIL } from "./events.js";
@@ -71,6 +71,12 @@ export type SearchOp = Pick<PreparedOp, "input" | "callAt" | "returnAt" | "requi
 
 type StopReason = "time limit" | "aborted";
 
+/** What `tryLinearize` did. */
+const REJECTED = 0;
+const LINEARIZED = 1;
+const KEPT_AND_EXPLORED = 2;
+type Tried = typeof REJECTED | typeof LINEARIZED | typeof KEPT_AND_EXPLORED;
+
 /** Search for a linearization of one partition's ops from `initial`; see the file comment. */
 export function searchPartition(
   ops: readonly SearchOp[],
@@ -100,6 +106,22 @@ class PartitionSearch {
   private readonly stackStates: unknown[];
   private readonly stackLow: Int32Array;
   private readonly stackMax: Int32Array;
+  /**
+   * 1 for an op that never changes the state, whatever it is (the model's register view says it writes
+   * nothing, or writes what it read: a read, a failed compare, a cas of a value to itself).
+   */
+  private readonly readOnly: Uint8Array;
+  /**
+   * Per op: its group of writing ops that step alike (same register view), when the group has two or
+   * more; -1 otherwise. See `dominated`.
+   */
+  private readonly effect: Int32Array;
+  /** Per op: `returnAt` (Infinity for an optional op). */
+  private readonly returnAt: Float64Array;
+  /** Per depth: 1 when the op linearized there is read-only (`readOnly`). */
+  private readonly stackKept: Uint8Array;
+  /** Per depth: 1 once the level with that many ops linearized was searched for a candidate that keeps the state. */
+  private readonly levelScanned: Uint8Array;
   private depth = 0;
   private state: unknown;
   /** Smallest op not linearized, and largest linearized (-1 when none). */
@@ -148,6 +170,38 @@ class PartitionSearch {
     this.stackStates = new Array(n);
     this.stackLow = new Int32Array(n);
     this.stackMax = new Int32Array(n);
+    this.stackKept = new Uint8Array(n);
+    this.readOnly = new Uint8Array(n);
+    this.effect = new Int32Array(n).fill(-1);
+    this.returnAt = new Float64Array(n);
+    if (model.registerView !== undefined) {
+      // Ops that write, grouped by what they read and write: two of a group step alike from every state.
+      // Most histories write each value once: only a value written twice is looked at further.
+      const views: (RegisterView | undefined)[] = new Array(n);
+      const writers = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        const v = model.registerView(this.inputs[i]);
+        if (v === undefined || v.writes === undefined || v.writes === v.reads) this.readOnly[i] = 1;
+        else {
+          views[i] = v;
+          writers.set(v.writes, (writers.get(v.writes) ?? 0) + 1);
+        }
+      }
+      const groups = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const v = views[i];
+        if (v === undefined || v.writes === undefined || writers.get(v.writes)! < 2) continue;
+        const name = `${v.key}:${v.reads ?? ""}:${v.writes}`;
+        let id = groups.get(name);
+        if (id === undefined) {
+          id = groups.size;
+          groups.set(name, id);
+        }
+        this.effect[i] = id;
+      }
+    }
+    for (let i = 0; i < n; i++) this.returnAt[i] = ops[i]!.returnAt;
+    this.levelScanned = new Uint8Array(n + 1);
     this.bestPrefix = new Int32Array(n);
     this.lowId = this.bits.firstClear(0);
     this.state = initial;
@@ -178,11 +232,22 @@ class PartitionSearch {
         // pass 1 takes required ops (1), pass 2 optional ones (0): skip the others.
         if (isRequired[i] !== pass && (pass === 1 || isRequired[i] === 1)) {
           entry = next[i]!;
-        } else if (this.tryLinearize(i)) {
-          entry = this.events.first();
-          pass = 1;
-        } else {
+        } else if (this.effect[i]! >= 0 && this.dominated(i)) {
           entry = next[i]!;
+        } else {
+          const tried = this.tryLinearize(i);
+          if (tried === LINEARIZED) {
+            entry = this.events.first();
+            pass = 1;
+          } else if (tried === KEPT_AND_EXPLORED) {
+            // Every candidate here fails (see `tryLinearize`): on to the first return, and back.
+            let e = next[i]!;
+            while (e !== NIL && e < this.n) e = next[e]!;
+            entry = e;
+            pass = 2;
+          } else {
+            entry = next[i]!;
+          }
         }
         continue;
       }
@@ -196,40 +261,76 @@ class PartitionSearch {
       // Every candidate failed: backtrack.
       if (this.depth > this.best) this.recordStuck(entry === NIL ? -1 : entry - this.n);
       if (this.depth === 0) return this.outcome(false);
-      const i = this.backtrack();
+      let i = this.backtrack();
+      // A read-only op need not be tried later instead: had the (set, state) it was linearized from any
+      // linearization, moving that op to its front would give one from here (the op was a candidate, so
+      // every op that must precede it is in the set; it changes no state, where it was or at the front).
+      // Its failure is that (set, state)'s failure: backtrack past it too, without trying the candidates
+      // after it. (An op that merely kept this state, a write of the value held, would not do: where it
+      // stood in that linearization it may have changed another state.)
+      while (this.stackKept[this.depth] === 1) {
+        if (this.depth === 0) return this.outcome(false);
+        i = this.backtrack();
+      }
+      // Back at a level whose first choice failed: if some candidate here is read-only and legal, it alone
+      // decides the level (as above), so take it instead of trying the others one by one. Looked for once
+      // per level, and only when the level is backtracked to: a search that never backtracks pays nothing.
+      if (this.levelScanned[this.depth] === 0) {
+        this.levelScanned[this.depth] = 1;
+        const kept = this.linearizeKeptCandidate();
+        if (kept === LINEARIZED) {
+          entry = this.events.first();
+          pass = 1;
+          continue;
+        }
+        if (kept === KEPT_AND_EXPLORED) {
+          let e = this.events.first();
+          while (e !== NIL && e < this.n) e = next[e]!;
+          entry = e;
+          pass = 2;
+          continue;
+        }
+      }
       entry = next[i]!;
       pass = isRequired[i] === 1 ? 1 : 2;
     }
     return this.outcome(true);
   }
 
-  /** Linearize op `i` next if the model accepts it and the resulting (set, state) is new; true when it did. */
-  private tryLinearize(i: number): boolean {
+  /**
+   * Linearize op `i` next if the model accepts it and the resulting (set, state) is new: `LINEARIZED`.
+   * `KEPT_AND_EXPLORED` when the op is read-only and legal here but that pair is known to fail: then the
+   * current (set, state) fails too (see `run`), and no other candidate need be tried.
+   */
+  private tryLinearize(i: number): Tried {
     const nextState = this.model.step(this.state, this.inputs[i]);
-    if (nextState === undefined) return false;
+    if (nextState === undefined) return REJECTED;
     this.bits.set(i);
     this.zob ^= this.zobrist[i]!;
     const nextLow = i === this.lowId ? this.bits.firstClear(i) : this.lowId;
     const nextMax = i > this.maxId ? i : this.maxId;
+    const kept = this.readOnly[i] === 1;
     if (
       this.cache.has(this.bits, nextState, this.zob ^ mix32(this.model.hash(nextState)), nextLow, nextMax)
     ) {
       this.bits.clear(i);
       this.zob ^= this.zobrist[i]!;
-      return false;
+      return kept ? KEPT_AND_EXPLORED : REJECTED;
     }
     const depth = this.depth++;
     this.stackOps[depth] = i;
     this.stackStates[depth] = this.state;
     this.stackLow[depth] = this.lowId;
     this.stackMax[depth] = this.maxId;
+    this.stackKept[depth] = kept ? 1 : 0;
+    this.levelScanned[depth + 1] = 0;
     this.lowId = nextLow;
     this.maxId = nextMax;
     if (this.isRequired[i] === 1) this.remaining--;
     else this.optionalLeft--;
     this.state = nextState;
     this.events.lift(i);
-    return true;
+    return LINEARIZED;
   }
 
   /**
@@ -259,6 +360,39 @@ class PartitionSearch {
     this.zob ^= this.zobrist[i]!;
     this.events.unlift(i);
     return i;
+  }
+
+  /**
+   * Whether candidate `i` need not be tried because another candidate here, `j`, steps alike and returns
+   * no later (ties: the lower id): a linearization from here that takes `i` first gives one that takes `j`
+   * first, by swapping the two (`j` may move to the front, being a candidate; `i` may take `j`'s place, as
+   * whatever had to follow `i` had to follow `j`). So `j` is tried here, before or after, and decides.
+   */
+  private dominated(i: number): boolean {
+    const next = this.events.next;
+    const effect = this.effect[i]!;
+    const returnAt = this.returnAt;
+    const own = returnAt[i]!;
+    for (let e = this.events.first(); e !== NIL && e < this.n; e = next[e]!) {
+      if (e !== i && this.effect[e] === effect && (returnAt[e]! < own || (returnAt[e] === own && e < i)))
+        return true;
+    }
+    return false;
+  }
+
+  /**
+   * Linearize a read-only candidate legal here, if there is one: `LINEARIZED`, or `KEPT_AND_EXPLORED`
+   * when its (set, state) is known to fail (so this level fails); `REJECTED` when there is none.
+   */
+  private linearizeKeptCandidate(): Tried {
+    const next = this.events.next;
+    const readOnly = this.readOnly;
+    for (let e = this.events.first(); e !== NIL && e < this.n; e = next[e]!) {
+      if (readOnly[e] === 0) continue;
+      this.steps++;
+      if (this.model.step(this.state, this.inputs[e]) !== undefined) return this.tryLinearize(e);
+    }
+    return REJECTED;
   }
 
   private stopReason(): StopReason | undefined {

@@ -14,12 +14,11 @@
  * larger than a string can hold is refused with its size. Every parse error
  * is a `UsageError` naming file:line and what was expected.
  */
-import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import { describeError, UsageError } from "../../errors/index.js";
 import type { Op } from "../op.js";
-import { readHistoryFile } from "../reader.js";
+import { normalizeLineBreaks, readHistoryFile, streamChunks } from "../reader.js";
 import { type EdnImportOptions, parseJepsenEdnHistory } from "./jepsen-edn.js";
 import { parseJepsenJson } from "./jepsen-json.js";
 import { PorcupineEtcdParser } from "./porcupine-etcd.js";
@@ -202,6 +201,29 @@ export function readFirstLine(path: string): FirstLine | undefined {
   }
 }
 
+/** Files up to this size are read whole, in one synchronous call. */
+const SMALL_FILE_BYTES_MAX = 1024 * 1024;
+
+/** A regular file of at most {@link SMALL_FILE_BYTES_MAX} bytes, read whole; undefined for anything else. */
+function readSmallFile(path: string): Buffer | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > SMALL_FILE_BYTES_MAX) return undefined;
+    // One byte more than its size, to see it end (it may have grown since).
+    const buffer = Buffer.allocUnsafe(info.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) return buffer.subarray(0, length);
+      length += n;
+      if (length === buffer.length) return undefined;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Read and import one history file. */
 export async function importHistoryFile(path: string, options: ImportOptions = {}): Promise<ImportedHistory> {
   let format = options.format ?? "auto";
@@ -227,21 +249,26 @@ export async function importHistoryFile(path: string, options: ImportOptions = {
   }
   if (format === "porcupine-etcd") {
     const parser = new PorcupineEtcdParser(path);
+    // Lines straight from the file's bytes (line breaks made `\n`, as readline splits): the parser reads
+    // the usual line without decoding it. A small file is read in one synchronous call (an asynchronous
+    // open and read cost more than the parse of a log of a few hundred lines); a big one is streamed.
     let lineNumber = 0;
-    const lines = createInterface({
-      input: createReadStream(path, { encoding: "utf8" }),
-      crlfDelay: Infinity,
-    });
-    try {
-      for await (const raw of lines) {
-        lineNumber++;
-        parser.line(lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, lineNumber);
+    const lines = (chunk: Buffer): void => {
+      let start = lineNumber === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+      while (start < chunk.length) {
+        const newline = chunk.indexOf(0x0a, start);
+        const end = newline < 0 ? chunk.length : newline;
+        parser.lineBytes(chunk, start, end, ++lineNumber);
+        start = end + 1;
       }
+    };
+    try {
+      const whole = readSmallFile(path);
+      if (whole !== undefined) lines(whole.indexOf(0x0d) < 0 ? whole : normalizeLineBreaks(whole));
+      else for await (const chunk of streamChunks(path)) lines(chunk);
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`cannot read the file: ${describeError(error)}`, path);
-    } finally {
-      lines.close();
     }
     // Porcupine's etcd logs have no times: their line order is the real-time order they were logged in.
     return { ops: parser.ops, format, warnings: [], suggestedModel: "cas-register", timesKnown: false };

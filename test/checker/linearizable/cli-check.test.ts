@@ -76,10 +76,11 @@ describe("crucible check", () => {
   });
 
   it("a time limit that runs out makes the verdict unknown (exit 2)", async () => {
-    // 18 concurrent writes of two values and a read of a third: 2^18 orders before the search can say no.
+    // 18 concurrent writes, each value twice, and a read of another: millions of steps before the search can say no.
     const lines: string[] = [];
-    for (let p = 0; p < 18; p++) lines.push(`{:type :invoke, :f :write, :value ${p % 2}, :process ${p}}`);
-    for (let p = 0; p < 18; p++) lines.push(`{:type :ok, :f :write, :value ${p % 2}, :process ${p}}`);
+    for (let p = 0; p < 18; p++)
+      lines.push(`{:type :invoke, :f :write, :value ${(p >> 1) + 10}, :process ${p}}`);
+    for (let p = 0; p < 18; p++) lines.push(`{:type :ok, :f :write, :value ${(p >> 1) + 10}, :process ${p}}`);
     lines.push(
       "{:type :invoke, :f :read, :value nil, :process 99}",
       "{:type :ok, :f :read, :value 5, :process 99}",

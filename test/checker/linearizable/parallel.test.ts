@@ -29,16 +29,20 @@ function verdictOf(result: LinearizabilityResult) {
   return { valid: result.valid, explanation: result.explanation, counterexample: result.counterexample };
 }
 
-/** Per key: n concurrent writes of 0/1, then a read of 5: 2^n orders to exhaust before "no" (no fast path). */
+/**
+ * Per key: n concurrent writes, each value twice (10, 10, 11, 11, ...), then a read of 5: exponentially many
+ * orders to exhaust before "no" (no fast path). Two values only would not do: a write of the value held
+ * keeps the state, and the search does not try the orders that differ only by where such a write goes.
+ */
 function exponentialKeyedHistory(keys: number, writes: number): Op[] {
   const ops: Op[] = [];
   const push = (op: Omit<Op, "index" | "time">) =>
     ops.push({ ...op, index: ops.length, time: ops.length } as Op);
   for (let k = 0; k < keys; k++) {
     for (let p = 0; p < writes; p++)
-      push({ type: "invoke", process: k * 100 + p, f: "write", value: p % 2, key: k });
+      push({ type: "invoke", process: k * 100 + p, f: "write", value: (p >> 1) + 10, key: k });
     for (let p = 0; p < writes; p++)
-      push({ type: "ok", process: k * 100 + p, f: "write", value: p % 2, key: k });
+      push({ type: "ok", process: k * 100 + p, f: "write", value: (p >> 1) + 10, key: k });
     push({ type: "invoke", process: k * 100 + 99, f: "read", value: null, key: k });
     push({ type: "ok", process: k * 100 + 99, f: "read", value: 5, key: k });
   }
