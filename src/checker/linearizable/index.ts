@@ -60,14 +60,29 @@ export function linearizable(options: LinearizableCheckerOptions): Checker {
   const { model, ...rest } = options;
   return {
     name: `linearizable(${model.name})`,
-    check(history: readonly Op[], ctx: CheckContext): Promise<LinearizabilityResult> {
+    async check(history: readonly Op[], ctx: CheckContext): Promise<LinearizabilityResult> {
       const limits = [rest.timeLimitMs, ctx.timeLimitMs].filter((v): v is number => v !== undefined);
       const timeLimitMs = limits.length > 0 ? Math.min(...limits) : DEFAULT_TIME_LIMIT_MS;
-      return checkLinearizableParallel(history, model, {
+      const result = await checkLinearizableParallel(history, model, {
         ...rest,
         timeLimitMs,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
+      // Valid needs evidence: a history in which no client op could have taken effect checked nothing.
+      if (result.valid === true && !history.some(mayHaveTakenEffect))
+        return {
+          ...result,
+          valid: "unknown",
+          explanation: history.some((op) => op.process !== "nemesis" && op.type === "invoke")
+            ? "every client operation failed, so no operation took effect and there was nothing to check"
+            : "no client operation was recorded, so there was nothing to check",
+        };
+      return result;
     },
   };
+}
+
+/** A client op that completed ok, or whose outcome is unknown (`info`): one that may have taken effect. */
+function mayHaveTakenEffect(op: Op): boolean {
+  return op.process !== "nemesis" && (op.type === "ok" || op.type === "info");
 }
