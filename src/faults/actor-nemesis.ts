@@ -61,7 +61,18 @@ export const ACTOR_FS = [
   "actor-stop",
   "actor-start",
   "lease-revoke",
+  "await-acquisition",
 ] as const;
+
+/**
+ * `await-acquisition`: wait for the next acquisition ({@link waitForFreshHold})
+ * and remember it, so the `"fresh-holder"` fault right after it hits that
+ * hold without waiting itself. Not a fault: it changes nothing. Split off so
+ * the fault's invocation time is when it strikes (a loss event's window
+ * starts at its invocation; a wait inside the fault put it up to a hold
+ * earlier, and a hold recorded after the pause's heal was placed there).
+ */
+export const AWAIT_ACQUISITION_F = "await-acquisition";
 
 /**
  * The actor holding the newest hold under `prefix` (the most recently
@@ -178,6 +189,22 @@ function namedActors(op: Op, actors: Actors): Actor[] {
 }
 
 export function actorNemesis(options: ActorNemesisOptions): Nemesis {
+  let awaited: FreshHold | undefined;
+  /** The hold an `await-acquisition` just found (used once), else a wait of its own. */
+  const freshHold = async (
+    leases: { readonly client: EtcdLeaseClient; readonly prefix: string },
+    signal: AbortSignal,
+  ): Promise<FreshHold> => {
+    const found = awaited;
+    awaited = undefined;
+    if (!found) return waitForFreshHold(leases, signal, options.freshHolder);
+    // The keys as they are now (the hold may have changed hands meanwhile), the hold as found.
+    const now = await leases.client
+      .rangePrefix(leases.prefix, AbortSignal.timeout(2_000))
+      .then((r) => r.kvs as readonly LeaseKv[])
+      .catch(() => found.kvs);
+    return { ...found, kvs: now };
+  };
   const paused = new Set<string>();
   const stopped = new Set<string>();
   const need = (): Actors => {
@@ -211,7 +238,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
     if (target !== HOLDER_TARGET && target !== FRESH_HOLDER_TARGET) return { hit: namedActors(op, actors) };
     const leases = options.leases?.();
     if (target === FRESH_HOLDER_TARGET && leases) {
-      const hold = await waitForFreshHold(leases, signal, options.freshHolder);
+      const hold = await freshHold(leases, signal);
       const owner = hold.kv ? ownerOfKey(hold.kv, hold.kvs, new Set(actors.names)) : undefined;
       const aimed = {
         fresh: hold.fresh,
@@ -298,15 +325,26 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
         }
         case "actor-start":
           return { type: "ok", value: { actors: await startAll() } };
+        case AWAIT_ACQUISITION_F: {
+          const leases = options.leases?.();
+          if (!leases)
+            return { type: "fail", error: "await-acquisition: the test gave no lease client and key prefix" };
+          awaited = await waitForFreshHold(leases, ctx.signal, options.freshHolder);
+          return {
+            type: "ok",
+            value: {
+              fresh: awaited.fresh,
+              waitedMs: awaited.waitedMs,
+              ...(awaited.kv && { key: awaited.kv.key, createRevision: awaited.kv.createRevision }),
+            },
+          };
+        }
         case "lease-revoke": {
           const leases = options.leases?.();
           if (!leases)
             return { type: "fail", error: "lease-revoke: the test gave no lease client and key prefix" };
           const asked = (op.value as { leases?: string } | null)?.leases;
-          const fresh =
-            asked === FRESH_HOLDER_TARGET
-              ? await waitForFreshHold(leases, ctx.signal, options.freshHolder)
-              : undefined;
+          const fresh = asked === FRESH_HOLDER_TARGET ? await freshHold(leases, ctx.signal) : undefined;
           const kvs = fresh ? fresh.kvs : (await leases.client.rangePrefix(leases.prefix)).kvs;
           const withLease = kvs.filter((kv) => kv.lease !== "0");
           const chosen =

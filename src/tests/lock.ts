@@ -42,7 +42,12 @@ import type { Client, ClientConnection } from "../client/types.js";
 import { etcd } from "../cluster/recipes/etcd.js";
 import { crucibleCliCommand } from "../demo/launch.js";
 import { UsageError } from "../errors/index.js";
-import { actorNemesis, FRESH_HOLDER_TARGET, HOLDER_TARGET } from "../faults/actor-nemesis.js";
+import {
+  AWAIT_ACQUISITION_F,
+  actorNemesis,
+  FRESH_HOLDER_TARGET,
+  HOLDER_TARGET,
+} from "../faults/actor-nemesis.js";
 import { faultScheduleOps, healOps, nemesisForKinds, parseFaultKinds } from "../faults/schedule.js";
 import type { Nemesis, NemesisPackage } from "../faults/types.js";
 import { type FaultKind, RECOVERY_F } from "../faults/vocabulary.js";
@@ -222,7 +227,11 @@ export function lockMixSchedule(options: {
         : AIMED_ACTOR_FS.has(op.f) || op.f === "lease-revoke"
           ? Math.min(LOCK_HANDOVER_GAP_MS, options.intervalMs)
           : options.intervalMs;
-    generator.push(sleep(gapMs), op);
+    generator.push(sleep(gapMs));
+    // The wait for the acquisition as an op of its own, so the fault's invocation is when it strikes.
+    if (AIMED_ACTOR_FS.has(op.f) || op.f === "lease-revoke")
+      generator.push({ f: AWAIT_ACQUISITION_F, value: null });
+    generator.push(op);
   });
   return {
     nemesis: nemesisForKinds(options.kinds, options.actorNemesis),

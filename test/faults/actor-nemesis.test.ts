@@ -189,14 +189,18 @@ describe("actor nemesis", () => {
     expect(value.aimed.waitedMs).toBeGreaterThanOrEqual(300);
     expect(state(actors.get("a2").pid)).toBe("T");
     await nemesis.invoke(op("actor-resume", "all"), ctx);
-    // A revoke aimed the same way takes the new holder's lease, not the oldest key's.
+    // A revoke aimed the same way takes the new holder's lease, not the oldest key's; here the wait is
+    // its own op (await-acquisition), and the revoke right after it uses the hold it found.
     const third = await client.grant(30);
     await client.createIfAbsent(`${prefix}q/${third}`, "a3", third);
-    const revoking = nemesis.invoke(op("lease-revoke", { leases: FRESH_HOLDER_TARGET }), ctx);
+    const awaiting = nemesis.invoke(op("await-acquisition", null), ctx);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await client.revoke(second);
     await client.createIfAbsent(`${prefix}s/0`, third, third);
-    const revoked = await revoking;
+    expect((await awaiting).value).toMatchObject({ fresh: true, key: `${prefix}s/0` });
+    const started = Date.now();
+    const revoked = await nemesis.invoke(op("lease-revoke", { leases: FRESH_HOLDER_TARGET }), ctx);
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(revoked.value).toMatchObject({ leases: [third], actors: ["a3"], aimed: { fresh: true } });
     // No acquisition within the bound: the current holder is hit, and the completion says it was not fresh.
     const fourth = await client.grant(30);

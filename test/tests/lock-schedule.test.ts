@@ -128,6 +128,11 @@ describe("the lock workload's default faults", () => {
         if (op.f === "actor-pause" || op.f === "actor-kill")
           expect(op.value).toEqual({ actors: "fresh-holder" });
         if (op.f === "lease-revoke") expect(op.value).toEqual({ leases: "fresh-holder" });
+        // The wait for the acquisition is an op of its own just before, so the fault's invocation is when it strikes.
+        if (op.f === "actor-pause" || op.f === "actor-kill" || op.f === "lease-revoke") {
+          expect(ops[i - 1]?.f).toBe("await-acquisition");
+          expect(op.time - ops[i - 1]!.time).toBeLessThan(100e6);
+        }
         // Node faults as every schedule draws them: a node list, or "primary" (resolved when it runs).
         if (op.f === "kill") expect(Array.isArray(op.value) || op.value === "primary").toBe(true);
         if (op.f === "actor-pause") {

@@ -363,7 +363,7 @@ interface Piece {
 
 /** A nemesis op that starts something (not a heal, not a wait): what "the fault before it" names. */
 const HEAL_OR_NEUTRAL =
-  /^(resume|start|actor-resume|actor-start|wait-for-recovery|log|reset-clock)$|^stop-|^heal-|-stop$/;
+  /^(resume|start|actor-resume|actor-start|wait-for-recovery|await-acquisition|log|reset-clock)$|^stop-|^heal-|-stop$/;
 
 /** An actor's exit (`exitFs`) is a record of what a fault did, not a fault: it is skipped, so the fault before it is named. */
 function lastFaultBefore(
