@@ -82,6 +82,13 @@ export interface FaultScheduleOptions {
   readonly actorTargets?: readonly ActorTargetSpec[];
   /** The nemesis that carries out actor faults (`actorNemesis`); required with an actor kind. */
   readonly actorNemesis?: Nemesis;
+  /**
+   * How each round's kind is chosen: `"draw"` (default) independently from
+   * `kinds`, `"deck"` dealt from a seeded shuffle of `kinds`, shuffled again
+   * once every kind was dealt, so every kind appears once per `kinds.length`
+   * rounds. Either way the same seed gives the same schedule.
+   */
+  readonly deal?: "draw" | "deck";
 }
 
 const ALL_SHAPES: readonly PartitionShape[] = ["halves", "isolate", "majorities-ring", "bridge", "primaries"];
@@ -121,8 +128,14 @@ export function faultScheduleOps(options: FaultScheduleOptions): Invocation[] {
   const rounds = Math.min(100_000, Math.ceil(options.timeLimitMs / (2 * options.intervalMs)) + 1);
   const draw = faultDraw(options);
   const ops: Invocation[] = [];
+  let deck: FaultKind[] = [];
+  const next = (): FaultKind => {
+    if (options.deal !== "deck") return options.random.pick(options.kinds);
+    if (deck.length === 0) deck = options.random.shuffle(options.kinds);
+    return deck.shift()!;
+  };
   for (let round = 0; round < rounds; round++) {
-    const info = FAULTS[options.random.pick(options.kinds)];
+    const info = FAULTS[next()];
     ops.push(info.draw(draw));
     if (info.heal) ops.push({ f: info.heal.f, value: info.heal.value });
   }

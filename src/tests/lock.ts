@@ -42,13 +42,20 @@ import type { Client, ClientConnection } from "../client/types.js";
 import { etcd } from "../cluster/recipes/etcd.js";
 import { crucibleCliCommand } from "../demo/launch.js";
 import { UsageError } from "../errors/index.js";
-import { actorNemesis, HOLDER_TARGET } from "../faults/actor-nemesis.js";
-import { healOps, nemesisForKinds } from "../faults/schedule.js";
+import {
+  AWAIT_ACQUISITION_F,
+  actorNemesis,
+  FRESH_HOLDER_TARGET,
+  HOLDER_TARGET,
+} from "../faults/actor-nemesis.js";
+import { faultScheduleOps, healOps, nemesisForKinds, parseFaultKinds } from "../faults/schedule.js";
 import type { Nemesis, NemesisPackage } from "../faults/types.js";
 import { type FaultKind, RECOVERY_F } from "../faults/vocabulary.js";
 import { repeat, sleep, stagger, timeLimit } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
-import type { Completion, Op } from "../history/op.js";
+import type { Completion, Invocation, Op } from "../history/op.js";
+import { Random } from "../random/random.js";
+import { STREAMS } from "../random/streams.js";
 import { nemesisForRun } from "../runner/nemesis-for-run.js";
 import { defineTest, type RunOptions } from "../runner/spec.js";
 
@@ -151,6 +158,89 @@ export function lockHandoverSchedule(options: {
       { f: RECOVERY_F, value: { timeoutMs: 30_000, settleMs: 1_000 } },
     ],
     kinds: LOCK_HANDOVER_KINDS,
+  };
+}
+
+/** The actor fault ops the lock's seeded mix aims at a fresh holder. */
+const AIMED_ACTOR_FS = new Set(["actor-pause", "actor-kill", "actor-stop"]);
+/** How long a fresh-holder fault waits for the next acquisition: one whole hold and a loss window, then some. */
+export const LOCK_FRESH_HOLDER_TIMEOUT_MS = LOCK_HOLD_S * 1000 + LOCK_LOSS_WINDOW_MS + 2_000;
+
+/**
+ * The lock workload's seeded mix, for an explicit `--nemesis`: the seeded
+ * schedule of those kinds (`faultScheduleOps`, the run's
+ * `nemesis-schedule` stream), with three changes that make each actor fault
+ * a loss event that shows an unsafe wrapper:
+ *
+ * - kinds are dealt from a seeded deck (`deal: "deck"`), so every kind
+ *   named appears once every `kinds.length` rounds (independent draws left
+ *   seed 4 of the issue-13 acceptance with no distinguishing fault);
+ * - `actor-pause`, `actor-kill`, `actor-stop` target `{ actors:
+ *   "fresh-holder" }` and `lease-revoke` `{ leases: "fresh-holder" }`: the
+ *   fault waits for the next acquisition and hits that holder ~200 ms into
+ *   its hold ({@link LOCK_FRESH_HOLDER_TIMEOUT_MS} at most, then the
+ *   current holder), instead of a drawn actor at a random moment of a hold
+ *   (or no holder at all);
+ * - a pause lasts {@link lockHandoverPauseMs} (≥ TTL + 0.5 s, so the lease
+ *   is lost; ≤ what leaves an unsafe child running past the window), not the
+ *   nemesis interval, and an aimed fault follows the one before after only
+ *   {@link LOCK_HANDOVER_GAP_MS}: its wait for an acquisition is the spacing
+ *   (with the interval before it too, one round of five kinds would take
+ *   about 55 s of a 60 s run).
+ *
+ * Node faults (kill, partition, ...) are drawn as in every schedule. Same
+ * seed, same ops.
+ */
+export function lockMixSchedule(options: {
+  readonly kinds: readonly FaultKind[];
+  readonly nodeNames: readonly string[];
+  readonly actorNames: readonly string[];
+  readonly intervalMs: number;
+  readonly timeLimitMs: number;
+  readonly random: Random;
+  readonly actorNemesis: Nemesis;
+}): NemesisPackage {
+  const drawn = faultScheduleOps({
+    kinds: options.kinds,
+    nodeNames: options.nodeNames,
+    intervalMs: options.intervalMs,
+    timeLimitMs: options.timeLimitMs,
+    random: options.random,
+    actorNames: options.actorNames,
+    actorNemesis: options.actorNemesis,
+    deal: "deck",
+  });
+  const ops: Invocation[] = drawn.map((op) =>
+    AIMED_ACTOR_FS.has(op.f)
+      ? { f: op.f, value: { actors: FRESH_HOLDER_TARGET } }
+      : op.f === "lease-revoke"
+        ? { f: op.f, value: { leases: FRESH_HOLDER_TARGET } }
+        : op,
+  );
+  const pauseMs = lockHandoverPauseMs(options.intervalMs);
+  const generator: GeneratorLike[] = [];
+  ops.forEach((op, i) => {
+    // Before an aimed fault, only the handover gap: its wait for the next acquisition spaces it from the last.
+    const gapMs =
+      op.f === "actor-resume" && ops[i - 1]?.f === "actor-pause"
+        ? pauseMs
+        : AIMED_ACTOR_FS.has(op.f) || op.f === "lease-revoke"
+          ? Math.min(LOCK_HANDOVER_GAP_MS, options.intervalMs)
+          : options.intervalMs;
+    generator.push(sleep(gapMs));
+    // The wait for the acquisition as an op of its own, so the fault's invocation is when it strikes.
+    if (AIMED_ACTOR_FS.has(op.f) || op.f === "lease-revoke")
+      generator.push({ f: AWAIT_ACQUISITION_F, value: null });
+    generator.push(op);
+  });
+  return {
+    nemesis: nemesisForKinds(options.kinds, options.actorNemesis),
+    generator,
+    finalGenerator: [
+      ...healOps(options.kinds),
+      { f: RECOVERY_F, value: { timeoutMs: 30_000, settleMs: 1_000 } },
+    ],
+    kinds: options.kinds,
   };
 }
 
@@ -317,6 +407,7 @@ export default defineTest((options) => {
   const lockNemesis = actorNemesis({
     actors: () => actors,
     leases: () => (leaseClient ? { client: leaseClient, prefix: state.prefix } : undefined),
+    freshHolder: { timeoutMs: LOCK_FRESH_HOLDER_TIMEOUT_MS },
   });
   const plan = nemesisForRun(options, {
     actorNames: names,
@@ -324,7 +415,9 @@ export default defineTest((options) => {
     actorTargets: ["minority", "all"],
     actorNemesis: lockNemesis,
   });
-  // No --nemesis given: the handover schedule, designed so that every round has a loss event that matters.
+  // No --nemesis given: the handover schedule, designed so that every round has a loss event that matters;
+  // an explicit one: its kinds as the lock's seeded mix (every kind dealt, actor faults aimed at a fresh hold).
+  const kinds = parseFaultKinds(options.nemesis);
   const nemesis =
     options.nemesisExplicit === false
       ? lockHandoverSchedule({
@@ -332,7 +425,17 @@ export default defineTest((options) => {
           timeLimitMs: options.timeLimitMs,
           actorNemesis: lockNemesis,
         })
-      : plan.nemesis;
+      : kinds.length === 0
+        ? undefined
+        : lockMixSchedule({
+            kinds,
+            nodeNames: Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`),
+            actorNames: names,
+            intervalMs: options.nemesisIntervalMs,
+            timeLimitMs: options.timeLimitMs,
+            random: new Random(options.seed).fork(STREAMS.nemesisSchedule.label),
+            actorNemesis: lockNemesis,
+          });
   const toolName = settings.tool === "etcdctl" ? "etcdctl" : settings.unsafe ? "demo-unsafe" : "demo";
   return {
     name: `etcd-lock-${toolName}${settings.max > 1 ? `-max${settings.max}` : ""}`,
@@ -403,7 +506,7 @@ export default defineTest((options) => {
       holdS: LOCK_HOLD_S,
       lossWindowMs: LOCK_LOSS_WINDOW_MS,
       keyPrefix: state.prefix,
-      faultSchedule: options.nemesisExplicit === false ? "handover" : "seeded mix",
+      faultSchedule: options.nemesisExplicit === false ? "handover" : "seeded mix, aimed",
     },
   };
 });

@@ -9,7 +9,13 @@ import { type Actors, startActors } from "../../src/actors/index.js";
 import { EtcdLeaseClient } from "../../src/client/etcd-lease.js";
 import { type ServerHandle, startServer } from "../../src/cluster/fixture.js";
 import { etcd } from "../../src/cluster/recipes/etcd.js";
-import { actorNemesis, HOLDER_TARGET, newestHolder } from "../../src/faults/actor-nemesis.js";
+import {
+  actorNemesis,
+  FRESH_HOLDER_TARGET,
+  HOLDER_TARGET,
+  holderKey,
+  newestHolder,
+} from "../../src/faults/actor-nemesis.js";
 import { faultScheduleOps } from "../../src/faults/schedule.js";
 import type { NemesisContext } from "../../src/faults/types.js";
 import type { Op } from "../../src/history/op.js";
@@ -18,7 +24,7 @@ import { Random } from "../../src/random/random.js";
 let actors: Actors;
 let server: ServerHandle;
 let client: EtcdLeaseClient;
-const ctx = {} as NemesisContext;
+const ctx = { signal: new AbortController().signal } as NemesisContext;
 const op = (f: string, value: unknown): Op => ({
   index: 0,
   time: 0,
@@ -135,6 +141,80 @@ describe("actor nemesis", () => {
     });
     await blind.invoke(op("actor-resume", "all"), ctx);
     for (const lease of [old, fresh, waiting]) await client.revoke(lease);
+  });
+
+  it("holderKey: the newest slot key with a lease, else the oldest leased key (etcdctl's owner)", () => {
+    const kv = (key: string, createRevision: string, lease = "7", value = "") => ({
+      key,
+      value,
+      lease,
+      createRevision,
+    });
+    const prefix = "p/";
+    expect(
+      holderKey([kv("p/q/1", "3"), kv("p/s/0", "5"), kv("p/s/1", "9"), kv("p/s/2", "11", "0")], prefix)?.key,
+    ).toBe("p/s/1");
+    expect(holderKey([kv("p/lock/b", "8"), kv("p/lock/a", "4"), kv("p/lock/c", "2", "0")], prefix)?.key).toBe(
+      "p/lock/a",
+    );
+    expect(holderKey([], prefix)).toBeUndefined();
+  });
+
+  it('{ actors: "fresh-holder" } waits for the next acquisition and hits that holder; revoke likewise', async () => {
+    const prefix = "nemesis-test/fresh/";
+    const leases = { client, prefix };
+    const nemesis = actorNemesis({
+      actors: () => actors,
+      leases: () => leases,
+      freshHolder: { timeoutMs: 5_000, delayMs: 50, pollMs: 20 },
+    });
+    const first = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${first}`, "a1", first);
+    await client.createIfAbsent(`${prefix}s/0`, first, first);
+    const second = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${second}`, "a2", second);
+    // The pause starts waiting while a1 holds; a1 releases and a2 claims the slot 300 ms later.
+    const pausing = nemesis.invoke(op("actor-pause", { actors: FRESH_HOLDER_TARGET }), ctx);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.revoke(first);
+    await client.createIfAbsent(`${prefix}s/0`, second, second);
+    const paused = await pausing;
+    expect(paused.type).toBe("ok");
+    const value = paused.value as {
+      actors: string[];
+      aimed: { fresh: boolean; waitedMs: number; key: string };
+    };
+    expect(value.actors).toEqual(["a2"]);
+    expect(value.aimed).toMatchObject({ fresh: true, key: `${prefix}s/0` });
+    expect(value.aimed.waitedMs).toBeGreaterThanOrEqual(300);
+    expect(state(actors.get("a2").pid)).toBe("T");
+    await nemesis.invoke(op("actor-resume", "all"), ctx);
+    // A revoke aimed the same way takes the new holder's lease, not the oldest key's; here the wait is
+    // its own op (await-acquisition), and the revoke right after it uses the hold it found.
+    const third = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${third}`, "a3", third);
+    const awaiting = nemesis.invoke(op("await-acquisition", null), ctx);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.revoke(second);
+    await client.createIfAbsent(`${prefix}s/0`, third, third);
+    expect((await awaiting).value).toMatchObject({ fresh: true, key: `${prefix}s/0` });
+    const started = Date.now();
+    const revoked = await nemesis.invoke(op("lease-revoke", { leases: FRESH_HOLDER_TARGET }), ctx);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(revoked.value).toMatchObject({ leases: [third], actors: ["a3"], aimed: { fresh: true } });
+    // No acquisition within the bound: the current holder is hit, and the completion says it was not fresh.
+    const fourth = await client.grant(30);
+    await client.createIfAbsent(`${prefix}q/${fourth}`, "a1", fourth);
+    await client.createIfAbsent(`${prefix}s/0`, fourth, fourth);
+    const quick = actorNemesis({
+      actors: () => actors,
+      leases: () => leases,
+      freshHolder: { timeoutMs: 300, pollMs: 20 },
+    });
+    const stale = await quick.invoke(op("actor-pause", { actors: FRESH_HOLDER_TARGET }), ctx);
+    expect(stale.value).toMatchObject({ actors: ["a1"], aimed: { fresh: false } });
+    await quick.invoke(op("actor-resume", "all"), ctx);
+    await client.revoke(fourth);
   });
 
   it("actor faults mix into the seeded schedule, each lasting fault followed by its heal", () => {

@@ -58,6 +58,36 @@ describe("fault schedule", () => {
     expect(run()).toEqual(first);
   });
 
+  it('deal: "deck" deals every kind once per kinds.length rounds, the same for one seed', () => {
+    const kinds: FaultKind[] = ["kill", "pause", "partition", "latency", "clock"];
+    const deck = (seed: number) =>
+      faultScheduleOps({
+        kinds,
+        nodeNames: ["n1", "n2", "n3"],
+        intervalMs: 1_000,
+        timeLimitMs: 60_000,
+        random: new Random(seed).fork("nemesis-schedule"),
+        deal: "deck",
+      });
+    const starts = new Set(kinds.map((kind) => kind as string));
+    const fOf: Record<string, string> = {
+      "start-partition": "partition",
+      "start-latency": "latency",
+      "bump-clock": "clock",
+      "strobe-clock": "clock",
+    };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      expect(deck(seed)).toEqual(deck(seed));
+      const dealt = deck(seed)
+        .map((op) => fOf[op.f] ?? op.f)
+        .filter((f) => starts.has(f));
+      expect(dealt.length).toBeGreaterThanOrEqual(2 * kinds.length);
+      for (let block = 0; block + kinds.length <= dealt.length; block += kinds.length)
+        expect(new Set(dealt.slice(block, block + kinds.length))).toEqual(starts);
+    }
+    expect(JSON.stringify(deck(1))).not.toBe(JSON.stringify(deck(2)));
+  });
+
   it("heals every fault right after it, names its nodes, and covers the time limit", () => {
     const list = ops(5);
     expect(list).toHaveLength(2 * (Math.ceil(60_000 / 2_000) + 1));

@@ -18,7 +18,8 @@ describe("the lock workload", () => {
   it("records holds and exits under actor pauses and lease revokes, and the safe wrapper is judged valid", async () => {
     const options = runOptions({
       seed: 11,
-      timeLimitMs: 12_000,
+      // Aimed faults wait for an acquisition (up to a 10 s hold each): 12 s left the last kind dealt unrun.
+      timeLimitMs: 30_000,
       nodes: 1,
       nemesis: ["actor-pause", "lease-revoke", "actor-kill"],
       nemesisIntervalMs: 1_500,

@@ -363,21 +363,59 @@ interface Piece {
 
 /** A nemesis op that starts something (not a heal, not a wait): what "the fault before it" names. */
 const HEAL_OR_NEUTRAL =
-  /^(resume|start|actor-resume|actor-start|wait-for-recovery|log|reset-clock)$|^stop-|^heal-|-stop$/;
+  /^(resume|start|actor-resume|actor-start|wait-for-recovery|await-acquisition|log|reset-clock)$|^stop-|^heal-|-stop$/;
 
 /** An actor's exit (`exitFs`) is a record of what a fault did, not a fault: it is skipped, so the fault before it is named. */
-function lastFaultBefore(history: readonly Op[], at: number, exitFs: ReadonlySet<string>): Op | undefined {
-  let found: Op | undefined;
+function lastFaultBefore(
+  history: readonly Op[],
+  at: number,
+  exitFs: ReadonlySet<string>,
+): { invoke: Op; completion: Op | undefined } | undefined {
+  let found: { invoke: Op; completion: Op | undefined } | undefined;
+  let pending: { invoke: Op; completion: Op | undefined } | undefined;
   for (const op of history) {
+    if (op.process !== "nemesis") continue;
+    // Nemesis ops complete in order: the next completion after an invoke is its own (even past `at`).
+    if (op.type !== "invoke") {
+      if (pending) pending.completion = op;
+      pending = undefined;
+      if (op.time > at && found) break;
+      continue;
+    }
     if (op.time > at) break;
-    if (op.process === "nemesis" && op.type === "invoke" && !HEAL_OR_NEUTRAL.test(op.f) && !exitFs.has(op.f))
-      found = op;
+    pending = undefined;
+    if (!HEAL_OR_NEUTRAL.test(op.f) && !exitFs.has(op.f)) {
+      found = { invoke: op, completion: undefined };
+      pending = found;
+    }
   }
   return found;
 }
 
-const opText = (op: Op): string =>
-  `${op.f}${op.value === null || op.value === undefined ? "" : ` ${JSON.stringify(op.value)}`} at ${secondsText(op.time)} (op ${op.index})`;
+/**
+ * What a fault hit, from its completion: the nodes (`kill "primary"`
+ * completes with `["n2"]`) or the actors (`{ actors: "fresh-holder" }`
+ * with `{ actors: ["a3"], ... }`); undefined when it does not say more than
+ * the invocation.
+ */
+function hitOf(invoke: Op, completion: Op | undefined): string | undefined {
+  if (completion?.type !== "ok") return undefined;
+  const value = completion.value as unknown;
+  const hit =
+    Array.isArray(value) && value.every((v) => typeof v === "string")
+      ? value
+      : typeof value === "object" && value !== null && Array.isArray((value as { actors?: unknown }).actors)
+        ? (value as { actors: unknown[] }).actors
+        : undefined;
+  if (hit === undefined || JSON.stringify(hit) === JSON.stringify(invoke.value)) return undefined;
+  return JSON.stringify(hit);
+}
+
+const opText = ({ invoke: op, completion }: { invoke: Op; completion: Op | undefined }): string => {
+  const hit = hitOf(op, completion);
+  const asked = op.value === null || op.value === undefined ? "" : ` ${JSON.stringify(op.value)}`;
+  return `${op.f}${hit === undefined ? asked : ` ${hit} (asked${asked || " nothing"})`} at ${secondsText(op.time)} (op ${op.index})`;
+};
 
 interface Group {
   readonly office: string | undefined;
@@ -816,7 +854,7 @@ function describeViolation(args: {
       `the last loss event before it: ${lossEventText(lastEvent)}${windowEnd === undefined ? "" : `, its window ended at ${secondsText(windowEnd)}`}${lasted}`,
     );
   } else context.push("no loss event came before it");
-  if (fault && (!lastEvent || fault.index !== lastEvent.index))
+  if (fault && (!lastEvent || fault.invoke.index !== lastEvent.index))
     context.push(
       `the last fault before it: ${opText(fault)}, which is not a loss event of any of these holders`,
     );

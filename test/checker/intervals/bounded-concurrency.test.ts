@@ -285,6 +285,27 @@ describe("boundedConcurrency", () => {
     );
   });
 
+  it("names the node a fault hit, from its completion, not the target it was given", () => {
+    const history = nemesisHistory([
+      [5, "kill", "primary"],
+      [5.5, "start", "all"],
+    ]);
+    // The process nemesis completes a "primary" kill with the node it resolved to.
+    history[1] = { ...history[1]!, value: ["n3"] };
+    const result = checkBoundedConcurrency(
+      holds([
+        ["a1", 0, 10, { token: 57 }],
+        ["a2", 6, 20, { token: 58 }],
+      ]),
+      history,
+      { limit: 1, lossWindowMs: 2 },
+    );
+    expect(result.valid).toBe(false);
+    expect(result.explanation).toContain(
+      'the last fault before it: kill ["n3"] (asked "primary") at 0.005 s (op 0), which is not a loss event',
+    );
+  });
+
   it("an actor's exit is not named as the fault: the member kill before it is", () => {
     // Seen in a run: etcd's leader killed, then a waiter's wrapper exited 70, then the overlap.
     const result = check(
