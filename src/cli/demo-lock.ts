@@ -32,6 +32,7 @@ import { spawnTethered } from "../actors/tether.js";
 import { EtcdLeaseClient, EtcdRequestError, timeoutSignal } from "../client/etcd-lease.js";
 import { acquireSlot, type SlotHold } from "../client/etcd-semaphore.js";
 import { signalTree } from "../cluster/process.js";
+import { abortableSleep } from "../cluster/sleep.js";
 import { durationOption, parsePositiveInt } from "./options.js";
 
 /** The exit codes of `crucible demo-lock` (sysexits.h names). */
@@ -83,18 +84,6 @@ const parsePrefix = (text: string): string => {
 
 /** Pause before a keepalive is sent again after one failed on every member it tried. */
 const KEEPALIVE_RETRY_MS = 100;
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 const log = (line: string): void => {
   process.stderr.write(`crucible demo-lock[${process.pid}]: ${line}\n`);
@@ -205,7 +194,7 @@ async function demoLock(argv: string[], flags: DemoLockFlags): Promise<number> {
         failingSinceMs = undefined;
         lastError = undefined;
       }
-      await sleep(ttl !== undefined ? periodMs : KEEPALIVE_RETRY_MS, quit);
+      await abortableSleep(ttl !== undefined ? periodMs : KEEPALIVE_RETRY_MS, quit);
     }
   };
   const keepaliveDone = keepalive();

@@ -22,6 +22,7 @@
  * writes them: a lease id does not fit a JS number.
  */
 import { Agent, request } from "node:http";
+import { abortableSleep } from "../cluster/sleep.js";
 import { type HttpOutcome, postJson } from "./_internals/http.js";
 import { errorText } from "./_internals/outcome.js";
 
@@ -128,18 +129,6 @@ function parseAnswer(status: number, body: string): Answer {
 
 /** `AbortSignal.timeout` of any non-negative number of ms (it throws on a fraction, and deadlines are sums of `performance.now()`). */
 export const timeoutSignal = (ms: number): AbortSignal => AbortSignal.timeout(Math.max(0, Math.ceil(ms)));
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
 const unb64 = (text: string | undefined): string =>
@@ -552,7 +541,7 @@ export class EtcdLeaseClient {
       if (outcome !== "disconnected") return outcome;
       if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
       index = (index + 1) % this.#endpoints.length;
-      await sleep(Math.min(ROUND_PAUSE_MS, until - performance.now()), bounded);
+      await abortableSleep(Math.min(ROUND_PAUSE_MS, until - performance.now()), bounded);
     }
     return "broken";
   }

@@ -30,8 +30,8 @@
  */
 import type { Actor, Actors } from "../actors/index.js";
 import type { EtcdLeaseClient } from "../client/etcd-lease.js";
+import { abortableSleep } from "../cluster/sleep.js";
 import type { Completion, Op } from "../history/op.js";
-import { abortableSleep } from "./sleep.js";
 import type { Nemesis, NemesisContext } from "./types.js";
 
 /** How a `"fresh-holder"` target waits for the next acquisition. */
@@ -267,6 +267,12 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
       return undefined;
     }
   };
+  /** An actor fault's completion value: whom it hit, how it was aimed, and the revision once it took effect. */
+  const struck = async (hit: readonly Actor[], aimed: object | undefined) => ({
+    actors: hit.map((actor) => actor.name),
+    ...(aimed && { aimed }),
+    ...(await revisionNow()),
+  });
   return {
     name: "actors",
     fs: ACTOR_FS,
@@ -278,14 +284,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
             await actor.pause();
             paused.add(actor.name);
           }
-          return {
-            type: "ok",
-            value: {
-              actors: hit.map((actor) => actor.name),
-              ...(aimed && { aimed }),
-              ...(await revisionNow()),
-            },
-          };
+          return { type: "ok", value: await struck(hit, aimed) };
         }
         case "actor-resume":
           return { type: "ok", value: { actors: await resumeAll() } };
@@ -297,15 +296,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
             const exit = await actor.kill();
             if (exit) exits.push({ actor: actor.name, pid: exit.pid });
           }
-          return {
-            type: "ok",
-            value: {
-              actors: hit.map((actor) => actor.name),
-              killed: exits,
-              ...(aimed && { aimed }),
-              ...(await revisionNow()),
-            },
-          };
+          return { type: "ok", value: { ...(await struck(hit, aimed)), killed: exits } };
         }
         case "actor-stop": {
           const { hit, aimed } = await targetActors(op, ctx.signal);
@@ -314,14 +305,7 @@ export function actorNemesis(options: ActorNemesisOptions): Nemesis {
             await actor.stop();
             stopped.add(actor.name);
           }
-          return {
-            type: "ok",
-            value: {
-              actors: hit.map((actor) => actor.name),
-              ...(aimed && { aimed }),
-              ...(await revisionNow()),
-            },
-          };
+          return { type: "ok", value: await struck(hit, aimed) };
         }
         case "actor-start":
           return { type: "ok", value: { actors: await startAll() } };

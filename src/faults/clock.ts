@@ -22,7 +22,7 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Launch, NodeSpec } from "../cluster/recipe.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "../cluster/sleep.js";
 
 /** Where Debian and others install libfaketime. */
 export const LIBFAKETIME_PATHS: readonly string[] = [

@@ -26,6 +26,7 @@
  */
 
 import { type ActorTargetSpec, resolveActorTarget } from "../actors/targets.js";
+import { abortableSleep } from "../cluster/sleep.js";
 import { UsageError } from "../errors/index.js";
 import { sleep } from "../generator/index.js";
 import type { GeneratorLike } from "../generator/types.js";
@@ -35,7 +36,6 @@ import { clockNemesis } from "./clock-nemesis.js";
 import { composeNemeses } from "./compose.js";
 import { networkNemesis } from "./network-nemesis.js";
 import { processNemesis } from "./process.js";
-import { abortableSleep } from "./sleep.js";
 import { resolveTarget, type TargetSpec } from "./targets.js";
 import type { Nemesis, NemesisContext, NemesisPackage } from "./types.js";
 import {
