@@ -6,16 +6,20 @@
  *
  * Part 1, valid histories side by side: per history, Crucible's parse rate
  * by CPU time (reading `history.jsonl` into ops: MB/s on a first read in a
- * fresh process, `bench/parse-once.ts`, which is what one `crucible check`
- * pays; on the first read in this process; on a warm second read) and check
- * time (`checkLinearizable`, parsing excluded: best of three, wall; and CPU,
- * first run and best), Porcupine's check time (as its peer command prints it,
+ * fresh process, `bench/check-once.ts`, which is what one `crucible check`
+ * pays; on the first read in this process; on a warm second read; and V8's
+ * native `JSON.parse` on the same lines in that fresh process, as the
+ * machine's reference at that moment, since this machine's speed varies by
+ * the hour) and check
+ * time (`checkLinearizable`, parsing excluded: best of three, wall; and CPU:
+ * one cold check in that fresh process, the first run here and the best),
+ * Porcupine's check time (as its peer command prints it,
  * parsing excluded, wall) and CPU (its whole process, parsing included, so an
  * upper bound on its check's), the ratios (Crucible / Porcupine, below 1 is
  * faster: wall against wall, and Crucible's best check CPU against
  * Porcupine's whole-process CPU, which flatters Crucible by Porcupine's parse),
- * and the peak resident memory of each (Crucible's is the process's maximum so
- * far, so it only grows; Porcupine's is its process's, from /usr/bin/time).
+ * and the peak resident memory of each (Crucible's is the fresh process's:
+ * parse and one check; Porcupine's is its process's, from /usr/bin/time).
  * On a shared machine under load, wall time mostly measures the wait for a
  * core: compare the CPU columns, and see the load average printed first.
  *
@@ -222,18 +226,26 @@ const generated: Generated[] = [
       ]),
 ];
 
-const header = `${"history".padEnd(22)} ${"MB".padStart(6)} ${"parse MB/s (CPU) fresh/1st/warm".padStart(31)} ${"Crucible ms".padStart(11)} ${"Porcupine".padStart(10)} ${"ratio".padStart(6)}  ${"verdicts".padEnd(12)} ${"peak RSS C / P".padEnd(18)} CPU ms: C check 1st/best, P process · CPU ratio`;
+const header = `${"history".padEnd(20)} ${"MB".padStart(5)} ${"parse MB/s fresh/1st/warm·JSON".padStart(30)} ${"Crucible ms".padStart(11)} ${"Porcupine".padStart(10)} ${"ratio".padStart(6)}  ${"verdicts".padEnd(12)} ${"peak RSS C / P".padEnd(17)} CPU ms: C check fresh/1st/best, P process · best/P`;
 console.log(header);
 
-/** A first read of `path` in a fresh process (bench/parse-once.ts): the CPU ms `crucible check` pays to parse it. */
-function freshProcessParseCpuMs(path: string): number | undefined {
+/** What one fresh process pays for a history (bench/check-once.ts): parse, one cold check, peak memory. */
+interface FreshRun {
+  parse: { cpuMs: number };
+  check?: { cpuMs: number; valid: unknown };
+  peakRssBytes: number;
+  /** V8's JSON.parse on the same lines, right after, in that process: the machine's reference. */
+  jsonParseCpuMs: number;
+}
+
+function freshProcessRun(path: string, modelName: string): FreshRun | undefined {
   const run = spawnSync(
     process.execPath,
-    [...process.execArgv, join(repoRoot, "bench/parse-once.ts"), path],
+    [...process.execArgv, join(repoRoot, "bench/check-once.ts"), path, modelName],
     { encoding: "utf8", maxBuffer: 1 << 20 },
   );
   if (run.status !== 0) return undefined;
-  return (JSON.parse(run.stdout.trim().split("\n").pop()!) as { cpuMs: number }).cpuMs;
+  return JSON.parse(run.stdout.trim().split("\n").pop()!) as FreshRun;
 }
 
 function sideBySide(
@@ -241,12 +253,14 @@ function sideBySide(
   path: string,
   model: AnyModel,
   bytes: number,
-  parseCpuMs: readonly (number | undefined)[],
+  fresh: FreshRun | undefined,
+  parseCpuMs: readonly number[],
   ops: readonly Op[],
   want: boolean,
 ): void {
-  // Best of three check runs: the first warms the JIT for this shape of history (Porcupine, compiled
-  // ahead of time, needs no warming), and its CPU time is shown apart. Wall clock, as Porcupine's figure.
+  // Best of three check runs here: the first warms the JIT for this shape of history (Porcupine, compiled
+  // ahead of time, needs no warming), and its CPU time is shown apart, as is the fresh process's one
+  // cold check (what one `crucible check` pays). Wall clock, as Porcupine's figure.
   let best = Number.POSITIVE_INFINITY;
   let bestCpu = Number.POSITIVE_INFINITY;
   let firstCpu = 0;
@@ -258,21 +272,26 @@ function sideBySide(
     bestCpu = Math.min(bestCpu, cpuMs);
     verdict = result.valid;
   }
-  const ours = verdict === want ? String(verdict) : `WRONG ${String(verdict)}`;
+  const agrees = verdict === want && (fresh?.check === undefined || fresh.check.valid === want);
+  const ours = agrees ? String(verdict) : `WRONG ${String(verdict)}/${String(fresh?.check?.valid)}`;
   const theirs = runPeer(peer, path);
   const theirsText = typeof theirs === "string" ? "—" : `${theirs.checkMs.toFixed(1)}`;
   const ratio = typeof theirs === "string" ? "—" : (best / Math.max(theirs.checkMs, 0.001)).toFixed(2);
   const verdicts = typeof theirs === "string" ? ours : `${ours}/${theirs.verdict}`;
   const rss = typeof theirs === "string" || theirs.rssBytes === undefined ? "—" : mb(theirs.rssBytes);
+  const oursCpu = `${fresh?.check ? fresh.check.cpuMs.toFixed(0) : "—"}/${firstCpu.toFixed(0)}/${bestCpu.toFixed(0)}`;
   const cpu =
     typeof theirs === "string" || theirs.cpuMs === undefined
-      ? `${firstCpu.toFixed(0)}/${bestCpu.toFixed(0)}, —`
-      : `${firstCpu.toFixed(0)}/${bestCpu.toFixed(0)}, ${theirs.cpuMs.toFixed(0)} · ${(bestCpu / Math.max(theirs.cpuMs, 0.001)).toFixed(2)}`;
-  const rates = parseCpuMs
-    .map((ms) => (ms === undefined ? "—" : (bytes / 2 ** 20 / (ms / 1000)).toFixed(0)))
-    .join("/");
+      ? `${oursCpu}, —`
+      : `${oursCpu}, ${theirs.cpuMs.toFixed(0)} · ${(bestCpu / Math.max(theirs.cpuMs, 0.001)).toFixed(2)}`;
+  const rate = (ms: number | undefined): string =>
+    ms === undefined ? "—" : (bytes / 2 ** 20 / (ms / 1000)).toFixed(0);
+  // Fresh process / first read here / warm read here, then V8's JSON.parse (the machine's reference).
+  const rates = `${[fresh?.parse.cpuMs, ...parseCpuMs].map(rate).join("/")}·${rate(fresh?.jsonParseCpuMs)}`;
+  // Crucible's peak memory is the fresh process's (parse and one check), Porcupine's its process's.
+  const oursRss = fresh ? mb(fresh.peakRssBytes) : "—";
   console.log(
-    `${name.padEnd(22)} ${(bytes / 2 ** 20).toFixed(1).padStart(6)} ${rates.padStart(31)} ${best.toFixed(1).padStart(11)} ${theirsText.padStart(10)} ${ratio.padStart(6)}  ${verdicts.padEnd(12)} ${`${mb(peakRss())} / ${rss}`.padEnd(18)} ${cpu}`,
+    `${name.padEnd(20)} ${(bytes / 2 ** 20).toFixed(1).padStart(5)} ${rates.padStart(30)} ${best.toFixed(1).padStart(11)} ${theirsText.padStart(10)} ${ratio.padStart(6)}  ${verdicts.padEnd(12)} ${`${oursRss} / ${rss}`.padEnd(17)} ${cpu}`,
   );
   if (typeof theirs === "string") console.log(`  peer: ${theirs}`);
 }
@@ -292,7 +311,8 @@ for (const g of generated) {
   const bytes = statSync(path).size;
   // CPU time, as wall time on a loaded machine mostly measures the wait for a core: a first read in a
   // fresh process (what one `crucible check` pays, JIT cold), then the first and a second read here.
-  const parseCpuMs: (number | undefined)[] = [freshProcessParseCpuMs(path)];
+  const fresh = freshProcessRun(path, g.model.name);
+  const parseCpuMs: number[] = [];
   let ops: Op[] = [];
   for (let round = 0; round < 2; round++) {
     ops = [];
@@ -301,7 +321,7 @@ for (const g of generated) {
     const cpu = process.cpuUsage(cpuStarted);
     parseCpuMs.push((cpu.user + cpu.system) / 1000);
   }
-  sideBySide(g.name, path, g.model, bytes, parseCpuMs, ops, true);
+  sideBySide(g.name, path, g.model, bytes, fresh, parseCpuMs, ops, true);
 }
 
 // The labelled etcd histories: Crucible's total check time beside the peer's, each file written as JSONL.
