@@ -60,46 +60,7 @@ export function prepareHistory(
   ctx: PrepareContext,
   options: { partition: boolean },
 ): PreparedHistory {
-  // One pass pairs each invocation with its completion and numbers client events (positions), with no
-  // intermediate copies: on a valid 40,000-op history this preparation used to cost more than the search.
-  // Pairs are kept in invocation order (as `pairOps` orders them), in parallel arrays.
-  const invokes: Op[] = [];
-  const completions: (Op | undefined)[] = [];
-  const callAt: number[] = [];
-  const returnAt: number[] = [];
-  /** Open pair per process: small non-negative integer processes in an array, others in a map. */
-  const openByNumber: number[] = [];
-  const openByOther = new Map<Op["process"], number>();
-  let position = 0;
-  for (let h = 0; h < history.length; h++) {
-    const op = history[h]!;
-    const process = op.process;
-    if (process === "nemesis") continue;
-    const at = position++;
-    const small =
-      typeof process === "number" && process >= 0 && process < 1 << 20 && (process | 0) === process;
-    const open = small ? (openByNumber[process] ?? -1) : (openByOther.get(process) ?? -1);
-    if (op.type === "invoke") {
-      if (open >= 0) {
-        throw new Error(
-          `op ${op.index}: process ${process} invoked again while op ${invokes[open]!.index} was still open`,
-        );
-      }
-      const pair = invokes.length;
-      invokes.push(op);
-      completions.push(undefined);
-      callAt.push(at);
-      returnAt.push(-1);
-      if (small) openByNumber[process] = pair;
-      else openByOther.set(process, pair);
-    } else {
-      if (open < 0) continue; // a completion with no invocation: tolerated (e.g. a trimmed history)
-      completions[open] = op;
-      returnAt[open] = at;
-      if (small) openByNumber[process] = -1;
-      else openByOther.delete(process);
-    }
-  }
+  const { invokes, completions, callAt, returnAt, positions } = pairInvocations(history);
   // Keyed by value, not reference: two `{"k":1}` keys read from two lines are one partition.
   const byKey = new Map<unknown, Partition>();
   const split = options.partition && model.partitionKey !== undefined;
@@ -165,9 +126,66 @@ export function prepareHistory(
     }
     partition.ops.push(prepared);
   }
-  if (split && byKey.size > 1) numberWithinPartitions(preparedOf, partitionOf!, byKey.size, position);
+  if (split && byKey.size > 1) numberWithinPartitions(preparedOf, partitionOf!, byKey.size, positions);
   const partitions: Partition[] = split ? [...byKey.values()] : only ? [only] : [];
   return { partitions, opCount: invokes.length, droppedCount };
+}
+
+/** A history's client ops paired, in invocation order, in parallel arrays; `positions` counts client events. */
+interface Pairs {
+  invokes: Op[];
+  completions: (Op | undefined)[];
+  callAt: number[];
+  returnAt: number[];
+  positions: number;
+}
+
+/**
+ * One pass pairs each invocation with its completion and numbers client events (positions), with no
+ * intermediate copies: on a valid 40,000-op history this preparation used to cost more than the search.
+ * Pairs are kept in invocation order (as `pairOps` orders them). A function of its own, apart from the
+ * preparing loop: a long first run of one loop compiled the whole function on that loop's feedback
+ * alone, and it was thrown away again at the next loop (three deoptimizations on a cold 40k check).
+ */
+function pairInvocations(history: readonly Op[]): Pairs {
+  const invokes: Op[] = [];
+  const completions: (Op | undefined)[] = [];
+  const callAt: number[] = [];
+  const returnAt: number[] = [];
+  /** Open pair per process: small non-negative integer processes in an array, others in a map. */
+  const openByNumber: number[] = [];
+  const openByOther = new Map<Op["process"], number>();
+  let position = 0;
+  for (let h = 0; h < history.length; h++) {
+    const op = history[h]!;
+    const process = op.process;
+    if (process === "nemesis") continue;
+    const at = position++;
+    const small =
+      typeof process === "number" && process >= 0 && process < 1 << 20 && (process | 0) === process;
+    const open = small ? (openByNumber[process] ?? -1) : (openByOther.get(process) ?? -1);
+    if (op.type === "invoke") {
+      if (open >= 0) {
+        throw new Error(
+          `op ${op.index}: process ${process} invoked again while op ${invokes[open]!.index} was still open`,
+        );
+      }
+      const pair = invokes.length;
+      invokes.push(op);
+      completions.push(undefined);
+      callAt.push(at);
+      returnAt.push(-1);
+      if (small) openByNumber[process] = pair;
+      else openByOther.set(process, pair);
+    } else {
+      if (open < 0) continue; // a completion with no invocation: tolerated (e.g. a trimmed history)
+      completions[open] = op;
+      returnAt[open] = at;
+      if (small) openByNumber[process] = -1;
+      else openByOther.delete(process);
+    }
+  }
+  return { invokes, completions, callAt, returnAt, positions: position };
 }
 
 /**
